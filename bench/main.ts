@@ -1,0 +1,23 @@
+/**
+ * `deno task bench`: every benchmark section, or the ones named.
+ *
+ *   deno task bench            all sections
+ *   deno task bench kernel     one section
+ */
+import { kernelBench } from "./kernel_bench.ts";
+
+const SECTIONS: Record<string, () => void | Promise<void>> = {
+  kernel: kernelBench,
+};
+
+const wanted = Deno.args.length === 0 ? Object.keys(SECTIONS) : Deno.args;
+for (const name of wanted) {
+  const section = SECTIONS[name];
+  if (section === undefined) {
+    console.error(
+      `error: unknown bench section "${name}"; known: ${Object.keys(SECTIONS).join(", ")}`,
+    );
+    Deno.exit(2);
+  }
+  await section();
+}

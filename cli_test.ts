@@ -1,0 +1,127 @@
+import { assert, assertEquals, assertMatch } from "./deps.ts";
+import { type Io, main } from "./cli.ts";
+
+async function run(args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  let t = 0;
+  const io: Io = {
+    out: (l) => out.push(l),
+    err: (l) => err.push(l),
+    errRaw: () => {},
+    isTerminal: false,
+    now: () => (t += 1),
+  };
+  const code = await main(args, io);
+  return { code, out, err };
+}
+
+const tmp = await Deno.makeTempDir({ prefix: "sim-cli-test-" });
+
+Deno.test("the main job runs every variant, all as expected, and exits 0", async () => {
+  const r = await run(["--seed", "42", "--out", tmp]);
+  assertEquals(r.code, 0);
+  const text = r.out.join("\n");
+  assertMatch(text, /lost-update\s+racy\s+bug\s+bug/);
+  assertMatch(text, /lock-order\s+opposite\s+deadlock\s+deadlock/);
+  assertMatch(text, /replay: deno task sim --replay /);
+  assertMatch(text, /all \d+ verdicts as expected/);
+});
+
+Deno.test("--json prints a line per run with the documented fields and a summary", async () => {
+  const r = await run([
+    "--scenario",
+    "lost-update",
+    "--variant",
+    "racy",
+    "--strategy",
+    "random",
+    "--runs",
+    "50",
+    "--json",
+    "--out",
+    tmp,
+  ]);
+  assertEquals(r.code, 0);
+  const lines = r.out.map((l) => JSON.parse(l));
+  const runs = lines.filter((l) => !l.summary);
+  for (const key of ["scenario", "variant", "strategy", "seed", "expected", "verdict"]) {
+    assert(key in runs[0], key);
+  }
+  for (const key of ["schedules", "steps", "elapsedMs"]) assert(key in runs[0], key);
+  const failing = runs.at(-1);
+  assertEquals(failing.verdict, "bug");
+  assertMatch(failing.message, /lost update/);
+  assert((await Deno.stat(failing.trace)).isFile);
+  assertEquals(lines.at(-1).summary, true);
+  assertEquals(lines.at(-1).exitCode, 0);
+});
+
+Deno.test("a failure's printed replay command reproduces it, exit 0", async () => {
+  const r = await run(["--scenario", "lock-order", "--variant", "opposite", "--out", tmp]);
+  const line = r.out.find((l) => l.includes("replay: deno task sim --replay"))!;
+  const file = line.split("--replay ")[1];
+  const again = await run(["--replay", file]);
+  assertEquals(again.code, 0);
+  assertMatch(again.out.at(-1)!, /^reproduced: deadlock/);
+});
+
+Deno.test("a verdict not as expected exits 1", async () => {
+  // Too few runs to find the race: the expected bug is not found.
+  const r = await run(["--scenario", "lost-update", "--variant", "racy", "--depth", "1"]);
+  assertEquals(r.code, 1);
+  assertMatch(r.out.join("\n"), /NOT as expected/);
+});
+
+Deno.test("bad usage and bad input exit 2 with a one-line error", async () => {
+  const cases: [string[], RegExp][] = [
+    [["--scenario", "nope"], /unknown scenario "nope"/],
+    [["--scenario", "lost-update", "--variant", "nope"], /unknown variant "nope"/],
+    [["--scenario", "lost-update", "--param", "fibers=0"], /fibers: Too small/],
+    [["--scenario", "lost-update", "--param", "fiber=3"], /unknown parameter "fiber"/],
+    [["--scenario", "lost-update", "--param", "fibers"], /write KEY=VALUE/],
+    [["--frobnicate"], /Unknown option '--frobnicate'/],
+    [["--runs", "many"], /bad --runs/],
+    [["--strategy", "magic", "--scenario", "lost-update"], /unknown strategy "magic"/],
+    [["--replay", "/nonexistent/trace.json"], /cannot read trace/],
+    [["--scenario", "tests/fixtures/not_a_scenario.ts"], /not a valid scenario: name/],
+    [["--scenario", "tests/fixtures/missing.ts"], /cannot load scenario file/],
+  ];
+  for (const [args, pattern] of cases) {
+    const r = await run(args);
+    assertEquals(r.code, 2, args.join(" "));
+    assertEquals(r.err.length, 1, args.join(" "));
+    assertMatch(r.err[0], pattern);
+    assert(!r.err[0].includes("\n") && !r.err[0].includes("    at "), r.err[0]);
+  }
+});
+
+Deno.test("a malformed or mismatched trace exits 2 naming what is wrong", async () => {
+  const good = await run(["--scenario", "lost-update", "--variant", "racy", "--out", tmp]);
+  const file = good.out.find((l) => l.includes("--replay"))!.split("--replay ")[1];
+  const text = await Deno.readTextFile(file);
+  const bad = `${tmp}/bad.json`;
+  await Deno.writeTextFile(bad, text.replace(/"decisions": "[^"]*"/, '"decisions": "0,9"'));
+  const r = await run(["--replay", bad]);
+  assertEquals(r.code, 2);
+  assertMatch(r.err[0], /Cannot replay trace: step \d+ expects fiber 9, which does not exist/);
+  await Deno.writeTextFile(bad, text.replace('"seed"', '"sead"'));
+  const r2 = await run(["--replay", bad]);
+  assertEquals(r2.code, 2);
+  assertMatch(r2.err[0], /not a valid trace/);
+});
+
+Deno.test("a user's scenario file runs by path and its traces replay", async () => {
+  const r = await run(["--scenario", "tests/fixtures/my_scenario.ts", "--out", tmp]);
+  assertEquals(r.code, 0);
+  assertMatch(r.out.join("\n"), /my-counter\s+atomic\s+pass\s+pass\s+50/);
+});
+
+Deno.test("--list shows every scenario with its variants and defaults", async () => {
+  const r = await run(["--list"]);
+  assertEquals(r.code, 0);
+  const text = r.out.join("\n");
+  assertMatch(text, /lost-update: /);
+  assertMatch(text, /racy\s+expect bug \(pct, 500 runs\)/);
+  assertMatch(text, /"fibers":2/);
+});

@@ -1,0 +1,64 @@
+/**
+ * A readable log of the steps of a run, for replays.
+ *
+ * @module
+ */
+import type { Fiber } from "../sim/fiber.ts";
+import type { Kernel, StepObserver } from "../sim/kernel.ts";
+import type { Op } from "../sim/op.ts";
+
+/** One step as people read it. */
+export interface StepLine {
+  readonly step: number;
+  readonly fiber: string;
+  readonly core: number;
+  readonly kind: string;
+  readonly object: string;
+  readonly time: number;
+}
+
+/**
+ * Collects the steps of a run (the first `headMax` and the last `tailMax`),
+ * so a replay can show who did what in which order.
+ */
+export class StepLog implements StepObserver {
+  readonly head: StepLine[] = [];
+  readonly tail: StepLine[] = [];
+  total = 0;
+  readonly #headMax: number;
+  readonly #tailMax: number;
+
+  constructor(headMax = 200, tailMax = 50) {
+    this.#headMax = headMax;
+    this.#tailMax = tailMax;
+  }
+
+  onStep(fiber: Fiber, op: Op, kernel: Kernel): void {
+    const line: StepLine = {
+      step: kernel.step,
+      fiber: fiber.name,
+      core: fiber.core,
+      kind: op.kind,
+      object: op.obj >= 0 ? kernel.objectName(op.obj) : "",
+      time: kernel.now,
+    };
+    this.total++;
+    if (this.head.length < this.#headMax) {
+      this.head.push(line);
+      return;
+    }
+    this.tail.push(line);
+    if (this.tail.length > this.#tailMax) this.tail.shift();
+  }
+
+  /** The log as aligned text lines. */
+  format(): string[] {
+    const fmt = (l: StepLine): string =>
+      `${String(l.step).padStart(6)}  core ${String(l.core).padEnd(3)} ${l.fiber.padEnd(14)} ` +
+      `${l.kind.padEnd(8)} ${l.object}`.trimEnd();
+    const out = this.head.map(fmt);
+    const skipped = this.total - this.head.length - this.tail.length;
+    if (skipped > 0) out.push(`   ... ${skipped} steps not shown ...`);
+    return out.concat(this.tail.map(fmt));
+  }
+}

@@ -1,0 +1,6 @@
+/**
+ * The modeled runtime, built on the kernel's primitives only.
+ *
+ * @module
+ */
+export {};

@@ -1,0 +1,64 @@
+/**
+ * The calibration race: fibers increment a shared counter.
+ *
+ * @module
+ */
+import { z } from "zod";
+import type { Cell, Mutex } from "../sim/kernel.ts";
+import { defineScenario } from "../sim/scenario.ts";
+
+function* incrementRacy(counter: Cell<number>, increments: number) {
+  for (let n = 0; n < increments; n++) {
+    const v = yield* counter.read();
+    yield* counter.write(v + 1);
+  }
+}
+
+function* incrementLocked(counter: Cell<number>, increments: number, lock: Mutex) {
+  for (let n = 0; n < increments; n++) {
+    yield* lock.lock();
+    const v = yield* counter.read();
+    yield* counter.write(v + 1);
+    yield* lock.unlock();
+  }
+}
+
+/** `racy` reads then writes without a lock (an update can be lost); `locked` holds a mutex. */
+export const lostUpdate = defineScenario({
+  name: "lost-update",
+  description: "fibers each increment a shared counter; racy read-then-write loses updates",
+  params: z.object({
+    fibers: z.number().int().min(1).max(64).default(2),
+    increments: z.number().int().min(1).max(10_000).default(1),
+  }),
+  variants: {
+    racy: {
+      description: "each increment is a read then a write of the counter, unguarded",
+      expect: {
+        verdict: "bug",
+        check: "no-lost-update",
+        budget: { strategy: "pct", runs: 500 },
+      },
+    },
+    locked: {
+      description: "the same read and write, under a mutex",
+      expect: { verdict: "pass", budget: { strategy: "random", runs: 10_000 } },
+    },
+  },
+  setup(k, { fibers, increments }, variant) {
+    const counter = k.cell("counter", 0);
+    if (variant === "locked") {
+      const lock = k.mutex("lock");
+      for (let i = 0; i < fibers; i++) {
+        k.spawn(`inc${i}`, incrementLocked, counter, increments, lock);
+      }
+    } else {
+      for (let i = 0; i < fibers; i++) k.spawn(`inc${i}`, incrementRacy, counter, increments);
+    }
+    const expected = fibers * increments;
+    k.invariant("no-lost-update", () => {
+      const got = counter.peek();
+      return got === expected || `lost update: counter is ${got}, expected ${expected}`;
+    });
+  },
+});

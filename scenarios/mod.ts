@@ -1,0 +1,19 @@
+/**
+ * The scenario catalog: every scenario the `sim` command knows by name.
+ *
+ * @module
+ */
+import type { AnyScenario } from "../sim/scenario.ts";
+import { lockOrder } from "./lock_order.ts";
+import { lostUpdate } from "./lost_update.ts";
+
+export { lockOrder } from "./lock_order.ts";
+export { lostUpdate } from "./lost_update.ts";
+
+/** Every catalog scenario, in the order the main job runs them. */
+export const catalog: readonly AnyScenario[] = [lostUpdate, lockOrder];
+
+/** The catalog scenario called `name`, or undefined. */
+export function findScenario(name: string): AnyScenario | undefined {
+  return catalog.find((s) => s.name === name);
+}

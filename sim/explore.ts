@@ -1,0 +1,361 @@
+/**
+ * Running scenarios: one run, a sweep of seeds, a replay.
+ *
+ * Nothing here reads real time: callers that want wall-clock figures pass a
+ * clock in.
+ *
+ * @module
+ */
+import { Kernel } from "./kernel.ts";
+import { type Outcome, ReplayDivergence } from "./outcome.ts";
+import { PctStrategy } from "./pct.ts";
+import { RandomStrategy } from "./random.ts";
+import { ReplayStrategy } from "./replay.ts";
+import {
+  type AnyScenario,
+  type Expectation,
+  parseParams,
+  STEPS_MAX_DEFAULT,
+  UsageError,
+  type Variant,
+} from "./scenario.ts";
+import type { Strategy } from "./strategy.ts";
+import { decodeDecisions, encodeDecisions, TOOL, type Trace, TRACE_FORMAT } from "./trace.ts";
+
+/** A scenario variant with validated parameters and limits: what a run runs. */
+export interface Target {
+  readonly scenario: AnyScenario;
+  /** The file the scenario came from when it is not in the catalog. */
+  readonly source: string | null;
+  readonly variant: string;
+  readonly params: Record<string, unknown>;
+  /** 0 gives every fiber its own core. */
+  readonly cores: number;
+  readonly stepsMax: number;
+}
+
+/** Overrides a user may give for a target. */
+export interface TargetOptions {
+  readonly params?: Record<string, unknown>;
+  readonly cores?: number;
+  readonly stepsMax?: number;
+  readonly source?: string | null;
+}
+
+/**
+ * Validates a variant name and parameters and fixes the run's limits.
+ * Bad input gives a `UsageError`.
+ */
+export function makeTarget(
+  scenario: AnyScenario,
+  variant: string,
+  options: TargetOptions = {},
+): Target {
+  if (!Object.hasOwn(scenario.variants, variant)) {
+    const known = Object.keys(scenario.variants).join(", ");
+    throw new UsageError(`unknown variant "${variant}" of ${scenario.name}; known: ${known}`);
+  }
+  const params = parseParams(scenario, options.params ?? {}) as Record<string, unknown>;
+  const cores = options.cores ?? scenario.cores?.(params) ?? 0;
+  const stepsMax = options.stepsMax ?? scenario.stepsMax?.(params) ?? STEPS_MAX_DEFAULT;
+  if (!Number.isInteger(cores) || cores < 0) {
+    throw new UsageError(`bad --cores ${cores}: need a non-negative integer (0: one per fiber)`);
+  }
+  if (!Number.isInteger(stepsMax) || stepsMax < 1) {
+    throw new UsageError(`bad --max-steps ${stepsMax}: need a positive integer`);
+  }
+  return { scenario, source: options.source ?? null, variant, params, cores, stepsMax };
+}
+
+/** The variant declaration of a target. */
+export function variantOf(target: Target): Variant {
+  return target.scenario.variants[target.variant];
+}
+
+/** Runs a target's scenario again and again, reusing one kernel. */
+export class Runner {
+  readonly kernel: Kernel = new Kernel();
+  readonly target: Target;
+  readonly #config: { cores: number; stepsMax: number };
+
+  constructor(target: Target) {
+    this.target = target;
+    this.#config = { cores: target.cores, stepsMax: target.stepsMax };
+  }
+
+  /** One run under `strategy` with `seed`. */
+  run(strategy: Strategy, seed: number): Outcome {
+    const k = this.kernel;
+    k.reset(this.#config, strategy, seed);
+    try {
+      this.target.scenario.setup(k, this.target.params, this.target.variant);
+    } catch (e) {
+      k.failSetup(e);
+    }
+    return k.execute();
+  }
+}
+
+/** Always picks the first eligible fiber and value 0: a sequential schedule. */
+class FirstStrategy implements Strategy {
+  readonly name = "first";
+  options(): Record<string, number> {
+    return {};
+  }
+  begin(): void {}
+  pickFiber(): number {
+    return 0;
+  }
+  pickValue(): number {
+    return 0;
+  }
+}
+
+/**
+ * The length of one sequential run of the target: PCT's default estimate k
+ * of the steps in a run. It depends on the scenario and parameters only, never
+ * on a seed, so a PCT run stays reproducible from its seed alone.
+ */
+export function probeSteps(target: Target): number {
+  const r = new Runner(target);
+  const o = r.run(new FirstStrategy(), 0);
+  return Math.max(1, Math.min(o.step, target.stepsMax));
+}
+
+/** Options for building a sampling strategy. */
+export interface StrategyOptions {
+  readonly depth?: number;
+  readonly pctSteps?: number;
+}
+
+/** Builds a sampling strategy by name: "random" or "pct". */
+export function createStrategy(
+  name: string,
+  target: Target,
+  options: StrategyOptions = {},
+): Strategy {
+  switch (name) {
+    case "random":
+      return new RandomStrategy();
+    case "pct":
+      return new PctStrategy({
+        depth: options.depth ?? 3,
+        steps: options.pctSteps ?? probeSteps(target),
+      });
+    default:
+      throw new UsageError(`unknown strategy "${name}"; known: random, pct`);
+  }
+}
+
+/** The record of one failing run, enough to write its trace. */
+export interface Failure {
+  readonly seed: number;
+  readonly outcome: Outcome;
+  readonly decisions: readonly number[];
+}
+
+/** Per-run information handed to a sweep's `onRun`. */
+export interface RunInfo {
+  readonly seed: number;
+  readonly outcome: Outcome;
+  /** The decisions, for failing runs only. */
+  readonly failure: Failure | null;
+}
+
+/** How a sweep goes. */
+export interface SweepOptions {
+  readonly strategy: Strategy;
+  /** The first seed; run i uses seed + i. */
+  readonly seed: number;
+  readonly runs: number;
+  /** Go on after a failure, collecting all failing seeds. */
+  readonly keepGoing?: boolean;
+  /** Seeds to skip, for sharding: run i is skipped unless `i % of === index`. */
+  readonly shard?: { readonly index: number; readonly of: number };
+  /** Called after each run. */
+  readonly onRun?: (info: RunInfo) => void;
+}
+
+/** What a sweep found. */
+export interface SweepResult {
+  readonly runs: number;
+  readonly steps: number;
+  readonly failures: readonly Failure[];
+}
+
+/**
+ * Runs seeds seed..seed+runs-1 and stops at the first failure (or collects
+ * all of them with `keepGoing`).
+ */
+export function sweep(target: Target, options: SweepOptions): SweepResult {
+  const runner = new Runner(target);
+  const failures: Failure[] = [];
+  const shard = options.shard ?? { index: 0, of: 1 };
+  let runs = 0;
+  let steps = 0;
+  for (let i = 0; i < options.runs; i++) {
+    if (i % shard.of !== shard.index) continue;
+    const seed = options.seed + i;
+    const outcome = runner.run(options.strategy, seed);
+    runs++;
+    steps += outcome.step;
+    let failure: Failure | null = null;
+    if (outcome.verdict !== "pass") {
+      failure = { seed, outcome, decisions: runner.kernel.decisions() };
+      failures.push(failure);
+    }
+    options.onRun?.({ seed, outcome, failure });
+    if (failure !== null && !options.keepGoing) break;
+  }
+  return { runs, steps, failures };
+}
+
+/** True when `outcome` (undefined: every run passed) is what `e` expects. */
+export function meetsExpectation(e: Expectation, outcome: Outcome | undefined): boolean {
+  if (outcome === undefined) return e.verdict === "pass";
+  return outcome.verdict === e.verdict && (e.check === undefined || e.check === outcome.check);
+}
+
+/** Overrides of a variant's budget. */
+export interface PlanOptions extends StrategyOptions {
+  readonly strategy?: string | null;
+  readonly runs?: number;
+}
+
+/** The strategy and run count to judge a target with: its budget, unless overridden. */
+export function planFor(
+  target: Target,
+  options: PlanOptions = {},
+): { strategy: Strategy; runs: number } {
+  const budget = variantOf(target).expect.budget;
+  const name = options.strategy ?? (budget.strategy === "pct" ? "pct" : "random");
+  const strategy = createStrategy(name, target, {
+    depth: options.depth ?? (budget.strategy === "pct" ? budget.depth : undefined),
+    pctSteps: options.pctSteps,
+  });
+  return { strategy, runs: options.runs ?? budget.runs };
+}
+
+/** A variant judged against its expectation. */
+export interface Judgement extends SweepResult {
+  readonly expect: Expectation;
+  readonly strategy: Strategy;
+  /** The first failure's outcome, or undefined when every run passed. */
+  readonly outcome: Outcome | undefined;
+  readonly ok: boolean;
+}
+
+/**
+ * Sweeps a target and judges the result against its expectation. Plan the
+ * strategy and runs with `planFor`.
+ */
+export function judge(target: Target, options: SweepOptions): Judgement {
+  const result = sweep(target, options);
+  const expect = variantOf(target).expect;
+  const outcome = result.failures[0]?.outcome;
+  return {
+    ...result,
+    expect,
+    strategy: options.strategy,
+    outcome,
+    ok: meetsExpectation(expect, outcome),
+  };
+}
+
+/** Builds the trace of a run. */
+export function makeTrace(
+  target: Target,
+  strategy: Strategy,
+  failure: Failure,
+): Trace {
+  return {
+    format: TRACE_FORMAT,
+    tool: TOOL,
+    scenario: target.scenario.name,
+    source: target.source,
+    variant: target.variant,
+    params: target.params,
+    cores: target.cores,
+    stepsMax: target.stepsMax,
+    strategy: { name: strategy.name, ...strategy.options() },
+    seed: failure.seed,
+    decisions: encodeDecisions(failure.decisions),
+    outcome: failure.outcome,
+  };
+}
+
+/** The result of replaying a trace. */
+export interface ReplayResult {
+  /** True when the recorded outcome was reproduced exactly. */
+  readonly reproduced: boolean;
+  readonly outcome: Outcome;
+  /** What differs, when not reproduced. */
+  readonly message: string;
+  /** The final state of the replayed run. */
+  readonly snapshot: Record<string, unknown>;
+}
+
+/** The target a trace was recorded against, validated against the scenario. */
+export function targetOfTrace(trace: Trace, scenario: AnyScenario): Target {
+  if (scenario.name !== trace.scenario) {
+    throw new UsageError(
+      `trace is for scenario ${trace.scenario}, but ${scenario.name} was given`,
+    );
+  }
+  try {
+    return makeTarget(scenario, trace.variant, {
+      params: trace.params,
+      cores: trace.cores,
+      stepsMax: trace.stepsMax,
+      source: trace.source,
+    });
+  } catch (e) {
+    if (e instanceof UsageError) {
+      throw new UsageError(`trace does not fit the scenario: ${e.message}`);
+    }
+    throw e;
+  }
+}
+
+/**
+ * Replays a trace and says whether the recorded outcome came back exactly.
+ * A trace that no longer fits the run throws `ReplayDivergence` naming the
+ * step and both sides.
+ */
+export function replay(
+  trace: Trace,
+  scenario: AnyScenario,
+  observe?: (kernel: Kernel) => void,
+): ReplayResult {
+  const target = targetOfTrace(trace, scenario);
+  const strategy = new ReplayStrategy(decodeDecisions(trace.decisions));
+  const runner = new Runner(target);
+  const k = runner.kernel;
+  k.reset({ cores: target.cores, stepsMax: target.stepsMax }, strategy, trace.seed);
+  observe?.(k);
+  try {
+    target.scenario.setup(k, target.params, target.variant);
+  } catch (e) {
+    k.failSetup(e);
+  }
+  const outcome = k.execute();
+  if (strategy.remaining > 0) {
+    throw new ReplayDivergence(
+      outcome.step,
+      `ended the run (${outcome.verdict}), but the trace has ${strategy.remaining} more ` +
+        `decision${strategy.remaining === 1 ? "" : "s"}: the scenario no longer makes them`,
+    );
+  }
+  const want = trace.outcome;
+  const same = want.verdict === outcome.verdict && want.check === outcome.check &&
+    want.message === outcome.message && want.step === outcome.step &&
+    want.fiber === outcome.fiber;
+  const message = same ? "" : `recorded ${show(want)}, but the replay gave ${show(outcome)}`;
+  return { reproduced: same, outcome, message, snapshot: k.snapshot() };
+}
+
+function show(o: Outcome): string {
+  return o.verdict === "pass"
+    ? `pass at step ${o.step}`
+    : `${o.verdict} (${o.check}) at step ${o.step}: ${o.message}`;
+}

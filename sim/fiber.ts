@@ -1,0 +1,78 @@
+/**
+ * Fibers: simulated threads, written as generator functions.
+ *
+ * @module
+ */
+import { type Guard, Op } from "./op.ts";
+
+/**
+ * A simulated thread. Only the kernel resumes it. Its `pending` operation is
+ * what it will do when next scheduled; a fiber is blocked while that
+ * operation's guard is not ready.
+ */
+export class Fiber implements Guard {
+  /** Dense id in spawn order, starting at 0: what traces record. */
+  readonly id: number;
+  /** A name for reports. */
+  readonly name: string;
+  /** The simulated core this fiber runs on. */
+  readonly core: number;
+  /** The kernel object id of this fiber itself (joins read it, completion writes it). */
+  readonly obj: number;
+  /** The fiber that spawned this one, or null when spawned during setup. */
+  readonly parent: Fiber | null;
+  /** A daemon does not keep the run alive. */
+  readonly daemon: boolean;
+  /** The step during which this fiber was spawned (0 for setup). */
+  readonly spawnStep: number;
+  /** The operation this fiber will perform next; null once done. */
+  pending: Op | null = null;
+  /** True once the body has returned or thrown. */
+  done = false;
+  /** What the body returned. */
+  result: unknown = undefined;
+  /** Steps this fiber has taken. */
+  steps = 0;
+  /** @internal The generator; owned by the kernel. */
+  gen: Generator<Op, unknown, void> | null = null;
+
+  constructor(
+    init: {
+      id: number;
+      name: string;
+      core: number;
+      obj: number;
+      parent: Fiber | null;
+      daemon: boolean;
+    },
+    spawnStep: number,
+  ) {
+    this.id = init.id;
+    this.name = init.name;
+    this.core = init.core;
+    this.obj = init.obj;
+    this.parent = init.parent;
+    this.daemon = init.daemon;
+    this.spawnStep = spawnStep;
+  }
+
+  #joinOp: Op | null = null;
+
+  /** The operation a joiner waits on: reads this fiber's object, ready once done. */
+  get joinOp(): Op {
+    return this.#joinOp ??= new Op("join", this.obj, false, this);
+  }
+
+  /** Joining this fiber is possible once it is done. */
+  ready(): boolean {
+    return this.done;
+  }
+
+  waitReason(): string {
+    return `join ${this.name} (still running)`;
+  }
+
+  toString(): string {
+    return this.name;
+  }
+}

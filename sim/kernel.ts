@@ -1,0 +1,608 @@
+/**
+ * The kernel: owns the fibers, asks the strategy which one steps next, runs
+ * that step, and turns whatever happens into an outcome.
+ *
+ * @module
+ */
+import { List } from "./_list.ts";
+import { Fiber } from "./fiber.ts";
+import { Cell } from "./cell.ts";
+import { type FiberBody, Op } from "./op.ts";
+import { type Outcome, ReplayDivergence, Violation } from "./outcome.ts";
+import type { Strategy } from "./strategy.ts";
+import { CondVar, Mutex, RwLock, Semaphore } from "./sync.ts";
+
+/** Limits and shape of one run. */
+export interface RunConfig {
+  /** Simulated cores; fibers are spread over them in spawn order. */
+  readonly cores: number;
+  /** The run fails with `step-limit` once this many steps were taken. */
+  readonly stepsMax: number;
+  /** Live fibers allowed at once; spawning more is a crash of the scenario. */
+  readonly fibersMax?: number;
+}
+
+/** Options for spawning a fiber. */
+export interface SpawnOptions {
+  /** The fiber's name, for reports. */
+  readonly name: string;
+  /** The core to run on; by default cores are handed out round-robin. */
+  readonly core?: number;
+  /**
+   * A daemon (a collector loop, a poller) does not keep the run alive: the
+   * run ends when every non-daemon fiber is done.
+   */
+  readonly daemon?: boolean;
+}
+
+/** When an invariant is checked. */
+export type InvariantWhen = "step" | "end";
+
+/**
+ * An invariant: returns true (or nothing) when it holds, false or a message
+ * when it does not.
+ */
+export type InvariantFn = () => boolean | string | void;
+
+/** Sees every step, for event logs, reports and determinism checks. */
+export interface StepObserver {
+  /** Called after `fiber` performed `op` as step number `kernel.step`. */
+  onStep(fiber: Fiber, op: Op, kernel: Kernel): void;
+}
+
+interface Invariant {
+  readonly name: string;
+  readonly fn: InvariantFn;
+}
+
+const NO_CORE = -1;
+const FIBERS_MAX_DEFAULT = 10_000;
+
+/**
+ * The simulation kernel and the world a scenario builds in it. One kernel is
+ * reused across the runs of a sweep: `reset` clears it.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "../deps.ts";
+ * import { RandomStrategy } from "./random.ts";
+ * const k = new Kernel();
+ * k.reset({ cores: 2, stepsMax: 100 }, new RandomStrategy(), 1);
+ * const c = k.cell("c", 0);
+ * for (const name of ["a", "b"]) {
+ *   k.spawn(name, function* () {
+ *     yield* c.write((yield* c.read()) + 1);
+ *   });
+ * }
+ * const outcome = k.execute();
+ * assertEquals(outcome.verdict, "pass");
+ * ```
+ */
+export class Kernel {
+  /** The fiber whose step is executing, or null between steps. */
+  current: Fiber | null = null;
+  /** Steps taken so far in this run. */
+  step = 0;
+  /** Global virtual time, in ticks. */
+  now = 0;
+
+  #strategy: Strategy | null = null;
+  #seed = 0;
+  #cores = 1;
+  #stepsMax = 0;
+  #fibersMax = FIBERS_MAX_DEFAULT;
+  #nextCore = 0;
+  readonly #fibers = new List<Fiber>();
+  readonly #live = new List<Fiber>();
+  #liveNonDaemon = 0;
+  #eligible: Fiber[] = [];
+  #coreCurrent = new Int32Array(16);
+  #coreLoad = new Int32Array(16);
+  #coresShared = false;
+  #readyById = new Uint8Array(16);
+  readonly #objNames = new List<string>();
+  readonly #cells = new List<Cell<unknown>>();
+  readonly #stepInvariants = new List<Invariant>();
+  readonly #endInvariants = new List<Invariant>();
+  #ended: Outcome | null = null;
+  #decisions = new Int32Array(256);
+  #decisionCount = 0;
+  #strategyObserves = false;
+  #observer: StepObserver | null = null;
+
+  /** Clears the world and starts a new run under `strategy` with `seed`. */
+  reset(config: RunConfig, strategy: Strategy, seed: number): void {
+    if (!Number.isInteger(config.cores) || config.cores < 0) {
+      throw new RangeError(
+        `Cannot run on ${config.cores} cores: need a non-negative integer (0: one per fiber)`,
+      );
+    }
+    this.#fibers.clear();
+    this.current = null;
+    this.step = 0;
+    this.now = 0;
+    this.#strategy = strategy;
+    this.#seed = seed;
+    this.#cores = config.cores;
+    this.#stepsMax = config.stepsMax;
+    this.#fibersMax = config.fibersMax ?? FIBERS_MAX_DEFAULT;
+    this.#nextCore = 0;
+    this.#live.clear();
+    this.#liveNonDaemon = 0;
+    this.#growCores(config.cores);
+    this.#coreCurrent.fill(NO_CORE);
+    this.#coreLoad.fill(0);
+    this.#coresShared = false;
+    this.#objNames.clear();
+    this.#cells.clear();
+    this.#stepInvariants.clear();
+    this.#endInvariants.clear();
+    this.#ended = null;
+    this.#decisionCount = 0;
+    this.#strategyObserves = strategy.onStep !== undefined;
+    this.#observer = null;
+    strategy.begin(seed, this);
+  }
+
+  /** The seed of the current run. */
+  get seed(): number {
+    return this.#seed;
+  }
+
+  #growCores(n: number): void {
+    if (this.#coreCurrent.length >= n) return;
+    const size = Math.max(n, this.#coreCurrent.length * 2);
+    const current = new Int32Array(size).fill(NO_CORE);
+    current.set(this.#coreCurrent);
+    const load = new Int32Array(size);
+    load.set(this.#coreLoad);
+    this.#coreCurrent = current;
+    this.#coreLoad = load;
+  }
+
+  /** The number of simulated cores; 0 means one per fiber. */
+  get cores(): number {
+    return this.#cores;
+  }
+
+  /** The strategy driving the current run. */
+  get strategy(): Strategy {
+    if (this.#strategy === null) throw new Error("Kernel.reset must be called before a run");
+    return this.#strategy;
+  }
+
+  /** Attaches an observer that sees every step of the current run. */
+  observe(observer: StepObserver | null): void {
+    this.#observer = observer;
+  }
+
+  // ---- the world ---------------------------------------------------------
+
+  /** Registers a shared object and returns its id (its footprint). */
+  newObject(name: string): number {
+    return this.#objNames.push(name);
+  }
+
+  /** The name an object was registered with. */
+  objectName(id: number): string {
+    return id >= 0 && id < this.#objNames.length ? this.#objNames.items[id] : `#${id}`;
+  }
+
+  /** A shared cell holding `init`: read, write, compare-and-swap, fetch-and-add. */
+  cell<T>(name: string, init: T): Cell<T> {
+    const c = new Cell<T>(this, name, init);
+    this.#cells.push(c as Cell<unknown>);
+    return c;
+  }
+
+  /** A mutex: `yield* m.lock()`, `yield* m.unlock()`. */
+  mutex(name: string): Mutex {
+    return new Mutex(this, name);
+  }
+
+  /** A reader-writer lock: many readers or one writer. */
+  rwlock(name: string): RwLock {
+    return new RwLock(this, name);
+  }
+
+  /** A condition variable, used with a mutex. */
+  condvar(name: string): CondVar {
+    return new CondVar(this, name);
+  }
+
+  /** A counting semaphore starting at `permits`. */
+  semaphore(name: string, permits: number): Semaphore {
+    return new Semaphore(this, name, permits);
+  }
+
+  /** The values of every cell, by name: the observable final state of a run. */
+  snapshot(): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    const cells = this.#cells;
+    for (let i = 0; i < cells.length; i++) out[cells.items[i].name] = cells.items[i].peek();
+    return out;
+  }
+
+  /**
+   * Spawns a fiber running `body(...args)`. Callable during setup and from
+   * fiber code (spawning is a local action of the parent's step). The body
+   * runs at once up to its first operation.
+   *
+   * Pass a generator function declared once (at top level or as a method)
+   * and give it its data through `args`: V8 takes about 1.7 µs to start a
+   * generator closure created afresh, against about 12 ns for a declared one,
+   * and a small run is only a few microseconds.
+   */
+  spawn<A extends unknown[]>(
+    nameOrOptions: string | SpawnOptions,
+    body: FiberBody<A>,
+    ...args: A
+  ): Fiber {
+    const options: SpawnOptions = typeof nameOrOptions === "string"
+      ? { name: nameOrOptions }
+      : nameOrOptions;
+    const name = options.name;
+    if (this.#live.length >= this.#fibersMax) {
+      throw new RangeError(
+        `Cannot spawn ${name}: ${this.#fibersMax} live fibers is the limit (runaway spawning?)`,
+      );
+    }
+    const cores = this.#cores;
+    const core = options.core ?? (cores === 0 ? this.#nextCore++ : this.#nextCore++ % cores);
+    if (!Number.isInteger(core) || core < 0 || (cores > 0 && core >= cores)) {
+      throw new RangeError(`Cannot spawn ${name} on core ${core}: cores are 0..${cores - 1}`);
+    }
+    this.#growCores(core + 1);
+    const parent = this.current;
+    const id = this.#fibers.length;
+    const daemon = options.daemon === true;
+    const f = new Fiber({ id, name, core, obj: this.newObject(name), parent, daemon }, this.step);
+    this.#fibers.push(f);
+    if (++this.#coreLoad[core] > 1) this.#coresShared = true;
+    if (id >= this.#readyById.length) this.#readyById = new Uint8Array(id * 2);
+    this.#strategy?.onSpawn?.(f, this);
+    this.#live.push(f);
+    if (!daemon) this.#liveNonDaemon++;
+    this.current = f;
+    try {
+      f.gen = body(...args);
+      this.#advance(f, f.gen.next());
+    } catch (e) {
+      this.#fail(e, f);
+    } finally {
+      this.current = parent;
+    }
+    return f;
+  }
+
+  /** Waits until `fiber` is done and returns what its body returned. */
+  *join(fiber: Fiber): Generator<Op, unknown, void> {
+    yield fiber.joinOp;
+    return fiber.result;
+  }
+
+  /** A scheduling point that does nothing and lets others on this core run. */
+  *pause(): Generator<Op, void, void> {
+    yield PAUSE;
+  }
+
+  /**
+   * A recorded choice of an integer in [0, n): the strategy decides, the
+   * trace remembers, a replay gives the same value.
+   */
+  choose(n: number, stream = "value"): number {
+    if (!Number.isInteger(n) || n < 1) {
+      throw new RangeError(`Cannot choose among ${n} values: need a positive integer`);
+    }
+    if (n === 1) return 0;
+    const v = this.strategy.pickValue(n, stream, this);
+    this.#record(v);
+    return v;
+  }
+
+  /** A recorded coin that comes up true with probability `p` (a fault that may fire). */
+  chance(p: number, stream = "fault"): boolean {
+    if (!(p >= 0 && p <= 1)) throw new RangeError(`Cannot flip a coin with probability ${p}`);
+    if (p === 0) return false;
+    if (p === 1) return true;
+    const v = this.strategy.pickValue(2, stream, this, p);
+    this.#record(v);
+    return v === 1;
+  }
+
+  /** Fails the run with a `bug` outcome unless `cond` holds. */
+  assert(cond: unknown, message: string, check = "assert"): asserts cond {
+    if (!cond) throw new Violation(check, message);
+  }
+
+  /** Adds an invariant, checked after every step ("step") or when the run ends ("end"). */
+  invariant(name: string, fn: InvariantFn, when: InvariantWhen = "end"): void {
+    (when === "step" ? this.#stepInvariants : this.#endInvariants).push({ name, fn });
+  }
+
+  /** The fiber with id `id` (ids are dense, in spawn order). */
+  fiber(id: number): Fiber | undefined {
+    return id >= 0 && id < this.#fibers.length ? this.#fibers.items[id] : undefined;
+  }
+
+  /** How many fibers this run has spawned. */
+  get fiberCount(): number {
+    return this.#fibers.length;
+  }
+
+  /** Every fiber spawned in this run, in id order (a fresh array). */
+  get fibers(): Fiber[] {
+    return this.#fibers.toArray();
+  }
+
+  /** The fibers not yet done, in id order (a fresh array). */
+  get live(): Fiber[] {
+    return this.#live.toArray();
+  }
+
+  /** True when `fiber`'s pending operation may run now (ignoring core occupancy). */
+  isReady(fiber: Fiber): boolean {
+    const op = fiber.pending;
+    return op !== null && (op.guard === null || op.guard.ready(fiber));
+  }
+
+  // ---- decisions ---------------------------------------------------------
+
+  /** How many decisions this run has made so far. */
+  get decisionCount(): number {
+    return this.#decisionCount;
+  }
+
+  /** A copy of the decisions of this run: fiber ids and chosen values, in order. */
+  decisions(): number[] {
+    return Array.from(this.#decisions.subarray(0, this.#decisionCount));
+  }
+
+  #record(v: number): void {
+    if (this.#decisionCount === this.#decisions.length) {
+      const bigger = new Int32Array(this.#decisions.length * 2);
+      bigger.set(this.#decisions);
+      this.#decisions = bigger;
+    }
+    this.#decisions[this.#decisionCount++] = v;
+  }
+
+  // ---- running -----------------------------------------------------------
+
+  /** Runs until every non-daemon fiber is done or something fails. */
+  execute(): Outcome {
+    const outcome = this.#loop();
+    this.#strategy?.end?.(outcome, this);
+    return outcome;
+  }
+
+  #loop(): Outcome {
+    if (this.#ended !== null) return this.#ended;
+    const eligible = this.#eligible;
+    const strategy = this.strategy;
+    const stepInvariants = this.#stepInvariants;
+    for (;;) {
+      if (this.#liveNonDaemon === 0) return this.#finish();
+      const n = this.#coresShared ? this.#collectShared() : this.#collect();
+      if (n === 0) {
+        const end = this.#idle();
+        if (end !== null) return end;
+        continue;
+      }
+      if (this.step >= this.#stepsMax) return this.#stepLimit();
+      let f: Fiber;
+      if (n === 1) {
+        f = eligible[0];
+      } else {
+        f = eligible[strategy.pickFiber(eligible, n, this)];
+        this.#record(f.id);
+      }
+      this.#runStep(f);
+      if (this.#ended !== null) return this.#ended;
+      if (stepInvariants.length !== 0) {
+        const broken = this.#check(stepInvariants);
+        if (broken !== null) return broken;
+      }
+    }
+  }
+
+  #collect(): number {
+    const live = this.#live.items;
+    const count = this.#live.length;
+    const eligible = this.#eligible;
+    let n = 0;
+    for (let i = 0; i < count; i++) {
+      const f = live[i];
+      const g = (f.pending as Op).guard;
+      if (g === null || g.ready(f)) eligible[n++] = f;
+    }
+    return n;
+  }
+
+  // With more fibers than cores, a core keeps running its current fiber while
+  // that fiber can go on; only when it blocks, pauses or ends may another
+  // fiber of the same core be picked.
+  #collectShared(): number {
+    const live = this.#live.items;
+    const count = this.#live.length;
+    const eligible = this.#eligible;
+    const ready = this.#readyById;
+    const coreCurrent = this.#coreCurrent;
+    for (let i = 0; i < count; i++) {
+      const f = live[i];
+      const op = f.pending as Op;
+      ready[f.id] = op.guard === null || op.guard.ready(f) ? 1 : 0;
+    }
+    let n = 0;
+    for (let i = 0; i < count; i++) {
+      const f = live[i];
+      if (ready[f.id] === 0) continue;
+      const holder = coreCurrent[f.core];
+      if (
+        holder === NO_CORE || holder === f.id || ready[holder] === 0 ||
+        this.#fibers.items[holder].pending === PAUSE
+      ) {
+        eligible[n++] = f;
+      }
+    }
+    return n;
+  }
+
+  #runStep(f: Fiber): void {
+    const op = f.pending as Op;
+    this.current = f;
+    this.step++;
+    this.now += op.cost;
+    f.steps++;
+    this.#coreCurrent[f.core] = f.id;
+    try {
+      this.#advance(f, (f.gen as Generator<Op, unknown, void>).next());
+    } catch (e) {
+      this.#fail(e, f);
+    }
+    this.current = null;
+    if (this.#strategyObserves) (this.#strategy as Strategy).onStep!(f, op, this);
+    if (this.#observer !== null) this.#observer.onStep(f, op, this);
+  }
+
+  #advance(f: Fiber, r: IteratorResult<Op, unknown>): void {
+    if (r.done) {
+      this.#complete(f, r.value);
+    } else if (r.value instanceof Op) {
+      f.pending = r.value;
+    } else {
+      throw new TypeError(
+        `fiber ${f.name} yielded ${String(r.value)}, which is not an operation ` +
+          "(write `yield* cell.read()`, not `yield cell.read()`)",
+      );
+    }
+  }
+
+  #complete(f: Fiber, result: unknown): void {
+    f.done = true;
+    f.result = result;
+    f.pending = null;
+    f.gen = null;
+    const live = this.#live;
+    let i = 0;
+    while (live.items[i] !== f) i++;
+    live.removeAt(i);
+    if (!f.daemon) this.#liveNonDaemon--;
+    if (this.#coreCurrent[f.core] === f.id) this.#coreCurrent[f.core] = NO_CORE;
+  }
+
+  // Nothing can step: the run is over, time jumps to the next deadline, or
+  // the run is deadlocked.
+  #idle(): Outcome | null {
+    let next = Infinity;
+    for (let i = 0; i < this.#live.length; i++) {
+      const d = (this.#live.items[i].pending as Op).deadline;
+      if (d > this.now && d < next) next = d;
+    }
+    if (next !== Infinity) {
+      this.now = next;
+      return null;
+    }
+    const waits = this.live
+      .filter((f) => !f.daemon)
+      .map((f) => `${f.name} waits for ${(f.pending as Op).guard?.waitReason(f) ?? "its core"}`);
+    return this.#end({
+      verdict: "deadlock",
+      check: "deadlock",
+      message: `every live fiber is blocked: ${waits.join("; ")}`,
+      step: this.step,
+      fiber: null,
+    });
+  }
+
+  #finish(): Outcome {
+    const broken = this.#check(this.#endInvariants) ?? this.#check(this.#stepInvariants);
+    if (broken !== null) return broken;
+    return this.#end({ verdict: "pass", check: "", message: "", step: this.step, fiber: null });
+  }
+
+  #stepLimit(): Outcome {
+    return this.#end({
+      verdict: "step-limit",
+      check: "step-limit",
+      message:
+        `${this.#stepsMax} steps taken and still running: a spin loop or an unfair schedule?`,
+      step: this.step,
+      fiber: null,
+    });
+  }
+
+  #check(list: List<Invariant>): Outcome | null {
+    for (let i = 0; i < list.length; i++) {
+      const inv = list.items[i];
+      let r: boolean | string | void;
+      try {
+        r = inv.fn();
+      } catch (e) {
+        if (e instanceof ReplayDivergence) throw e;
+        if (e instanceof Violation) return this.#end(this.#bug(e, null));
+        return this.#end(crash(e, this.step, null, `invariant ${inv.name} threw`));
+      }
+      if (r === false || typeof r === "string") {
+        return this.#end({
+          verdict: "bug",
+          check: inv.name,
+          message: typeof r === "string" ? r : `invariant ${inv.name} does not hold`,
+          step: this.step,
+          fiber: null,
+        });
+      }
+    }
+    return null;
+  }
+
+  #fail(e: unknown, f: Fiber): void {
+    if (e instanceof ReplayDivergence) throw e;
+    if (this.#ended !== null) return;
+    this.#ended = e instanceof Violation ? this.#bug(e, f) : crash(e, this.step, f, "");
+  }
+
+  #bug(e: Violation, f: Fiber | null): Outcome {
+    return {
+      verdict: "bug",
+      check: e.check,
+      message: e.message,
+      step: this.step,
+      fiber: f?.name ?? null,
+    };
+  }
+
+  #end(o: Outcome): Outcome {
+    this.#ended ??= o;
+    return o;
+  }
+
+  /**
+   * Records a failure raised outside any fiber (in scenario setup). The run
+   * then ends with it at once.
+   */
+  failSetup(e: unknown): Outcome {
+    if (e instanceof ReplayDivergence) throw e;
+    const o = e instanceof Violation ? this.#bug(e, null) : crash(e, 0, null, "setup threw");
+    this.#ended ??= o;
+    return this.#ended;
+  }
+}
+
+function crash(e: unknown, step: number, f: Fiber | null, context: string): Outcome {
+  const err = e instanceof Error ? e : new Error(String(e));
+  const where = context === "" ? "" : `${context}: `;
+  return {
+    verdict: "crash",
+    check: err.name,
+    message: `${where}${err.message}`,
+    step,
+    fiber: f?.name ?? null,
+  };
+}
+
+/** The pause operation: no footprint, and it lets other fibers of the core run. */
+const PAUSE = new Op("pause", -1, false);
+
+export { Cell } from "./cell.ts";
+export { CondVar, Mutex, RwLock, Semaphore } from "./sync.ts";

@@ -1,0 +1,77 @@
+/**
+ * Operation descriptors: what a fiber is about to do, yielded before it does it.
+ *
+ * @module
+ */
+import type { Fiber } from "./fiber.ts";
+
+/**
+ * A blocking condition. A fiber whose pending operation has a guard that is
+ * not ready is blocked and cannot be scheduled. Guards are polled by the
+ * kernel before each step, so a primitive never has to remember to wake anyone.
+ */
+export interface Guard {
+  /** True when `fiber` may perform its pending operation now. */
+  ready(fiber: Fiber): boolean;
+  /** Why `fiber` is waiting, for deadlock reports ("lock A held by t1"). */
+  waitReason(fiber: Fiber): string;
+}
+
+/**
+ * An operation descriptor. Its footprint is (`obj`, `write`): two operations
+ * are dependent when they touch the same object and at least one writes.
+ * Locks, queues and channels count as objects that every operation on them
+ * writes. Primitives create their descriptors once and yield the same object
+ * each time, so the hot path allocates nothing.
+ */
+export class Op {
+  /** What kind of action this is ("read", "write", "lock", ...), for reports. */
+  readonly kind: string;
+  /** The id of the object touched; -1 for none. */
+  readonly obj: number;
+  /** True when the action may modify `obj`. */
+  readonly write: boolean;
+  /** The blocking condition, or null when the operation is always enabled. */
+  readonly guard: Guard | null;
+  /** Virtual time this operation takes, in ticks. */
+  readonly cost: number;
+  /** A deadline in virtual time when this is a timed wait, else -1. */
+  readonly deadline: number;
+
+  constructor(
+    kind: string,
+    obj: number,
+    write: boolean,
+    guard: Guard | null = null,
+    cost = 1,
+    deadline = -1,
+  ) {
+    this.kind = kind;
+    this.obj = obj;
+    this.write = write;
+    this.guard = guard;
+    this.cost = cost;
+    this.deadline = deadline;
+  }
+}
+
+/**
+ * True when two operations do not commute: they touch the same object and at
+ * least one of them writes.
+ *
+ * @example
+ * ```ts
+ * import { assert } from "../deps.ts";
+ * assert(dependent(new Op("read", 1, false), new Op("write", 1, true)));
+ * assert(!dependent(new Op("read", 1, false), new Op("read", 1, false)));
+ * ```
+ */
+export function dependent(a: Op, b: Op): boolean {
+  return a.obj === b.obj && a.obj >= 0 && (a.write || b.write);
+}
+
+/** The type of every fiber body: a generator function yielding operation descriptors. */
+export type FiberBody<A extends unknown[] = []> = (...args: A) => Generator<Op, unknown, void>;
+
+/** A primitive action used with `yield*`, returning `T`. */
+export type Action<T = void> = Generator<Op, T, void>;

@@ -1,0 +1,70 @@
+/**
+ * Outcomes of a run: each failure is a distinct result with a message, never a
+ * crash of the tool.
+ *
+ * @module
+ */
+
+/** How a run ended. */
+export type Verdict = "pass" | "bug" | "crash" | "deadlock" | "step-limit" | "zeno";
+
+/** Every verdict, for validation and help texts. */
+export const VERDICTS: readonly Verdict[] = [
+  "pass",
+  "bug",
+  "crash",
+  "deadlock",
+  "step-limit",
+  "zeno",
+];
+
+/** The result of one run. */
+export interface Outcome {
+  readonly verdict: Verdict;
+  /** Which check failed: an invariant's name, "assert", an error class, "deadlock"... */
+  readonly check: string;
+  /** What happened, for people. Empty for a pass. */
+  readonly message: string;
+  /** The step at which the run ended: the failing step, or the last step taken. */
+  readonly step: number;
+  /** The fiber that failed, when one did. */
+  readonly fiber: string | null;
+}
+
+/**
+ * Thrown by scenario and runtime code when a property does not hold. The
+ * kernel turns it into a `bug` outcome naming `check`.
+ */
+export class Violation extends Error {
+  /** The name of the property that failed ("assert", "no-lost-update", ...). */
+  readonly check: string;
+
+  constructor(check: string, message: string) {
+    super(message);
+    this.name = "Violation";
+    this.check = check;
+  }
+}
+
+/**
+ * Thrown when a replayed trace no longer fits the scenario. It is a problem
+ * with the input, not a failure of the scenario, so it is never turned into
+ * an outcome.
+ */
+export class ReplayDivergence extends Error {
+  /** The step at which the replay could not go on. */
+  readonly step: number;
+
+  constructor(step: number, message: string) {
+    super(`Cannot replay trace: step ${step} ${message}`);
+    this.name = "ReplayDivergence";
+    this.step = step;
+  }
+}
+
+/** A one-line description of an outcome, as printed in tables and logs. */
+export function describeOutcome(o: Outcome): string {
+  if (o.verdict === "pass") return `pass after ${o.step} steps`;
+  const who = o.fiber === null ? "" : ` in fiber ${o.fiber}`;
+  return `${o.verdict} (${o.check}) at step ${o.step}${who}: ${o.message}`;
+}

@@ -1,0 +1,199 @@
+/**
+ * How a scenario is declared: parameters, variants, expectations, setup.
+ *
+ * @module
+ */
+import { z } from "zod";
+import type { Kernel } from "./kernel.ts";
+import type { Verdict } from "./outcome.ts";
+
+/** How much exploration a variant's expectation is judged on. */
+export type Budget =
+  | { readonly strategy: "random"; readonly runs: number }
+  | { readonly strategy: "pct"; readonly runs: number; readonly depth?: number }
+  | { readonly strategy: "dfs"; readonly runs: number; readonly preemptions?: number }
+  | { readonly strategy: "dpor"; readonly runs: number };
+
+/** What a variant is expected to do within its budget. */
+export interface Expectation {
+  /** `pass`: every run within the budget passes. Anything else: it is found. */
+  readonly verdict: Verdict;
+  readonly budget: Budget;
+  /** For a failing verdict, the check that must be the one failing. */
+  readonly check?: string;
+}
+
+/** One variant of a scenario: a correct version, or a deliberately broken one. */
+export interface Variant {
+  readonly description: string;
+  readonly expect: Expectation;
+}
+
+/**
+ * A scenario: a world to build, fibers to run in it, what must hold, and the
+ * verdict each variant is expected to get.
+ */
+export interface Scenario<P extends object = Record<string, unknown>> {
+  /** The catalog name, kebab-case. */
+  readonly name: string;
+  readonly description: string;
+  /** The parameters, with defaults. Command-line values are validated against it. */
+  readonly params: z.ZodType<P>;
+  readonly variants: Readonly<Record<string, Variant>>;
+  /** Simulated cores; 0 or absent gives every fiber its own core. */
+  cores?(params: P): number;
+  /** The step limit of one run; defaults to 10,000. */
+  stepsMax?(params: P): number;
+  /** Builds the world: cells, locks, fibers and invariants. */
+  setup(kernel: Kernel, params: P, variant: string): void;
+}
+
+/** Steps a run may take unless a scenario says otherwise. */
+export const STEPS_MAX_DEFAULT = 10_000;
+
+const BudgetSchema = z.discriminatedUnion("strategy", [
+  z.object({ strategy: z.literal("random"), runs: z.number().int().min(1) }).strict(),
+  z.object({
+    strategy: z.literal("pct"),
+    runs: z.number().int().min(1),
+    depth: z.number().int().min(1).optional(),
+  }).strict(),
+  z.object({
+    strategy: z.literal("dfs"),
+    runs: z.number().int().min(1),
+    preemptions: z.number().int().min(0).optional(),
+  }).strict(),
+  z.object({ strategy: z.literal("dpor"), runs: z.number().int().min(1) }).strict(),
+]);
+
+const VariantSchema = z.object({
+  description: z.string(),
+  expect: z.object({
+    verdict: z.enum(["pass", "bug", "crash", "deadlock", "step-limit", "zeno"]),
+    budget: BudgetSchema,
+    check: z.string().optional(),
+  }).strict(),
+}).strict();
+
+const ScenarioSchema = z.object({
+  name: z.string().regex(/^[a-z][a-z0-9-]*$/, "kebab-case, like lost-update"),
+  description: z.string(),
+  params: z.custom<z.ZodType>((v) => v instanceof z.ZodType, "a zod schema"),
+  variants: z.record(z.string().min(1), VariantSchema)
+    .refine((v) => Object.keys(v).length > 0, "at least one variant"),
+  cores: z.custom<unknown>((v) => typeof v === "function", "a function").optional(),
+  stepsMax: z.custom<unknown>((v) => typeof v === "function", "a function").optional(),
+  setup: z.custom<unknown>((v) => typeof v === "function", "a function"),
+});
+
+/** The variant a scenario gets when it declares none: it must pass 100 random runs. */
+export const DEFAULT_VARIANT: Variant = {
+  description: "the scenario as written",
+  expect: { verdict: "pass", budget: { strategy: "random", runs: 100 } },
+};
+
+/**
+ * Checks that `value` is a well-formed scenario; `origin` names where it came
+ * from in the error. A scenario without variants gets one, `default`, that
+ * must pass. Gives a `UsageError` naming every field that is wrong.
+ */
+export function checkScenario(value: unknown, origin: string): AnyScenario {
+  const withDefaults = value !== null && typeof value === "object" &&
+      !("variants" in value)
+    ? { ...value, variants: { default: DEFAULT_VARIANT } }
+    : value;
+  const parsed = ScenarioSchema.safeParse(withDefaults);
+  if (!parsed.success) {
+    const why = parsed.error.issues
+      .map((i) => `${i.path.join(".") || "(scenario)"}: ${i.message}`)
+      .join("; ");
+    throw new UsageError(`${origin} is not a valid scenario: ${why}`);
+  }
+  return withDefaults as AnyScenario;
+}
+
+/**
+ * Declares a scenario, checking its shape at load time.
+ *
+ * @example
+ * ```ts
+ * import { z } from "zod";
+ * import { assertEquals } from "../deps.ts";
+ * const s = defineScenario({
+ *   name: "noop",
+ *   description: "does nothing",
+ *   params: z.object({}),
+ *   variants: { only: { description: "-", expect: { verdict: "pass", budget: { strategy: "random", runs: 1 } } } },
+ *   setup() {},
+ * });
+ * assertEquals(Object.keys(s.variants), ["only"]);
+ * ```
+ */
+export function defineScenario<P extends object>(scenario: Scenario<P>): Scenario<P> {
+  checkScenario(scenario, `scenario ${scenario.name}`);
+  return scenario;
+}
+
+/** A scenario of any parameter type, as the catalog holds them. */
+// deno-lint-ignore no-explicit-any
+export type AnyScenario = Scenario<any>;
+
+/** Thrown for bad input a user gave: the CLI prints its message and exits 2. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+/** Turns a command-line `key=value` value into JSON when it parses as JSON. */
+export function coerceParam(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * Validates raw parameters against a scenario's schema, filling defaults.
+ * Unknown names and bad values give a `UsageError` with zod's message.
+ *
+ * @example
+ * ```ts
+ * import { z } from "zod";
+ * import { assertEquals, assertThrows } from "../deps.ts";
+ * const s = defineScenario({
+ *   name: "p", description: "", setup() {},
+ *   params: z.object({ n: z.number().int().min(1).default(2) }),
+ *   variants: { v: { description: "", expect: { verdict: "pass", budget: { strategy: "random", runs: 1 } } } },
+ * });
+ * assertEquals(parseParams(s, {}), { n: 2 });
+ * assertThrows(() => parseParams(s, { n: 0 }));
+ * assertThrows(() => parseParams(s, { m: 1 }));
+ * ```
+ */
+export function parseParams<P extends object>(
+  scenario: Scenario<P>,
+  raw: Record<string, unknown>,
+): P {
+  const schema: z.ZodType<P> = scenario.params;
+  const shape: unknown = schema;
+  if (shape instanceof z.ZodObject) {
+    const known = Object.keys(shape.shape);
+    for (const key of Object.keys(raw)) {
+      if (!known.includes(key)) {
+        const list = known.length === 0 ? "it takes none" : `known: ${known.join(", ")}`;
+        throw new UsageError(`unknown parameter "${key}" for ${scenario.name}; ${list}`);
+      }
+    }
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const why = parsed.error.issues
+      .map((i) => `${i.path.join(".") || "(params)"}: ${i.message}`)
+      .join("; ");
+    throw new UsageError(`bad parameters for ${scenario.name}: ${why}`);
+  }
+  return parsed.data;
+}

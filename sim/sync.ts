@@ -1,0 +1,291 @@
+/**
+ * Synchronization primitives: mutex, reader-writer lock, condition variable,
+ * semaphore. Each blocks through a guard the kernel polls, and each operation
+ * is a scheduling point whose footprint is the primitive itself.
+ *
+ * @module
+ */
+import type { Fiber } from "./fiber.ts";
+import type { Kernel } from "./kernel.ts";
+import { type Guard, Op } from "./op.ts";
+import { Violation } from "./outcome.ts";
+
+/** A mutual-exclusion lock. Unlocking a lock one does not hold is a bug. */
+export class Mutex implements Guard {
+  readonly id: number;
+  readonly name: string;
+  #owner: Fiber | null = null;
+  readonly #kernel: Kernel;
+  readonly #lockOp: Op;
+  readonly #unlockOp: Op;
+  readonly #tryOp: Op;
+
+  constructor(kernel: Kernel, name: string) {
+    this.#kernel = kernel;
+    this.id = kernel.newObject(name);
+    this.name = name;
+    this.#lockOp = new Op("lock", this.id, true, this);
+    this.#unlockOp = new Op("unlock", this.id, true);
+    this.#tryOp = new Op("trylock", this.id, true);
+  }
+
+  /** Guard of `lock`: the lock is free. */
+  ready(): boolean {
+    return this.#owner === null;
+  }
+
+  waitReason(): string {
+    return `lock ${this.name} (held by ${this.#owner?.name})`;
+  }
+
+  /** The fiber holding the lock, or null. */
+  get owner(): Fiber | null {
+    return this.#owner;
+  }
+
+  /** Waits until the lock is free, then takes it. */
+  *lock(): Generator<Op, void, void> {
+    yield this.#lockOp;
+    this.#owner = this.#kernel.current;
+  }
+
+  /** Takes the lock if it is free; says whether it did. Never blocks. */
+  *tryLock(): Generator<Op, boolean, void> {
+    yield this.#tryOp;
+    if (this.#owner !== null) return false;
+    this.#owner = this.#kernel.current;
+    return true;
+  }
+
+  /** @internal Drops the lock held by `fiber` inside another primitive's step. */
+  release(fiber: Fiber): void {
+    if (this.#owner === fiber) this.#owner = null;
+  }
+
+  /**
+   * @internal Waits until `cond` signalled `fiber` and the lock is free, then
+   * takes it: the second half of a condition-variable wait.
+   */
+  *reacquire(fiber: Fiber, cond: CondVar): Generator<Op, void, void> {
+    const guard: Guard = {
+      ready: () => this.#owner === null && cond.signalled(fiber, false),
+      waitReason: () =>
+        cond.signalled(fiber, false)
+          ? `lock ${this.name} after a signal on ${cond.name} (held by ${this.#owner?.name})`
+          : `a signal on ${cond.name}`,
+    };
+    yield new Op("relock", this.id, true, guard);
+    cond.signalled(fiber, true);
+    this.#owner = fiber;
+  }
+
+  /** Releases the lock, which the calling fiber must hold. */
+  *unlock(): Generator<Op, void, void> {
+    yield this.#unlockOp;
+    const me = this.#kernel.current;
+    if (this.#owner !== me) {
+      throw new Violation(
+        "mutex-owner",
+        `${me?.name} unlocked ${this.name}, held by ${this.#owner?.name ?? "nobody"}`,
+      );
+    }
+    this.#owner = null;
+  }
+}
+
+/**
+ * A reader-writer lock: any number of readers, or one writer. Taking and
+ * releasing a read lock only read the lock's footprint, so readers commute
+ * with each other; writers conflict with everyone.
+ */
+export class RwLock {
+  readonly id: number;
+  readonly name: string;
+  readonly #kernel: Kernel;
+  #readers: Fiber[] = [];
+  #writer: Fiber | null = null;
+  readonly #readOp: Op;
+  readonly #readUnlockOp: Op;
+  readonly #writeOp: Op;
+  readonly #writeUnlockOp: Op;
+
+  constructor(kernel: Kernel, name: string) {
+    this.#kernel = kernel;
+    this.id = kernel.newObject(name);
+    this.name = name;
+    const forRead: Guard = {
+      ready: () => this.#writer === null,
+      waitReason: () => `read lock ${name} (written by ${this.#writer?.name})`,
+    };
+    const forWrite: Guard = {
+      ready: () => this.#writer === null && this.#readers.length === 0,
+      waitReason: () =>
+        this.#writer !== null
+          ? `write lock ${name} (written by ${this.#writer.name})`
+          : `write lock ${name} (read by ${this.#readers.map((f) => f.name).join(", ")})`,
+    };
+    this.#readOp = new Op("rlock", this.id, false, forRead);
+    this.#readUnlockOp = new Op("runlock", this.id, false);
+    this.#writeOp = new Op("wlock", this.id, true, forWrite);
+    this.#writeUnlockOp = new Op("wunlock", this.id, true);
+  }
+
+  /** The fiber holding the write lock, or null. */
+  get writer(): Fiber | null {
+    return this.#writer;
+  }
+
+  /** How many fibers hold the read lock. */
+  get readerCount(): number {
+    return this.#readers.length;
+  }
+
+  /** Waits until no writer holds the lock, then joins the readers. */
+  *readLock(): Generator<Op, void, void> {
+    yield this.#readOp;
+    this.#readers.push(this.#kernel.current as Fiber);
+  }
+
+  /** Leaves the readers; the calling fiber must be one. */
+  *readUnlock(): Generator<Op, void, void> {
+    yield this.#readUnlockOp;
+    const me = this.#kernel.current as Fiber;
+    const i = this.#readers.indexOf(me);
+    if (i < 0) {
+      throw new Violation("rwlock-owner", `${me.name} read-unlocked ${this.name} without reading`);
+    }
+    this.#readers.splice(i, 1);
+  }
+
+  /** Waits until nobody holds the lock, then takes it for writing. */
+  *writeLock(): Generator<Op, void, void> {
+    yield this.#writeOp;
+    this.#writer = this.#kernel.current;
+  }
+
+  /** Releases the write lock, which the calling fiber must hold. */
+  *writeUnlock(): Generator<Op, void, void> {
+    yield this.#writeUnlockOp;
+    const me = this.#kernel.current as Fiber;
+    if (this.#writer !== me) {
+      throw new Violation(
+        "rwlock-owner",
+        `${me.name} write-unlocked ${this.name}, held by ${this.#writer?.name ?? "nobody"}`,
+      );
+    }
+    this.#writer = null;
+  }
+}
+
+/**
+ * A condition variable. `wait` releases the mutex and blocks until signalled,
+ * then takes the mutex back. Which waiter a `signal` wakes is a recorded
+ * choice, so the explorer tries each.
+ */
+export class CondVar {
+  readonly id: number;
+  readonly name: string;
+  readonly #kernel: Kernel;
+  /** Waiting fibers, in the order they started waiting. */
+  #waiting: Fiber[] = [];
+  /** Fibers signalled but not yet holding the mutex again. */
+  #woken = new Set<Fiber>();
+  readonly #waitOp: Op;
+  readonly #signalOp: Op;
+
+  constructor(kernel: Kernel, name: string) {
+    this.#kernel = kernel;
+    this.id = kernel.newObject(name);
+    this.name = name;
+    this.#waitOp = new Op("wait", this.id, true);
+    this.#signalOp = new Op("signal", this.id, true);
+  }
+
+  /** How many fibers are waiting and not yet signalled. */
+  get waiting(): number {
+    return this.#waiting.length;
+  }
+
+  /** Releases `mutex` (which the caller holds), waits for a signal, retakes `mutex`. */
+  *wait(mutex: Mutex): Generator<Op, void, void> {
+    yield this.#waitOp;
+    const me = this.#kernel.current as Fiber;
+    if (mutex.owner !== me) {
+      throw new Violation(
+        "condvar-mutex",
+        `${me.name} waited on ${this.name} without ${mutex.name}`,
+      );
+    }
+    mutex.release(me);
+    this.#waiting.push(me);
+    yield* mutex.reacquire(me, this);
+  }
+
+  /** Wakes one waiting fiber, if any; which one is a recorded choice. */
+  *signal(): Generator<Op, void, void> {
+    yield this.#signalOp;
+    if (this.#waiting.length === 0) return;
+    const i = this.#kernel.choose(this.#waiting.length, "condvar");
+    this.#woken.add(this.#waiting[i]);
+    this.#waiting.splice(i, 1);
+  }
+
+  /** Wakes every waiting fiber. */
+  *broadcast(): Generator<Op, void, void> {
+    yield this.#signalOp;
+    for (const f of this.#waiting) this.#woken.add(f);
+    this.#waiting.length = 0;
+  }
+
+  /** @internal Whether `fiber` was signalled; consumes the signal when `take`. */
+  signalled(fiber: Fiber, take: boolean): boolean {
+    const has = this.#woken.has(fiber);
+    if (has && take) this.#woken.delete(fiber);
+    return has;
+  }
+}
+
+/** A counting semaphore. */
+export class Semaphore implements Guard {
+  readonly id: number;
+  readonly name: string;
+  #permits: number;
+  readonly #acquireOp: Op;
+  readonly #releaseOp: Op;
+
+  constructor(kernel: Kernel, name: string, permits: number) {
+    if (!Number.isInteger(permits) || permits < 0) {
+      throw new RangeError(`Cannot create semaphore ${name} with ${permits} permits`);
+    }
+    this.id = kernel.newObject(name);
+    this.name = name;
+    this.#permits = permits;
+    this.#acquireOp = new Op("acquire", this.id, true, this);
+    this.#releaseOp = new Op("release", this.id, true);
+  }
+
+  /** Permits available now. */
+  get permits(): number {
+    return this.#permits;
+  }
+
+  ready(): boolean {
+    return this.#permits > 0;
+  }
+
+  waitReason(): string {
+    return `a permit of ${this.name}`;
+  }
+
+  /** Waits for a permit and takes it. */
+  *acquire(): Generator<Op, void, void> {
+    yield this.#acquireOp;
+    this.#permits--;
+  }
+
+  /** Returns a permit. */
+  *release(): Generator<Op, void, void> {
+    yield this.#releaseOp;
+    this.#permits++;
+  }
+}
