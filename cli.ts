@@ -6,30 +6,31 @@
  * @module
  */
 import { parseArgs } from "./deps.ts";
+import { type NotedFailure, noteFailure } from "./cli/failures.ts";
+import { saveTrace } from "./cli/save.ts";
+import { shrinkCommand } from "./cli/shrink_command.ts";
+import { judgeSweep, labelOf, SweepSink } from "./cli/sweeps.ts";
+import { shrinkText } from "./reports/markdown.ts";
 import { Progress } from "./reports/progress.ts";
 import { StepLog } from "./reports/steps.ts";
 import { formatMs, type Row, table } from "./reports/text.ts";
 import { catalog, findScenario } from "./scenarios/mod.ts";
+import { loadScenario } from "./scenarios/load.ts";
+import { parseShard, type Shard, shardText } from "./scale/shard.ts";
+import { checkDeterminism } from "./sim/determinism.ts";
 import {
   type Failure,
-  judge,
   makeTarget,
   makeTrace,
   planFor,
   replay,
+  type SweepOptions,
   type Target,
   variantOf,
 } from "./sim/explore.ts";
 import { describeOutcome, type Outcome, ReplayDivergence } from "./sim/outcome.ts";
 import { seedToInt } from "./sim/rng.ts";
-import {
-  type AnyScenario,
-  checkScenario,
-  coerceParam,
-  type Expectation,
-  STEPS_MAX_DEFAULT,
-  UsageError,
-} from "./sim/scenario.ts";
+import { coerceParam, type Expectation, STEPS_MAX_DEFAULT, UsageError } from "./sim/scenario.ts";
 import type { Strategy } from "./sim/strategy.ts";
 import { parseTrace, serializeTrace } from "./sim/trace.ts";
 
@@ -61,6 +62,7 @@ Usage:
   deno task sim [options]               run every scenario and variant (the main job)
   deno task sim --scenario NAME [...]   run one scenario (or a scenario file by path)
   deno task sim --replay FILE           replay a trace exactly
+  deno task sim --shrink FILE           shrink a failing trace; writes FILE's .shrunk.json and .html
   deno task sim --list                  list scenarios, variants and parameters
 
 Options:
@@ -75,7 +77,14 @@ Options:
   --runs N            runs in the sweep (default: the variant's budget)
   --max-steps N       step limit of one run (default: the scenario's, else 10000)
   --keep-going        go on after a failure and collect every failing seed
-  --out DIR           where failing traces go (default sim-out)
+  --out DIR           where failing traces, shrunk traces, HTML reports, summary.md
+                      and runs.jsonl (every run) go (default sim-out)
+  --no-shrink         do not shrink failures (by default each reported one is)
+  --workers N         run seeds on N Deno Workers (random and pct); same results as 1
+  --shard I/N         run only runs i with i % N == I (0 <= I < N), for clusters;
+                      combine the shards' runs.jsonl with deno task merge
+  --save              copy each shrunk failing trace into the regression folder
+  --check-determinism run each schedule twice and compare the event logs
   --replay FILE       replay a trace file; exit 0 when its outcome comes back exactly
   --json              one JSON line per run, then a summary line
   --list              list the catalog
@@ -97,6 +106,12 @@ interface CliOptions {
   stepsMax: number | undefined;
   keepGoing: boolean;
   out: string;
+  shrink: string | null;
+  noShrink: boolean;
+  workers: number;
+  shard: Shard | null;
+  save: boolean;
+  checkDeterminism: boolean;
   replay: string | null;
   json: boolean;
   list: boolean;
@@ -131,6 +146,12 @@ function parseCli(args: string[]): CliOptions {
         "max-steps": { type: "string" },
         "keep-going": { type: "boolean" },
         out: { type: "string" },
+        shrink: { type: "string" },
+        "no-shrink": { type: "boolean" },
+        workers: { type: "string" },
+        shard: { type: "string" },
+        save: { type: "boolean" },
+        "check-determinism": { type: "boolean" },
         replay: { type: "string" },
         json: { type: "boolean" },
         list: { type: "boolean" },
@@ -167,6 +188,12 @@ function parseCli(args: string[]): CliOptions {
     stepsMax: intFlag("max-steps", v["max-steps"], 1),
     keepGoing: v["keep-going"] ?? false,
     out: v.out ?? "sim-out",
+    shrink: v.shrink ?? null,
+    noShrink: v["no-shrink"] ?? false,
+    workers: intFlag("workers", v.workers, 1) ?? 1,
+    shard: v.shard === undefined ? null : parseShard(v.shard),
+    save: v.save ?? false,
+    checkDeterminism: v["check-determinism"] ?? false,
     replay: v.replay ?? null,
     json: v.json ?? false,
     list: v.list ?? false,
@@ -178,27 +205,7 @@ function badSeed(text: string): never {
   throw new UsageError(`bad --seed "${text}": a seed is a non-negative integer or a word`);
 }
 
-/** Finds a scenario by catalog name, or imports it from a file path. */
-export async function loadScenario(ref: string): Promise<AnyScenario> {
-  const known = findScenario(ref);
-  if (known !== undefined) return known;
-  if (!/[\/\\]|\.[jt]s$/.test(ref)) {
-    const names = catalog.map((s) => s.name).join(", ");
-    throw new UsageError(`unknown scenario "${ref}"; known: ${names} (or give a file path)`);
-  }
-  let mod: Record<string, unknown>;
-  try {
-    const url = new URL(ref, `file://${Deno.cwd()}/`).href;
-    mod = await import(url);
-  } catch (e) {
-    throw new UsageError(`cannot load scenario file ${ref}: ${(e as Error).message}`);
-  }
-  const value = mod.default ?? mod.scenario;
-  if (value === undefined) {
-    throw new UsageError(`${ref} exports no scenario: export it as default or as "scenario"`);
-  }
-  return checkScenario(value, ref);
-}
+export { loadScenario };
 
 /** Runs the command with `args`; returns the exit code. */
 export async function main(args: string[], io: Io = denoIo()): Promise<number> {
@@ -210,6 +217,7 @@ export async function main(args: string[], io: Io = denoIo()): Promise<number> {
     }
     if (opts.list) return list(opts, io);
     if (opts.replay !== null) return await runReplay(opts.replay, opts, io);
+    if (opts.shrink !== null) return await shrinkCommand(opts.shrink, opts, io);
     return await runSweeps(opts, io);
   } catch (e) {
     if (e instanceof UsageError || e instanceof ReplayDivergence) {
@@ -279,23 +287,33 @@ async function runSweeps(opts: CliOptions, io: Io): Promise<number> {
   const rows: Row[] = [];
   const start = io.now();
   let runsTotal = 0;
-  for (const target of list) {
-    const row = runTarget(target, opts, io);
-    rows.push(row);
-    runsTotal += row.runs;
-  }
-  const mismatched = rows.filter((r) => !r.ok).length;
-  const code = mismatched === 0 ? 0 : 1;
-  if (opts.json) {
-    io.out(JSON.stringify({
+  const sink = new SweepSink(opts.out);
+  let summary;
+  try {
+    for (const target of list) {
+      const row = await runTarget(target, opts, io, sink);
+      rows.push(row);
+      runsTotal += row.runs;
+    }
+    const mismatched = rows.filter((r) => !r.ok).length;
+    summary = {
       summary: true,
       targets: rows.length,
       asExpected: rows.length - mismatched,
       mismatched,
+      nondeterministic: sink.nondeterministic,
       runs: runsTotal,
+      ...(opts.shard === null ? {} : { shard: shardText(opts.shard) }),
       elapsedMs: round(io.now() - start),
-      exitCode: code,
-    }));
+      exitCode: mismatched === 0 && sink.nondeterministic === 0 ? 0 : 1,
+    };
+    sink.finish(rows, summary, io.now() - start);
+  } finally {
+    sink.close();
+  }
+  const { mismatched, nondeterministic, exitCode: code } = summary;
+  if (opts.json) {
+    io.out(JSON.stringify(summary));
   } else {
     io.out("");
     io.out(table(rows));
@@ -305,6 +323,8 @@ async function runSweeps(opts: CliOptions, io: Io): Promise<number> {
         ? `all ${rows.length} verdicts as expected (${formatMs(io.now() - start)})`
         : `${mismatched} of ${rows.length} verdicts NOT as expected`,
     );
+    if (nondeterministic > 0) io.out(`${nondeterministic} scenario variants are NOT deterministic`);
+    io.out(`summary: ${sink.summaryPath}`);
   }
   return code;
 }
@@ -313,7 +333,12 @@ function round(ms: number): number {
   return Math.round(ms * 1000) / 1000;
 }
 
-function runTarget(target: Target, opts: CliOptions, io: Io): Row {
+async function runTarget(
+  target: Target,
+  opts: CliOptions,
+  io: Io,
+  sink: SweepSink,
+): Promise<Row> {
   const { strategy, runs } = planFor(target, opts);
   const label = `${target.scenario.name}/${target.variant}`;
   const progress = new Progress(
@@ -327,11 +352,12 @@ function runTarget(target: Target, opts: CliOptions, io: Io): Row {
   let failing = 0;
   const written = new Map<number, string>();
   const expect = variantOf(target).expect;
-  const result = judge(target, {
+  const sweepOptions: SweepOptions = {
     strategy,
     runs,
     seed: opts.seed,
     keepGoing: opts.keepGoing,
+    shard: opts.shard ?? undefined,
     onRun: (info) => {
       done++;
       let tracePath: string | null = null;
@@ -340,24 +366,50 @@ function runTarget(target: Target, opts: CliOptions, io: Io): Row {
         tracePath = writeTrace(target, strategy, info.failure, opts.out);
         written.set(info.seed, tracePath);
       }
-      if (opts.json) {
-        const now = io.now();
-        io.out(JSON.stringify(runLine(target, strategy, expect, info.outcome, {
-          seed: info.seed,
-          elapsedMs: round(now - last),
-          trace: tracePath,
-        })));
-        last = now;
-      }
+      const now = io.now();
+      const line = JSON.stringify(runLine(target, strategy, expect, info.outcome, {
+        seed: info.seed,
+        elapsedMs: round(now - last),
+        trace: tracePath,
+        shard: opts.shard,
+      }));
+      last = now;
+      sink.run(line);
+      if (opts.json) io.out(line);
       if ((done & 255) === 0) progress.update(done, failing);
     },
-  });
+  };
+  const result = await judgeSweep(target, sweepOptions, opts.workers);
   progress.done();
+  if (opts.checkDeterminism) {
+    const check = checkDeterminism(target, { strategy, seed: opts.seed, runs });
+    for (const p of check.problems) {
+      sink.nondeterministic++;
+      if (opts.json) io.out(JSON.stringify({ ...labelOf(target), nondeterminism: p }));
+      else io.out(`${target.scenario.name}/${target.variant}: ${p.message}`);
+    }
+  }
+  const notes = [];
+  for (const f of result.failures.slice(0, 5)) {
+    const tracePath = written.get(f.seed) ?? "";
+    const note = await noteFailure({
+      target,
+      strategy,
+      failure: f,
+      tracePath,
+      expected: result.ok,
+      rerun: rerunCommand(target, strategy, f.seed),
+      shrink: !opts.noShrink,
+      html: true,
+      now: io.now,
+    });
+    notes.push(note);
+    sink.failure(note);
+    if (opts.save) note.savedPath = saveTrace(note.shrunk?.path ?? tracePath);
+  }
   const ms = io.now() - start;
   if (!opts.json) {
-    for (const f of result.failures.slice(0, 5)) {
-      reportFailure(target, strategy, f, written.get(f.seed) ?? "", result.ok, io);
-    }
+    for (const note of notes) reportFailure(note, io);
     if (result.failures.length > 5) {
       io.out(`  ... and ${result.failures.length - 5} more failing seeds (traces in ${opts.out})`);
     }
@@ -379,7 +431,7 @@ function runLine(
   strategy: Strategy,
   expect: Expectation,
   outcome: Outcome,
-  extra: { seed: number; elapsedMs: number; trace: string | null },
+  extra: { seed: number; elapsedMs: number; trace: string | null; shard: Shard | null },
 ): Record<string, unknown> {
   const line: Record<string, unknown> = {
     scenario: target.scenario.name,
@@ -387,6 +439,8 @@ function runLine(
     strategy: strategy.name,
     seed: extra.seed,
     expected: expect.verdict,
+    ...(expect.check === undefined ? {} : { expectedCheck: expect.check }),
+    ...(extra.shard === null ? {} : { shard: shardText(extra.shard) }),
     verdict: outcome.verdict,
     schedules: 1,
     steps: outcome.step,
@@ -442,21 +496,17 @@ export function rerunCommand(target: Target, strategy: Strategy, seed: number): 
   return parts.join(" ");
 }
 
-function reportFailure(
-  target: Target,
-  strategy: Strategy,
-  f: Failure,
-  path: string,
-  expected: boolean,
-  io: Io,
-): void {
-  const tag = expected ? " (as expected)" : "";
-  io.out(`${target.scenario.name}/${target.variant}: ${describeOutcome(f.outcome)}${tag}`);
-  const o = strategy.options();
-  const shown = Object.entries(o).map(([k, v]) => `${k} ${v}`).join(", ");
-  io.out(`  seed ${f.seed}, strategy ${strategy.name}${shown === "" ? "" : ` (${shown})`}`);
-  io.out(`  replay: deno task sim --replay ${path}`);
-  io.out(`  rerun:  ${rerunCommand(target, strategy, f.seed)}`);
+function reportFailure(note: NotedFailure, io: Io): void {
+  const tag = note.expected ? " (as expected)" : "";
+  io.out(`${note.title}: ${note.outcome}${tag}`);
+  io.out(`  seed ${note.seed}, strategy ${note.strategy}`);
+  if (note.shrunk !== null) io.out(`  shrunk: ${shrinkText(note.shrunk)}`);
+  if (note.warning !== "") io.out(`  ${note.warning}`);
+  io.out(`  replay: deno task sim --replay ${note.tracePath}`);
+  if (note.shrunk !== null) io.out(`  replay shrunk: deno task sim --replay ${note.shrunk.path}`);
+  if (note.reportPath !== null) io.out(`  report: ${note.reportPath}`);
+  if (note.savedPath !== undefined) io.out(`  saved: ${note.savedPath}`);
+  io.out(`  rerun:  ${note.rerun}`);
 }
 
 async function runReplay(file: string, opts: CliOptions, io: Io): Promise<number> {

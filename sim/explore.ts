@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { Kernel } from "./kernel.ts";
+import { Kernel, type StepObserver } from "./kernel.ts";
 import { type Outcome, ReplayDivergence } from "./outcome.ts";
 import { PctStrategy } from "./pct.ts";
 import { RandomStrategy } from "./random.ts";
@@ -83,10 +83,11 @@ export class Runner {
     this.#config = { cores: target.cores, stepsMax: target.stepsMax };
   }
 
-  /** One run under `strategy` with `seed`. */
-  run(strategy: Strategy, seed: number): Outcome {
+  /** One run under `strategy` with `seed`, seen step by step by `observer` when given. */
+  run(strategy: Strategy, seed: number, observer?: StepObserver): Outcome {
     const k = this.kernel;
     k.reset(this.#config, strategy, seed);
+    if (observer !== undefined) k.observe(observer);
     try {
       this.target.scenario.setup(k, this.target.params, this.target.variant);
     } catch (e) {

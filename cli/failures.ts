@@ -1,0 +1,141 @@
+/**
+ * What the `sim` command does with a failure once a sweep found it: shrink
+ * it, write the shrunk trace beside the original, and draw the HTML report.
+ *
+ * @module
+ */
+import { renderHtml } from "../reports/html.ts";
+import type { FailureNote, ShrinkNote } from "../reports/markdown.ts";
+import { timelineOf } from "../reports/timeline.ts";
+import type { Failure, Target } from "../sim/explore.ts";
+import { makeTrace } from "../sim/explore.ts";
+import { describeOutcome } from "../sim/outcome.ts";
+import { type AnyScenario, UsageError } from "../sim/scenario.ts";
+import type { ShrinkOptions, ShrinkResult } from "../sim/shrink.ts";
+import type { Strategy } from "../sim/strategy.ts";
+import { serializeTrace, type Trace } from "../sim/trace.ts";
+
+/** A failure as noted: what to print, and where its files went. */
+export interface NotedFailure extends FailureNote {
+  /** Why shrinking or the report was skipped, or "". */
+  readonly warning: string;
+  /** Where `--save` copied the trace. */
+  savedPath?: string;
+}
+
+/** What `noteFailure` needs to know about one failure. */
+export interface FailureContext {
+  readonly target: Target;
+  readonly strategy: Strategy;
+  readonly failure: Failure;
+  /** Where its trace was written. */
+  readonly tracePath: string;
+  readonly expected: boolean;
+  readonly rerun: string;
+  /** Shrink it (unless `--no-shrink`). */
+  readonly shrink: boolean;
+  /** Write the HTML report beside the trace. */
+  readonly html: boolean;
+  /** A wall clock in milliseconds, for the shrink time budget. */
+  readonly now: () => number;
+  readonly shrinkOptions?: ShrinkOptions;
+}
+
+/** "pct (depth 3, steps 4)". */
+export function strategyText(strategy: Strategy): string {
+  const shown = Object.entries(strategy.options()).map(([k, v]) => `${k} ${v}`).join(", ");
+  return `${strategy.name}${shown === "" ? "" : ` (${shown})`}`;
+}
+
+/** Shrinks `trace` with the shrinker loaded on first use (it brings fast-check). */
+export async function shrinkLazily(
+  trace: Trace,
+  scenario: AnyScenario,
+  options: ShrinkOptions,
+): Promise<ShrinkResult> {
+  const { shrinkTrace } = await import("../sim/shrink.ts");
+  return shrinkTrace(trace, scenario, options);
+}
+
+/** The path of a trace's sibling file: `x.json` gives `x.shrunk.json`, `x.html`. */
+export function besidePath(tracePath: string, suffix: string): string {
+  return tracePath.replace(/(\.shrunk)?\.json$/, "") + suffix;
+}
+
+/** The parameters shrinking made smaller. */
+export function paramChanges(r: ShrinkResult): ShrinkNote["params"] {
+  const out: { name: string; from: unknown; to: unknown }[] = [];
+  for (const [name, from] of Object.entries(r.original.params)) {
+    const to = r.shrunk.params[name];
+    if (JSON.stringify(from) !== JSON.stringify(to)) out.push({ name, from, to });
+  }
+  return out;
+}
+
+/**
+ * Shrinks a failure, writes the shrunk trace beside the original and the
+ * HTML report beside both, and returns what to print.
+ */
+export async function noteFailure(c: FailureContext): Promise<NotedFailure> {
+  const trace = makeTrace(c.target, c.strategy, c.failure);
+  let shrunk: ShrinkNote | null = null;
+  let shrunkTrace: Trace | null = null;
+  let warning = "";
+  if (c.shrink) {
+    try {
+      const r = await shrinkLazily(trace, c.target.scenario, { now: c.now, ...c.shrinkOptions });
+      const path = besidePath(c.tracePath, ".shrunk.json");
+      writeText(path, serializeTrace(r.shrunk));
+      shrunk = { path, before: r.before, after: r.after, params: paramChanges(r) };
+      shrunkTrace = r.shrunk;
+    } catch (e) {
+      if (!(e instanceof UsageError)) throw e;
+      warning = `not shrunk: ${e.message}`;
+    }
+  }
+  let reportPath: string | null = null;
+  if (c.html) {
+    try {
+      reportPath = besidePath(c.tracePath, ".html");
+      writeText(
+        reportPath,
+        renderHtml({
+          title: `${c.target.scenario.name}/${c.target.variant}`,
+          original: timelineOf(trace, c.target.scenario),
+          shrunk: shrunkTrace === null ? null : timelineOf(shrunkTrace, c.target.scenario),
+          originalPath: c.tracePath,
+          shrunkPath: shrunk?.path ?? null,
+          rerun: c.rerun,
+          expected: c.expected,
+        }),
+      );
+    } catch (e) {
+      if (!(e instanceof RangeError)) throw e;
+      warning = `no report: ${e.message}`;
+      reportPath = null;
+    }
+  }
+  return {
+    title: `${c.target.scenario.name}/${c.target.variant}`,
+    outcome: describeOutcome(c.failure.outcome),
+    seed: c.failure.seed,
+    strategy: strategyText(c.strategy),
+    expected: c.expected,
+    tracePath: c.tracePath,
+    rerun: c.rerun,
+    shrunk,
+    reportPath,
+    warning,
+  };
+}
+
+/** Writes a file, turning a failure into a `UsageError` that names the path. */
+export function writeText(path: string, text: string): void {
+  try {
+    const dir = path.replace(/[\/\\][^\/\\]*$/, "");
+    if (dir !== path && dir !== "") Deno.mkdirSync(dir, { recursive: true });
+    Deno.writeTextFileSync(path, text);
+  } catch (e) {
+    throw new UsageError(`cannot write ${path}: ${(e as Error).message}`);
+  }
+}

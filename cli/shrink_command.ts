@@ -1,0 +1,76 @@
+/**
+ * `deno task sim --shrink FILE`: shrink a failing trace and write the result
+ * beside it.
+ *
+ * @module
+ */
+import type { Io } from "../cli.ts";
+import { renderHtml } from "../reports/html.ts";
+import { shrinkText } from "../reports/markdown.ts";
+import { timelineOf } from "../reports/timeline.ts";
+import { loadScenario } from "../scenarios/load.ts";
+import { describeOutcome } from "../sim/outcome.ts";
+import { UsageError } from "../sim/scenario.ts";
+import { parseTrace, serializeTrace } from "../sim/trace.ts";
+import { besidePath, paramChanges, shrinkLazily, writeText } from "./failures.ts";
+
+/** Shrinks the trace in `file`; returns the exit code. */
+export async function shrinkCommand(
+  file: string,
+  opts: { readonly json: boolean },
+  io: Io,
+): Promise<number> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(file);
+  } catch (e) {
+    throw new UsageError(`cannot read trace ${file}: ${(e as Error).message}`);
+  }
+  const trace = parseTrace(text, file);
+  const scenario = await loadScenario(trace.source ?? trace.scenario);
+  const r = await shrinkLazily(trace, scenario, { now: io.now });
+  const path = besidePath(file, ".shrunk.json");
+  writeText(path, serializeTrace(r.shrunk));
+  const report = besidePath(file, ".html");
+  writeText(
+    report,
+    renderHtml({
+      title: `${trace.scenario}/${trace.variant}`,
+      original: timelineOf(trace, scenario),
+      shrunk: timelineOf(r.shrunk, scenario),
+      originalPath: file,
+      shrunkPath: path,
+    }),
+  );
+  const note = { path, before: r.before, after: r.after, params: paramChanges(r) };
+  if (opts.json) {
+    io.out(JSON.stringify({
+      shrink: file,
+      scenario: trace.scenario,
+      variant: trace.variant,
+      verdict: r.shrunk.outcome.verdict,
+      check: r.shrunk.outcome.check,
+      before: r.before,
+      after: r.after,
+      params: r.shrunk.params,
+      runs: r.runs,
+      rounds: r.rounds,
+      stopped: r.stopped,
+      trace: path,
+      report,
+    }));
+    return 0;
+  }
+  io.out(`shrinking ${file}: ${trace.scenario}/${trace.variant}, seed ${trace.seed}`);
+  io.out(`  ${describeOutcome(r.original.outcome)}`);
+  io.out(`  shrunk: ${shrinkText(note)}`);
+  io.out(`  ${r.runs} runs, ${r.rounds} improvements, stopped: ${stopText(r.stopped)}`);
+  io.out(`  now fails with: ${describeOutcome(r.shrunk.outcome)}`);
+  io.out(`  replay: deno task sim --replay ${path}`);
+  io.out(`  report: ${report}`);
+  return 0;
+}
+
+function stopText(why: string): string {
+  return why === "fixpoint" ? "no smaller candidate fails the same way" : `${why} budget used up`;
+}

@@ -1,0 +1,103 @@
+/**
+ * Sweeps as the `sim` command runs them: on this thread or on workers, with
+ * every run written to `runs.jsonl` and the failures to `summary.md`.
+ *
+ * @module
+ */
+import { JsonlWriter } from "../reports/jsonl.ts";
+import { type FailureNote, renderMarkdown } from "../reports/markdown.ts";
+import type { Row } from "../reports/text.ts";
+import { sweepOnWorkers } from "../scale/workers.ts";
+import {
+  judge,
+  type Judgement,
+  meetsExpectation,
+  type SweepOptions,
+  type Target,
+  variantOf,
+} from "../sim/explore.ts";
+import { UsageError } from "../sim/scenario.ts";
+
+/** Sweeps a target on this thread (`workers` 1) or on Deno Workers, and judges it. */
+export async function judgeSweep(
+  target: Target,
+  options: SweepOptions,
+  workers: number,
+): Promise<Judgement> {
+  if (workers <= 1) return judge(target, options);
+  const result = await sweepOnWorkers(target, { ...options, workers });
+  const expect = variantOf(target).expect;
+  const outcome = result.failures[0]?.outcome;
+  return {
+    ...result,
+    expect,
+    strategy: options.strategy,
+    outcome,
+    ok: meetsExpectation(expect, outcome),
+  };
+}
+
+/** The scenario and variant of a target, as JSON lines name them. */
+export function labelOf(target: Target): { scenario: string; variant: string } {
+  return { scenario: target.scenario.name, variant: target.variant };
+}
+
+/** Where a `sim` invocation's reports go: `runs.jsonl` and `summary.md` in the out folder. */
+export class SweepSink {
+  readonly dir: string;
+  readonly summaryPath: string;
+  readonly jsonlPath: string;
+  /** Variants whose determinism check failed. */
+  nondeterministic = 0;
+  readonly #notes: FailureNote[] = [];
+  #jsonl: JsonlWriter | null = null;
+  #closed = false;
+
+  constructor(dir: string) {
+    this.dir = dir;
+    this.summaryPath = `${dir}/summary.md`;
+    this.jsonlPath = `${dir}/runs.jsonl`;
+  }
+
+  #writer(): JsonlWriter {
+    if (this.#closed) throw new Error(`${this.jsonlPath} is already closed`);
+    if (this.#jsonl === null) {
+      try {
+        Deno.mkdirSync(this.dir, { recursive: true });
+        this.#jsonl = new JsonlWriter(this.jsonlPath);
+      } catch (e) {
+        throw new UsageError(`cannot write ${this.jsonlPath}: ${(e as Error).message}`);
+      }
+    }
+    return this.#jsonl;
+  }
+
+  /** One run's JSON line. */
+  run(line: string): void {
+    this.#writer().writeLine(line);
+  }
+
+  /** A failure to list in the summary. */
+  failure(note: FailureNote): void {
+    this.#notes.push(note);
+  }
+
+  /** Writes the summary line to `runs.jsonl` and the Markdown summary. */
+  finish(rows: readonly Row[], summary: Record<string, unknown>, elapsedMs: number): void {
+    this.#writer().write(summary);
+    this.close();
+    try {
+      Deno.writeTextFileSync(this.summaryPath, renderMarkdown(rows, this.#notes, elapsedMs));
+    } catch (e) {
+      throw new UsageError(`cannot write ${this.summaryPath}: ${(e as Error).message}`);
+    }
+  }
+
+  /** Closes `runs.jsonl`; safe to call more than once. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#jsonl?.close();
+    this.#jsonl = null;
+  }
+}

@@ -1,0 +1,328 @@
+/**
+ * The HTML failure report: one self-contained page per failure, with an SVG
+ * timeline of the original and of the shrunk trace. No network, no external
+ * scripts or styles: it opens from a CI artifact as it is.
+ *
+ * @module
+ */
+import type { StepEvent } from "../sim/events.ts";
+import type { ScheduleStats } from "../sim/guided.ts";
+import { describeOutcome } from "../sim/outcome.ts";
+import type { Timeline } from "./timeline.ts";
+
+/** What one failure report shows. */
+export interface FailureReport {
+  /** "scenario/variant". */
+  readonly title: string;
+  readonly original: Timeline;
+  /** The shrunk run, or null when shrinking was off. */
+  readonly shrunk: Timeline | null;
+  readonly originalPath: string;
+  readonly shrunkPath: string | null;
+  /** The command that re-runs the seed, when there is one. */
+  readonly rerun?: string;
+  /** Whether this failure is what the variant expects. */
+  readonly expected?: boolean;
+}
+
+const LANE_HEIGHT = 30;
+const LABEL_WIDTH = 150;
+const TOP = 34;
+const WIDTH_TARGET = 900;
+
+/** Colours for the kinds the kernel and runtime use; others get one from `PALETTE`. */
+const KIND_COLORS: Record<string, string> = {
+  read: "#4e79a7",
+  write: "#e15759",
+  rmw: "#f28e2b",
+  lock: "#59a14f",
+  unlock: "#8cd17d",
+  trylock: "#86bc86",
+  relock: "#3e7d3a",
+  readlock: "#76b7b2",
+  readunlock: "#a5d4d0",
+  join: "#b07aa1",
+  pause: "#bab0ac",
+};
+const PALETTE = ["#edc948", "#ff9da7", "#9c755f", "#d37295", "#499894", "#79706e", "#d4a6c8"];
+
+/** The colour of an operation kind, stable across reports. */
+export function kindColor(kind: string): string {
+  const known = KIND_COLORS[kind];
+  if (known !== undefined) return known;
+  let h = 0;
+  for (let i = 0; i < kind.length; i++) h = (Math.imul(h, 31) + kind.charCodeAt(i)) | 0;
+  return PALETTE[(h & 0x7fffffff) % PALETTE.length];
+}
+
+/**
+ * Renders a failure report as one HTML document.
+ *
+ * @example
+ * ```ts
+ * import { assert } from "../deps.ts";
+ * import { lostUpdate } from "../scenarios/mod.ts";
+ * import { judge, makeTarget, makeTrace, planFor } from "../sim/explore.ts";
+ * import { timelineOf } from "./timeline.ts";
+ * const target = makeTarget(lostUpdate, "racy");
+ * const r = judge(target, { ...planFor(target), seed: 1 });
+ * const t = timelineOf(makeTrace(target, r.strategy, r.failures[0]), lostUpdate);
+ * const html = renderHtml({ title: "lost-update/racy", original: t, shrunk: null, originalPath: "t.json", shrunkPath: null });
+ * assert(html.includes('class="lane"') && !html.includes("<script src"));
+ * ```
+ */
+export function renderHtml(report: FailureReport): string {
+  const o = report.original;
+  const panels = [];
+  if (report.shrunk !== null && report.shrunkPath !== null) {
+    panels.push(panel("shrunk", "Shrunk trace", report.shrunk, report.shrunkPath));
+  }
+  panels.push(panel("original", "Original trace", o, report.originalPath));
+  const expected = report.expected === undefined
+    ? ""
+    : report.expected
+    ? ` <span class="tag ok">as expected</span>`
+    : ` <span class="tag bad">not expected</span>`;
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${esc(report.title)}: ${esc(o.outcome.verdict)}</title>
+<style>${CSS}</style>
+</head>
+<body>
+<header>
+<h1>${esc(report.title)}: ${esc(o.outcome.verdict)} <code>${
+    esc(o.outcome.check)
+  }</code>${expected}</h1>
+<p class="message">${esc(describeOutcome(o.outcome))}</p>
+<p class="meta">seed ${o.trace.seed} · strategy ${esc(strategyText(o.trace.strategy))} · ` +
+    `params <code>${esc(JSON.stringify(o.trace.params))}</code> · ${esc(coresText(o))} · ` +
+    `${esc(o.trace.tool)}</p>
+${statsTable(report)}
+${report.rerun === undefined ? "" : `<p>Re-run the seed: <code>${esc(report.rerun)}</code></p>`}
+</header>
+<div id="details" class="details" aria-live="polite">Hover over or click an operation for its details.</div>
+<main class="panels">
+${panels.join("\n")}
+</main>
+<script>${SCRIPT}</script>
+</body>
+</html>
+`;
+}
+
+function strategyText(s: Record<string, unknown>): string {
+  const rest = Object.entries(s).filter(([k]) => k !== "name").map(([k, v]) => `${k} ${v}`);
+  return rest.length === 0 ? String(s.name) : `${s.name} (${rest.join(", ")})`;
+}
+
+function coresText(t: Timeline): string {
+  return `${t.cores} core${t.cores === 1 ? "" : "s"}, ${t.fibers.length} fibers`;
+}
+
+function statsTable(r: FailureReport): string {
+  const row = (label: string, s: ScheduleStats, t: Timeline) =>
+    `<tr><th>${label}</th><td>${s.steps}</td><td>${s.preemptions}</td><td>${s.switches}</td>` +
+    `<td>${s.decisions}</td><td>${t.fibers.length}</td><td>${
+      t.usesClock ? t.events.at(-1)?.time ?? 0 : "-"
+    }</td></tr>`;
+  const rows = [row("original", r.original.stats, r.original)];
+  if (r.shrunk !== null) rows.push(row("shrunk", r.shrunk.stats, r.shrunk));
+  return `<table class="stats"><thead><tr><th></th><th>steps</th><th>preemptions</th>` +
+    `<th>context switches</th><th>decisions</th><th>fibers</th><th>virtual time</th></tr></thead>` +
+    `<tbody>${rows.join("")}</tbody></table>`;
+}
+
+function panel(id: string, heading: string, t: Timeline, path: string): string {
+  const kinds = [...new Set(t.events.map((e) => e.kind))].sort();
+  const legend = kinds.map((k) =>
+    `<span class="key"><span class="swatch" style="background:${kindColor(k)}"></span>${
+      esc(k)
+    }</span>`
+  ).join(" ");
+  const cut = t.steps > t.events.length
+    ? `<p class="note">The run took ${t.steps} steps; the first ${t.events.length} are drawn.</p>`
+    : "";
+  const data = JSON.stringify({
+    events: t.events.map((
+      e,
+    ) => [e.step, e.name, e.core, e.kind, e.object, e.write ? 1 : 0, e.time]),
+  }).replace(/</g, "\\u003c");
+  return `<section class="panel" id="${id}">
+<h2>${esc(heading)}</h2>
+<p>${t.stats.steps} steps, ${plural(t.stats.preemptions, "preemption")}, ` +
+    `${plural(t.stats.switches, "context switch", "context switches")}. ` +
+    `${esc(describeOutcome(t.outcome))}</p>
+<p>Replay: <code>deno task sim --replay ${esc(path)}</code></p>
+<div class="legend">${legend} <span class="key"><span class="swatch failing"></span>failing step</span></div>
+<div class="scroll">${svg(id, t)}</div>
+${cut}
+<details><summary>Steps as text</summary>${stepTable(t.events)}</details>
+<script type="application/json" data-timeline="${id}">${data}</script>
+</section>`;
+}
+
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+function niceTick(minSteps: number): number {
+  for (const n of [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000]) {
+    if (n >= minSteps) return n;
+  }
+  return 10000;
+}
+
+function svg(id: string, t: Timeline): string {
+  const steps = Math.max(1, t.events.length);
+  const w = Math.max(4, Math.min(28, Math.floor(WIDTH_TARGET / steps)));
+  const lanesBottom = TOP + t.cores * LANE_HEIGHT;
+  const height = lanesBottom + (t.usesClock ? 44 : 24);
+  const width = LABEL_WIDTH + steps * w + 160; // room for the failure label
+  const x = (step: number) => LABEL_WIDTH + (step - 1) * w;
+  const failStep = t.outcome.step;
+  const parts: string[] = [];
+  const onCore = new Map<number, string[]>();
+  for (const f of t.fibers) push(onCore, f.core, f.name);
+  const byCore = new Map<number, string[]>();
+  t.events.forEach((e, i) => {
+    const failing = e.step === failStep;
+    const title = `step ${e.step} · core ${e.core} · ${e.name} · ${e.kind}` +
+      `${e.object === "" ? "" : ` ${e.object}`}${e.write ? " (writes)" : ""} · t=${e.time}`;
+    const mark =
+      `<rect class="mark${failing ? " failing" : ""}" data-i="${i}" data-step="${e.step}" ` +
+      `x="${x(e.step) + 1}" y="${TOP + e.core * LANE_HEIGHT + 5}" width="${Math.max(2, w - 2)}" ` +
+      `height="${LANE_HEIGHT - 10}" fill="${kindColor(e.kind)}"><title>${
+        esc(title)
+      }</title></rect>`;
+    push(byCore, e.core, mark);
+  });
+  for (let c = 0; c < t.cores; c++) {
+    const y = TOP + c * LANE_HEIGHT;
+    const names = (onCore.get(c) ?? []).join(", ");
+    parts.push(
+      `<g class="lane" data-core="${c}"><rect class="lane-bg" x="0" y="${y}" width="${width}" ` +
+        `height="${LANE_HEIGHT}"/><text class="lane-label" x="6" y="${y + 13}">core ${c}</text>` +
+        `<text class="lane-fibers" x="6" y="${y + 25}">${esc(clip(names, 22))}</text>` +
+        `${(byCore.get(c) ?? []).join("")}</g>`,
+    );
+  }
+  const tick = niceTick(Math.ceil(50 / w));
+  const axis: string[] = [];
+  for (let s = 1; s <= steps; s++) {
+    if (s !== 1 && s % tick !== 0) continue;
+    const cx = x(s) + w / 2;
+    axis.push(`<line class="tick" x1="${cx}" y1="${TOP - 4}" x2="${cx}" y2="${lanesBottom}"/>`);
+    axis.push(`<text class="tick-label" x="${cx}" y="${lanesBottom + 14}">${s}</text>`);
+    if (t.usesClock) {
+      const time = t.events[s - 1]?.time ?? 0;
+      axis.push(`<text class="time-label" x="${cx}" y="${lanesBottom + 32}">t=${time}</text>`);
+    }
+  }
+  axis.push(`<text class="axis-name" x="6" y="${lanesBottom + 14}">step</text>`);
+  if (t.usesClock) {
+    axis.push(`<text class="axis-name" x="6" y="${lanesBottom + 32}">virtual time</text>`);
+  }
+  const fx = failStep >= 1 ? x(Math.min(failStep, steps)) + w / 2 : LABEL_WIDTH;
+  const label = t.outcome.verdict === "deadlock"
+    ? `deadlock after step ${failStep}`
+    : `${t.outcome.verdict} at step ${failStep}`;
+  const fail = `<g class="fail-marker"><line class="fail-line" x1="${fx}" y1="${TOP - 10}" ` +
+    `x2="${fx}" y2="${lanesBottom}"/><text class="fail-label" x="${fx + 4}" y="${TOP - 14}">` +
+    `${esc(label)}</text></g>`;
+  return `<svg class="timeline" xmlns="http://www.w3.org/2000/svg" data-timeline="${id}" ` +
+    `data-cores="${t.cores}" data-failing-step="${failStep}" width="${width}" height="${height}" ` +
+    `viewBox="0 0 ${width} ${height}" role="img" aria-label="timeline, one lane per core">` +
+    `${axis.join("")}${parts.join("")}${fail}</svg>`;
+}
+
+function push<K, V>(m: Map<K, V[]>, key: K, value: V): void {
+  const list = m.get(key);
+  if (list === undefined) m.set(key, [value]);
+  else list.push(value);
+}
+
+function stepTable(events: readonly StepEvent[]): string {
+  const rows = events.slice(0, 2000).map((e) =>
+    `<tr><td>${e.step}</td><td>${e.core}</td><td>${esc(e.name)}</td><td>${esc(e.kind)}</td>` +
+    `<td>${esc(e.object)}</td><td>${e.time}</td></tr>`
+  );
+  const more = events.length > 2000 ? `<p class="note">${events.length - 2000} more steps</p>` : "";
+  return `<table class="steps"><thead><tr><th>step</th><th>core</th><th>fiber</th><th>op</th>` +
+    `<th>object</th><th>time</th></tr></thead><tbody>${rows.join("")}</tbody></table>${more}`;
+}
+
+function clip(s: string, n: number): string {
+  return s.length <= n ? s : `${s.slice(0, n - 1)}…`;
+}
+
+/** Escapes text for HTML content and attribute values. */
+export function esc(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+const CSS = `
+body { font: 14px/1.45 system-ui, sans-serif; margin: 0; color: #1d1d1f; background: #fafafa; }
+header, .details, .panels { padding: 0 20px; }
+h1 { font-size: 20px; margin: 16px 0 4px; }
+h2 { font-size: 16px; margin: 8px 0; }
+code { font: 12.5px ui-monospace, monospace; background: #eee; padding: 1px 4px; border-radius: 3px; }
+.message { font-weight: 600; margin: 4px 0; }
+.meta, .note { color: #555; }
+.tag { font-size: 12px; padding: 2px 6px; border-radius: 8px; vertical-align: middle; }
+.tag.ok { background: #dff3e0; color: #225c27; } .tag.bad { background: #fde2e1; color: #8a1c17; }
+table { border-collapse: collapse; margin: 8px 0; }
+th, td { border: 1px solid #ddd; padding: 2px 8px; text-align: right; }
+.steps td:nth-child(3), .steps td:nth-child(4), .steps td:nth-child(5) { text-align: left; }
+.details { position: sticky; top: 0; background: #fffbe6; border-bottom: 1px solid #e6dca0;
+  padding-top: 6px; padding-bottom: 6px; font: 13px ui-monospace, monospace; z-index: 1; }
+.panels { display: grid; grid-template-columns: repeat(auto-fit, minmax(520px, 1fr)); gap: 16px; }
+.panel { background: #fff; border: 1px solid #ddd; border-radius: 6px; padding: 8px 12px; min-width: 0; }
+.scroll { overflow-x: auto; border: 1px solid #eee; }
+.legend { margin: 6px 0; } .key { margin-right: 10px; white-space: nowrap; }
+.swatch { display: inline-block; width: 11px; height: 11px; margin-right: 4px; vertical-align: -1px;
+  border-radius: 2px; }
+.swatch.failing { border: 2px solid #d00; width: 7px; height: 7px; }
+.lane-bg { fill: #fff; stroke: #eee; } .lane:nth-of-type(odd) .lane-bg { fill: #f6f8fb; }
+.lane-label { font: 600 12px system-ui, sans-serif; } .lane-fibers { font: 10.5px system-ui; fill: #666; }
+.mark { cursor: pointer; } .mark:hover, .mark.selected { stroke: #111; stroke-width: 2; }
+.mark.failing { stroke: #d00; stroke-width: 3; }
+.fail-line { stroke: #d00; stroke-width: 1.5; stroke-dasharray: 4 3; }
+.fail-label { fill: #d00; font: 600 11px system-ui, sans-serif; }
+.tick { stroke: #e4e4e4; } .tick-label, .time-label, .axis-name { font: 10px system-ui; fill: #666; }
+.tick-label, .time-label { text-anchor: middle; }
+`;
+
+const SCRIPT = `
+(function () {
+  "use strict";
+  var data = {};
+  document.querySelectorAll('script[data-timeline]').forEach(function (el) {
+    data[el.getAttribute("data-timeline")] = JSON.parse(el.textContent).events;
+  });
+  var panel = document.getElementById("details");
+  function show(mark, pin) {
+    var svg = mark.closest("svg");
+    var e = data[svg.getAttribute("data-timeline")][Number(mark.getAttribute("data-i"))];
+    var failing = mark.classList.contains("failing") ? "  <- the failing step" : "";
+    panel.textContent = svg.getAttribute("data-timeline") + " trace, step " + e[0] + ": core " +
+      e[2] + ", fiber " + e[1] + ", " + e[3] + (e[4] ? " " + e[4] : "") +
+      (e[5] ? " (writes)" : "") + ", virtual time " + e[6] + failing;
+    if (pin) {
+      document.querySelectorAll(".mark.selected").forEach(function (m) { m.classList.remove("selected"); });
+      mark.classList.add("selected");
+    }
+  }
+  document.addEventListener("mouseover", function (ev) {
+    var m = ev.target.closest ? ev.target.closest(".mark") : null;
+    if (m) show(m, false);
+  });
+  document.addEventListener("click", function (ev) {
+    var m = ev.target.closest ? ev.target.closest(".mark") : null;
+    if (m) show(m, true);
+  });
+})();
+`;

@@ -1,0 +1,101 @@
+/**
+ * The Markdown summary: what a CI log or a job summary shows.
+ *
+ * @module
+ */
+import type { ScheduleStats } from "../sim/guided.ts";
+import { formatMs, type Row } from "./text.ts";
+
+/** One failure as the summary and the terminal show it. */
+export interface FailureNote {
+  /** "scenario/variant". */
+  readonly title: string;
+  /** The outcome in one line. */
+  readonly outcome: string;
+  readonly seed: number;
+  /** "pct (depth 3, steps 4)". */
+  readonly strategy: string;
+  /** Whether the variant expects this failure. */
+  readonly expected: boolean;
+  readonly tracePath: string;
+  readonly rerun: string;
+  /** The shrunk trace, when shrinking ran. */
+  readonly shrunk: ShrinkNote | null;
+  /** The HTML report, when one was written. */
+  readonly reportPath: string | null;
+}
+
+/** What shrinking did to one failure. */
+export interface ShrinkNote {
+  readonly path: string;
+  readonly before: ScheduleStats;
+  readonly after: ScheduleStats;
+  /** Parameters that shrinking made smaller: name, from, to. */
+  readonly params: readonly { name: string; from: unknown; to: unknown }[];
+}
+
+/** Before and after, as one line: "24 steps, 14 preemptions, 17 context switches -> 4 ...". */
+export function shrinkText(s: ShrinkNote): string {
+  const stats = (x: ScheduleStats) =>
+    `${x.steps} steps, ${plural(x.preemptions, "preemption")}, ` +
+    `${plural(x.switches, "context switch", "context switches")}`;
+  const params = s.params.length === 0
+    ? ""
+    : ` (${s.params.map((p) => `${p.name} ${p.from} -> ${p.to}`).join(", ")})`;
+  return `${stats(s.before)} -> ${stats(s.after)}${params}`;
+}
+
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/**
+ * The summary of a `sim` invocation as Markdown.
+ *
+ * @example
+ * ```ts
+ * import { assert } from "../deps.ts";
+ * const md = renderMarkdown([{ scenario: "s", variant: "v", expected: "pass", got: "pass", runs: 3, steps: 9, ms: 1.5, ok: true }], [], 2);
+ * assert(md.includes("| s | v | pass | pass | 3 | 9 |"));
+ * ```
+ */
+export function renderMarkdown(
+  rows: readonly Row[],
+  failures: readonly FailureNote[],
+  elapsedMs: number,
+): string {
+  const bad = rows.filter((r) => !r.ok).length;
+  const head = bad === 0
+    ? `## simtest: all ${rows.length} verdicts as expected (${formatMs(elapsedMs)})`
+    : `## simtest: ${bad} of ${rows.length} verdicts NOT as expected`;
+  const out = [
+    head,
+    "",
+    "| scenario | variant | expected | got | runs | steps | time | |",
+    "| --- | --- | --- | --- | ---: | ---: | ---: | --- |",
+    ...rows.map((r) =>
+      `| ${cell(r.scenario)} | ${cell(r.variant)} | ${r.expected} | ${r.got} | ${r.runs} | ` +
+      `${r.steps} | ${formatMs(r.ms)} | ${r.ok ? "ok" : "**MISMATCH**"} |`
+    ),
+  ];
+  if (failures.length > 0) {
+    out.push("", "### Failures", "");
+    for (const f of failures) {
+      const tag = f.expected ? " (as expected)" : " **(not expected)**";
+      out.push(`- **${cell(f.title)}**: ${cell(f.outcome)}${tag}`);
+      out.push(`  - seed ${f.seed}, strategy ${f.strategy}`);
+      if (f.shrunk !== null) {
+        out.push(`  - shrunk: ${shrinkText(f.shrunk)}`);
+        out.push(`  - replay shrunk: \`deno task sim --replay ${f.shrunk.path}\``);
+      }
+      out.push(`  - replay: \`deno task sim --replay ${f.tracePath}\``);
+      if (f.reportPath !== null) out.push(`  - report: \`${f.reportPath}\``);
+      out.push(`  - rerun: \`${f.rerun}\``);
+    }
+  }
+  return out.join("\n") + "\n";
+}
+
+function cell(s: string): string {
+  return s.replace(/\|/g, "\\|").replace(/\n/g, " ");
+}

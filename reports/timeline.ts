@@ -1,0 +1,81 @@
+/**
+ * A failing trace replayed for pictures: every step, every fiber, the cores.
+ *
+ * @module
+ */
+import { EventLog, type StepEvent } from "../sim/events.ts";
+import { Runner, targetOfTrace } from "../sim/explore.ts";
+import { GuidedStrategy, type ScheduleStats } from "../sim/guided.ts";
+import type { Outcome } from "../sim/outcome.ts";
+import type { AnyScenario } from "../sim/scenario.ts";
+import { decodeDecisions, type Trace } from "../sim/trace.ts";
+
+/** A fiber as a report shows it. */
+export interface FiberInfo {
+  readonly id: number;
+  readonly name: string;
+  readonly core: number;
+  readonly daemon: boolean;
+}
+
+/** One replayed run, ready to draw. */
+export interface Timeline {
+  readonly trace: Trace;
+  readonly events: readonly StepEvent[];
+  /** Steps taken; more than `events.length` when the log was cut. */
+  readonly steps: number;
+  readonly fibers: readonly FiberInfo[];
+  /** Lanes to draw: the simulated cores the run used. */
+  readonly cores: number;
+  readonly outcome: Outcome;
+  readonly stats: ScheduleStats;
+  /** True when virtual time differs from the step count (costs or timers are in play). */
+  readonly usesClock: boolean;
+}
+
+/**
+ * Replays `trace` and records its timeline. The trace must fit the scenario
+ * exactly; a trace that does not gives a `RangeError`.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "../deps.ts";
+ * import { lockOrder } from "../scenarios/mod.ts";
+ * import { judge, makeTarget, makeTrace, planFor } from "../sim/explore.ts";
+ * const target = makeTarget(lockOrder, "opposite");
+ * const r = judge(target, { ...planFor(target), seed: 1 });
+ * const t = timelineOf(makeTrace(target, r.strategy, r.failures[0]), lockOrder);
+ * assertEquals([t.cores, t.outcome.verdict], [2, "deadlock"]);
+ * ```
+ */
+export function timelineOf(trace: Trace, scenario: AnyScenario, eventsMax?: number): Timeline {
+  const target = targetOfTrace(trace, scenario);
+  const runner = new Runner(target);
+  const guided = new GuidedStrategy(decodeDecisions(trace.decisions));
+  const log = new EventLog(eventsMax);
+  const outcome = runner.run(guided, trace.seed, log);
+  if (guided.misfits > 0 || guided.remaining > 0) {
+    throw new RangeError(
+      `Cannot draw trace of ${trace.scenario}/${trace.variant}: it does not fit the scenario ` +
+        `(replay it with --replay to see where)`,
+    );
+  }
+  const k = runner.kernel;
+  const fibers = k.fibers.map((f) => ({
+    id: f.id,
+    name: f.name,
+    core: f.core,
+    daemon: f.daemon,
+  }));
+  const used = fibers.reduce((m, f) => Math.max(m, f.core + 1), 1);
+  return {
+    trace,
+    events: log.events,
+    steps: log.total,
+    fibers,
+    cores: target.cores > 0 ? Math.max(target.cores, used) : used,
+    outcome,
+    stats: guided.stats(k),
+    usesClock: log.events.some((e) => e.time !== e.step),
+  };
+}

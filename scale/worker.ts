@@ -1,0 +1,83 @@
+/**
+ * A sweep worker: runs the chunks of seeds the pool hands it and reports
+ * each run's steps and every failure's decisions.
+ *
+ * @module
+ */
+/// <reference lib="deno.worker" />
+import { loadScenario } from "../scenarios/load.ts";
+import { createStrategy, makeTarget, sweep, type Target } from "../sim/explore.ts";
+import { UsageError } from "../sim/scenario.ts";
+import type { Strategy } from "../sim/strategy.ts";
+import type {
+  ChunkMessage,
+  FromWorker,
+  InitMessage,
+  ResultMessage,
+  ToWorker,
+} from "./_protocol.ts";
+
+let setup: { target: Target; strategy: Strategy; init: InitMessage } | null = null;
+
+function post(m: FromWorker, transfer: Transferable[] = []): void {
+  self.postMessage(m, transfer);
+}
+
+async function init(m: InitMessage): Promise<void> {
+  const scenario = await loadScenario(m.scenario);
+  const target = makeTarget(scenario, m.variant, {
+    params: m.params,
+    cores: m.cores,
+    stepsMax: m.stepsMax,
+    source: scenario.name === m.scenario ? null : m.scenario,
+  });
+  const strategy = createStrategy(m.strategy, target, { depth: m.depth, pctSteps: m.pctSteps });
+  setup = { target, strategy, init: m };
+  post({ type: "ready" });
+}
+
+function runChunk(m: ChunkMessage): void {
+  if (setup === null) throw new Error("chunk before init");
+  const { target, strategy, init } = setup;
+  const of = init.shard.of;
+  // Run i of the chunk is run first + i of the sweep: shift the shard index.
+  const index = (((init.shard.index - m.first) % of) + of) % of;
+  const seeds: number[] = [];
+  const steps: number[] = [];
+  const failures: ResultMessage["failures"][number][] = [];
+  sweep(target, {
+    strategy,
+    seed: init.seed + m.first,
+    runs: m.count,
+    keepGoing: init.keepGoing,
+    shard: { index, of },
+    onRun: (info) => {
+      seeds.push(info.seed);
+      steps.push(info.outcome.step);
+      if (info.failure !== null) {
+        failures.push({
+          index: seeds.length - 1,
+          seed: info.seed,
+          outcome: info.outcome,
+          decisions: info.failure.decisions,
+        });
+      }
+    },
+  });
+  const s = Float64Array.from(seeds);
+  const t = Int32Array.from(steps);
+  post({ type: "result", id: m.id, seeds: s, steps: t, failures }, [s.buffer, t.buffer]);
+}
+
+self.onmessage = async (e: MessageEvent<ToWorker>) => {
+  try {
+    if (e.data.type === "init") await init(e.data);
+    else runChunk(e.data);
+  } catch (err) {
+    post({
+      type: "error",
+      message: (err as Error).message ?? String(err),
+      usage: err instanceof UsageError,
+    });
+  }
+};

@@ -1,0 +1,207 @@
+/**
+ * Sweeps on several Deno Workers. Seeds are independent, so workers run
+ * chunks of them in parallel; results are taken in seed order, so the runs,
+ * failing seeds and traces are exactly those of a run on one thread.
+ *
+ * @module
+ */
+import type { Failure, RunInfo, SweepResult, Target } from "../sim/explore.ts";
+import type { Outcome } from "../sim/outcome.ts";
+import { UsageError } from "../sim/scenario.ts";
+import type { Strategy } from "../sim/strategy.ts";
+import type { ChunkMessage, FromWorker, InitMessage, ResultMessage } from "./_protocol.ts";
+import type { Shard } from "./shard.ts";
+
+/** How a sweep on workers goes. */
+export interface WorkerSweepOptions {
+  readonly workers: number;
+  /** The strategy as built in this thread; each worker builds the same one. */
+  readonly strategy: Strategy;
+  readonly seed: number;
+  readonly runs: number;
+  readonly keepGoing?: boolean;
+  readonly shard?: Shard;
+  /** Called for each run, in seed order. */
+  readonly onRun?: (info: RunInfo) => void;
+  /** The largest chunk of runs handed to a worker at once. */
+  readonly chunkRunsMax?: number;
+}
+
+/** The most workers accepted: more than a machine's cores only adds overhead. */
+export const WORKERS_MAX = 256;
+const CHUNK_FIRST = 64;
+const CHUNK_MAX_DEFAULT = 8192;
+
+/** Strategies whose runs depend on the seed alone, so seeds can run anywhere. */
+const SEEDED = new Set(["random", "pct"]);
+
+/**
+ * Runs a sweep on `workers` Deno Workers. The result is the one `sweep`
+ * gives on this thread, run for run.
+ */
+export async function sweepOnWorkers(
+  target: Target,
+  options: WorkerSweepOptions,
+): Promise<SweepResult> {
+  const init = initMessage(target, options);
+  const count = Math.max(1, Math.min(options.workers, WORKERS_MAX));
+  const pool = new Pool(init, count, options);
+  try {
+    return await pool.run();
+  } finally {
+    pool.close();
+  }
+}
+
+function initMessage(target: Target, o: WorkerSweepOptions): InitMessage {
+  const name = o.strategy.name;
+  if (!SEEDED.has(name)) {
+    throw new UsageError(
+      `--workers runs independent seeds: it works with --strategy random or pct, not ${name}`,
+    );
+  }
+  const so = o.strategy.options();
+  return {
+    type: "init",
+    scenario: target.source ?? target.scenario.name,
+    variant: target.variant,
+    params: target.params,
+    cores: target.cores,
+    stepsMax: target.stepsMax,
+    strategy: name,
+    depth: typeof so.depth === "number" ? so.depth : undefined,
+    pctSteps: typeof so.steps === "number" ? so.steps : undefined,
+    seed: o.seed,
+    keepGoing: o.keepGoing ?? false,
+    shard: o.shard ?? { index: 0, of: 1 },
+  };
+}
+
+class Pool {
+  readonly #init: InitMessage;
+  readonly #options: WorkerSweepOptions;
+  readonly #workers: Worker[] = [];
+  readonly #size: number;
+  readonly #buffered = new Map<number, ResultMessage>();
+  readonly #failures: Failure[] = [];
+  #nextIndex = 0;
+  #nextId = 0;
+  #processId = 0;
+  #inFlight = 0;
+  #chunk = CHUNK_FIRST;
+  #firstFailingChunk = Infinity;
+  #runs = 0;
+  #steps = 0;
+  #stopped = false;
+  #resolve: (r: SweepResult) => void = () => {};
+  #reject: (e: Error) => void = () => {};
+
+  constructor(init: InitMessage, size: number, options: WorkerSweepOptions) {
+    this.#init = init;
+    this.#size = size;
+    this.#options = options;
+  }
+
+  run(): Promise<SweepResult> {
+    const done = new Promise<SweepResult>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+    if (this.#options.runs <= 0) {
+      this.#finish();
+      return done;
+    }
+    for (let i = 0; i < this.#size; i++) {
+      const w = new Worker(new URL("./worker.ts", import.meta.url).href, { type: "module" });
+      w.onmessage = (e: MessageEvent<FromWorker>) => this.#onMessage(w, e.data);
+      w.onerror = (e) => {
+        e.preventDefault();
+        this.#fail(new Error(`a sweep worker failed: ${e.message}`));
+      };
+      this.#workers.push(w);
+      w.postMessage(this.#init);
+    }
+    return done;
+  }
+
+  close(): void {
+    for (const w of this.#workers) w.terminate();
+  }
+
+  #onMessage(w: Worker, m: FromWorker): void {
+    if (this.#stopped) return;
+    if (m.type === "error") {
+      this.#fail(
+        m.usage ? new UsageError(m.message) : new Error(`a sweep worker failed: ${m.message}`),
+      );
+      return;
+    }
+    if (m.type === "result") {
+      this.#inFlight--;
+      if (m.failures.length > 0) this.#firstFailingChunk = Math.min(this.#firstFailingChunk, m.id);
+      this.#buffered.set(m.id, m);
+      this.#drain();
+      if (this.#stopped) return;
+    }
+    this.#feed(w);
+    if (this.#inFlight === 0 && this.#buffered.size === 0) this.#finish();
+  }
+
+  // Hands `w` the next chunk, unless a failure already ends the sweep
+  // before it or every run is handed out.
+  #feed(w: Worker): void {
+    const stopAtFailure = !this.#init.keepGoing;
+    if (this.#nextIndex >= this.#options.runs) return;
+    if (stopAtFailure && this.#nextId > this.#firstFailingChunk) return;
+    const count = Math.min(this.#chunk, this.#options.runs - this.#nextIndex);
+    const m: ChunkMessage = { type: "chunk", id: this.#nextId++, first: this.#nextIndex, count };
+    this.#nextIndex += count;
+    this.#chunk = Math.min(this.#chunk * 2, this.#options.chunkRunsMax ?? CHUNK_MAX_DEFAULT);
+    this.#inFlight++;
+    w.postMessage(m);
+  }
+
+  // Takes results in chunk order, so runs are seen in seed order.
+  #drain(): void {
+    for (;;) {
+      const r = this.#buffered.get(this.#processId);
+      if (r === undefined) return;
+      this.#buffered.delete(this.#processId);
+      this.#processId++;
+      let f = 0;
+      for (let i = 0; i < r.seeds.length; i++) {
+        const seed = r.seeds[i];
+        const steps = r.steps[i];
+        this.#runs++;
+        this.#steps += steps;
+        let failure: Failure | null = null;
+        let outcome: Outcome;
+        if (f < r.failures.length && r.failures[f].index === i) {
+          const x = r.failures[f++];
+          failure = { seed: x.seed, outcome: x.outcome, decisions: x.decisions };
+          outcome = x.outcome;
+          this.#failures.push(failure);
+        } else {
+          outcome = { verdict: "pass", check: "", message: "", step: steps, fiber: null };
+        }
+        this.#options.onRun?.({ seed, outcome, failure });
+        if (failure !== null && !this.#init.keepGoing) {
+          this.#finish();
+          return;
+        }
+      }
+    }
+  }
+
+  #finish(): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#resolve({ runs: this.#runs, steps: this.#steps, failures: this.#failures });
+  }
+
+  #fail(e: Error): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#reject(e);
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * The determinism self-check: run each schedule twice and compare what
+ * happened. A scenario that keeps state between runs, reads the outside
+ * world or iterates an unordered thing shows up here, with the step where
+ * the two runs part.
+ *
+ * @module
+ */
+import { describeEvent, EventLog, type StepEvent } from "./events.ts";
+import { Runner, type Target } from "./explore.ts";
+import { GuidedStrategy } from "./guided.ts";
+import type { Outcome } from "./outcome.ts";
+import type { Strategy } from "./strategy.ts";
+
+/** Where two runs of one schedule differ. */
+export interface Nondeterminism {
+  readonly seed: number;
+  /** The first step that differs (0: the outcome or the final state differs). */
+  readonly step: number;
+  /** What the first and the second run did there. */
+  readonly first: string;
+  readonly second: string;
+  /** One line for people. */
+  readonly message: string;
+}
+
+/** What a determinism check found. */
+export interface DeterminismResult {
+  readonly runs: number;
+  readonly problems: readonly Nondeterminism[];
+}
+
+/** How a determinism check goes. */
+export interface DeterminismOptions {
+  readonly strategy: Strategy;
+  /** The first seed; run i uses seed + i. */
+  readonly seed: number;
+  readonly runs: number;
+  /** Stop after this many differing schedules (default 1). */
+  readonly problemsMax?: number;
+}
+
+/**
+ * Runs each schedule of a sweep, then replays its decisions, and compares
+ * the two event logs, outcomes and final states.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "../deps.ts";
+ * import { lostUpdate } from "../scenarios/mod.ts";
+ * import { makeTarget } from "./explore.ts";
+ * import { RandomStrategy } from "./random.ts";
+ * const target = makeTarget(lostUpdate, "racy");
+ * const r = checkDeterminism(target, { strategy: new RandomStrategy(), seed: 1, runs: 20 });
+ * assertEquals([r.runs, r.problems.length], [20, 0]);
+ * ```
+ */
+export function checkDeterminism(target: Target, options: DeterminismOptions): DeterminismResult {
+  const runner = new Runner(target);
+  const guided = new GuidedStrategy();
+  const problems: Nondeterminism[] = [];
+  const problemsMax = options.problemsMax ?? 1;
+  let runs = 0;
+  for (let i = 0; i < options.runs && problems.length < problemsMax; i++) {
+    const seed = options.seed + i;
+    const a = new EventLog();
+    const first = runner.run(options.strategy, seed, a);
+    const stateA = stateText(runner.kernel.snapshot());
+    guided.follow(runner.kernel.decisions());
+    const b = new EventLog();
+    const second = runner.run(guided, seed, b);
+    const stateB = stateText(runner.kernel.snapshot());
+    runs++;
+    const problem = compare(seed, a, b, first, second, stateA, stateB);
+    if (problem !== null) problems.push(problem);
+  }
+  return { runs, problems };
+}
+
+function compare(
+  seed: number,
+  a: EventLog,
+  b: EventLog,
+  first: Outcome,
+  second: Outcome,
+  stateA: string,
+  stateB: string,
+): Nondeterminism | null {
+  const n = Math.max(a.events.length, b.events.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.events[i];
+    const y = b.events[i];
+    if (x !== undefined && y !== undefined && sameEvent(x, y)) continue;
+    const one = x === undefined ? "the run had ended" : describeEvent(x);
+    const two = y === undefined ? "the run had ended" : describeEvent(y);
+    return problem(seed, i + 1, one, two);
+  }
+  const o1 = outcomeText(first);
+  const o2 = outcomeText(second);
+  if (o1 !== o2) return problem(seed, 0, o1, o2);
+  if (stateA !== stateB) return problem(seed, 0, `final state ${stateA}`, `final state ${stateB}`);
+  return null;
+}
+
+function problem(seed: number, step: number, first: string, second: string): Nondeterminism {
+  const where = step === 0 ? "at the end" : `from step ${step}`;
+  return {
+    seed,
+    step,
+    first,
+    second,
+    message: `nondeterminism in the scenario: seed ${seed}, two runs of the same schedule ` +
+      `differ ${where}: first ${first}; then ${second}`,
+  };
+}
+
+function sameEvent(x: StepEvent, y: StepEvent): boolean {
+  return x.fiber === y.fiber && x.name === y.name && x.kind === y.kind && x.obj === y.obj &&
+    x.write === y.write && x.time === y.time;
+}
+
+function outcomeText(o: Outcome): string {
+  return `${o.verdict} (${o.check}) at step ${o.step}: ${o.message}`;
+}
+
+function stateText(state: Record<string, unknown>): string {
+  try {
+    return JSON.stringify(state, (_k, v) => typeof v === "bigint" ? `${v}n` : v);
+  } catch {
+    return String(state);
+  }
+}

@@ -1,0 +1,427 @@
+/**
+ * Shrinking a failing trace: the smallest schedule that still fails the same
+ * way.
+ *
+ * A candidate is an edited decision list (or smaller scenario parameters).
+ * The guided strategy replays it leniently, so every candidate is a valid
+ * run, and a candidate is kept when the run fails with the same verdict and
+ * check and its cost is lower. Costs compare, in order: preemptions, steps,
+ * the sum of the integer parameters, then the decision list
+ * lexicographically. Candidates come as a lazy stream with a greedy descent
+ * (fast-check's design; its own shrinkers supply the integer and array
+ * candidates), under a budget of runs, accepted rounds and time.
+ *
+ * @module
+ */
+import fc from "fast-check";
+import { createStrategy, makeTarget, Runner, type Target, targetOfTrace } from "./explore.ts";
+import { type DecisionPoint, GuidedStrategy, type ScheduleStats } from "./guided.ts";
+import type { Outcome } from "./outcome.ts";
+import { type AnyScenario, UsageError } from "./scenario.ts";
+import type { Strategy } from "./strategy.ts";
+import { decodeDecisions, encodeDecisions, type Trace } from "./trace.ts";
+
+/** Limits on one shrink. */
+export interface ShrinkBudget {
+  /** Scenario runs in all, searches included. */
+  readonly runsMax: number;
+  /** Accepted improvements. */
+  readonly roundsMax: number;
+  /** Wall-clock time, measured with `now`. */
+  readonly timeMsMax: number;
+  /** Runs spent looking for the failure again at each smaller parameter set. */
+  readonly searchRuns: number;
+}
+
+/** The default budget: enough for small scenarios to reach a fixpoint in well under a second. */
+export const SHRINK_BUDGET: ShrinkBudget = {
+  runsMax: 20_000,
+  roundsMax: 500,
+  timeMsMax: 5_000,
+  searchRuns: 500,
+};
+
+/** How a shrink goes. */
+export interface ShrinkOptions extends Partial<ShrinkBudget> {
+  /** A clock in milliseconds for the time budget; without one only runs and rounds bound it. */
+  readonly now?: () => number;
+  /** Try smaller integer parameters (default true). */
+  readonly params?: boolean;
+  /** The strategy that searches at smaller parameters (default: the trace's, else random). */
+  readonly searchStrategy?: (target: Target) => Strategy;
+}
+
+/** What a shrink did. */
+export interface ShrinkResult {
+  readonly original: Trace;
+  /** The smallest failing trace found; it replays exactly like any other trace. */
+  readonly shrunk: Trace;
+  readonly before: ScheduleStats;
+  readonly after: ScheduleStats;
+  /** Scenario runs spent. */
+  readonly runs: number;
+  /** Improvements accepted. */
+  readonly rounds: number;
+  /** Why it stopped: no candidate was smaller, or a budget ran out. */
+  readonly stopped: "fixpoint" | "runs" | "rounds" | "time";
+}
+
+/** A failing run as the descent holds it. */
+interface State {
+  readonly target: Target;
+  readonly seed: number;
+  readonly decisions: readonly number[];
+  readonly points: readonly DecisionPoint[];
+  readonly stats: ScheduleStats;
+  readonly outcome: Outcome;
+}
+
+type Candidate =
+  | { readonly kind: "decisions"; readonly decisions: readonly number[] }
+  | { readonly kind: "params"; readonly params: Record<string, unknown> };
+
+/** Candidates of fast-check's array shrinker tried per round; it yields many. */
+const FC_ARRAY_CANDIDATES_MAX = 300;
+/** Values tried at a value decision: the smallest ones are the ones that matter. */
+const VALUE_ALTERNATIVES_MAX = 8;
+/** Smaller values tried per integer parameter. */
+const PARAM_CANDIDATES_MAX = 6;
+
+/**
+ * Shrinks a failing trace. Throws a `UsageError` when the trace passes or no
+ * longer reproduces its recorded outcome.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "../deps.ts";
+ * import { lostUpdate } from "../scenarios/mod.ts";
+ * import { judge, makeTarget, makeTrace, planFor } from "./explore.ts";
+ * const target = makeTarget(lostUpdate, "racy", { params: { fibers: 3, increments: 2 } });
+ * const found = judge(target, { ...planFor(target, { strategy: "random" }), seed: 1 });
+ * const trace = makeTrace(target, found.strategy, found.failures[0]);
+ * const r = shrinkTrace(trace, lostUpdate);
+ * assertEquals([r.after.preemptions, r.after.steps], [1, 4]);
+ * assertEquals(r.shrunk.params, { fibers: 2, increments: 1 });
+ * ```
+ */
+export function shrinkTrace(
+  trace: Trace,
+  scenario: AnyScenario,
+  options: ShrinkOptions = {},
+): ShrinkResult {
+  return new Shrinker(trace, scenario, options).run();
+}
+
+class Shrinker {
+  readonly #trace: Trace;
+  readonly #budget: ShrinkBudget;
+  readonly #now: (() => number) | null;
+  readonly #start: number;
+  readonly #allowParams: boolean;
+  readonly #searchStrategy: (target: Target) => Strategy;
+  readonly #guided = new GuidedStrategy();
+  readonly #runners = new Map<string, Runner>();
+  readonly #tried = new Set<string>();
+  readonly #triedParams = new Set<string>();
+  #goal: Outcome;
+  #runs = 0;
+  #rounds = 0;
+  #stopped: ShrinkResult["stopped"] = "fixpoint";
+  readonly #scenario: AnyScenario;
+
+  constructor(trace: Trace, scenario: AnyScenario, options: ShrinkOptions) {
+    if (trace.outcome.verdict === "pass") {
+      throw new UsageError("nothing to shrink: the trace passes");
+    }
+    this.#trace = trace;
+    this.#scenario = scenario;
+    this.#goal = trace.outcome;
+    this.#budget = { ...SHRINK_BUDGET, ...definedOnly(options) };
+    this.#now = options.now ?? null;
+    this.#start = this.#now?.() ?? 0;
+    this.#allowParams = options.params ?? true;
+    this.#searchStrategy = options.searchStrategy ?? defaultSearch(trace);
+  }
+
+  run(): ShrinkResult {
+    const target = targetOfTrace(this.#trace, this.#scenario);
+    const decisions = decodeDecisions(this.#trace.decisions);
+    const first = this.#evaluate(target, this.#trace.seed, decisions, true);
+    if (first === null || this.#guided.misfits > 0 || this.#guided.remaining > 0) {
+      throw new UsageError(
+        "cannot shrink: the trace does not reproduce its recorded outcome " +
+          "(replay it with --replay to see where it differs)",
+      );
+    }
+    const best = this.#descend(first, this.#allowParams);
+    return {
+      original: this.#trace,
+      shrunk: this.#traceOf(best),
+      before: first.stats,
+      after: best.stats,
+      runs: this.#runs,
+      rounds: this.#rounds,
+      stopped: this.#stopped,
+    };
+  }
+
+  #traceOf(s: State): Trace {
+    const from = this.#trace.strategy.name === "shrink"
+      ? String(this.#trace.strategy.from ?? "shrink")
+      : this.#trace.strategy.name;
+    return {
+      ...this.#trace,
+      params: s.target.params,
+      strategy: { name: "shrink", from },
+      seed: s.seed,
+      decisions: encodeDecisions(s.decisions),
+      outcome: s.outcome,
+    };
+  }
+
+  #exhausted(): boolean {
+    if (this.#stopped !== "fixpoint") return true;
+    if (this.#runs >= this.#budget.runsMax) this.#stopped = "runs";
+    else if (this.#rounds >= this.#budget.roundsMax) this.#stopped = "rounds";
+    else if (this.#now !== null && this.#now() - this.#start >= this.#budget.timeMsMax) {
+      this.#stopped = "time";
+    }
+    return this.#stopped !== "fixpoint";
+  }
+
+  // Greedy descent: take the first candidate that is better, then start
+  // over from it, until no candidate is better or the budget runs out.
+  #descend(start: State, allowParams: boolean): State {
+    let best = start;
+    outer: while (!this.#exhausted()) {
+      for (const c of this.#candidates(best, allowParams)) {
+        if (this.#exhausted()) break outer;
+        const next = c.kind === "decisions"
+          ? this.#tryDecisions(best, c.decisions)
+          : this.#tryParams(best, c.params);
+        if (next !== null && better(next, best)) {
+          best = next;
+          this.#rounds++;
+          continue outer;
+        }
+      }
+      break;
+    }
+    return best;
+  }
+
+  *#candidates(s: State, allowParams: boolean): Generator<Candidate> {
+    for (const decisions of decisionCandidates(s)) yield { kind: "decisions", decisions };
+    if (allowParams) {
+      for (const params of paramCandidates(s.target)) yield { kind: "params", params };
+    }
+  }
+
+  #tryDecisions(s: State, decisions: readonly number[]): State | null {
+    const key = `${paramsKey(s.target.params)}|${decisions.join(",")}`;
+    if (this.#tried.has(key)) return null;
+    this.#tried.add(key);
+    return this.#evaluate(s.target, s.seed, decisions, true);
+  }
+
+  // Smaller parameters change the run's shape, so the old decisions do not
+  // transfer: search afresh with the strategy that found the failure, then
+  // shrink what it finds before comparing.
+  #tryParams(s: State, params: Record<string, unknown>): State | null {
+    const key = paramsKey(params);
+    if (this.#triedParams.has(key)) return null;
+    this.#triedParams.add(key);
+    let target: Target;
+    try {
+      target = makeTarget(s.target.scenario, s.target.variant, {
+        params,
+        cores: s.target.cores,
+        stepsMax: s.target.stepsMax,
+        source: s.target.source,
+      });
+    } catch (e) {
+      if (e instanceof UsageError) return null; // outside the schema
+      throw e;
+    }
+    const strategy = this.#searchStrategy(target);
+    const runner = this.#runner(target);
+    for (let i = 0; i < this.#budget.searchRuns && !this.#exhausted(); i++) {
+      const seed = this.#trace.seed + i;
+      const outcome = runner.run(strategy, seed);
+      this.#runs++;
+      if (!this.#same(outcome)) continue;
+      const found = this.#evaluate(target, seed, runner.kernel.decisions(), true);
+      return found === null ? null : this.#descend(found, false);
+    }
+    return null;
+  }
+
+  #same(o: Outcome): boolean {
+    return o.verdict === this.#goal.verdict && o.check === this.#goal.check;
+  }
+
+  #runner(target: Target): Runner {
+    const key = paramsKey(target.params);
+    let r = this.#runners.get(key);
+    if (r === undefined) {
+      r = new Runner(target);
+      this.#runners.set(key, r);
+    }
+    return r;
+  }
+
+  /** Runs `decisions` leniently; the run's state when it fails the same way, else null. */
+  #evaluate(
+    target: Target,
+    seed: number,
+    decisions: readonly number[],
+    annotate: boolean,
+  ): State | null {
+    const g = this.#guided;
+    g.follow(decisions, annotate);
+    const runner = this.#runner(target);
+    const outcome = runner.run(g, seed);
+    this.#runs++;
+    if (!this.#same(outcome)) return null;
+    const k = runner.kernel;
+    return {
+      target,
+      seed,
+      decisions: k.decisions(),
+      points: [...g.points],
+      stats: g.stats(k),
+      outcome,
+    };
+  }
+}
+
+function definedOnly(o: Partial<ShrinkBudget>): Partial<ShrinkBudget> {
+  const out: Record<string, number> = {};
+  for (const key of ["runsMax", "roundsMax", "timeMsMax", "searchRuns"] as const) {
+    const v = o[key];
+    if (v !== undefined) {
+      if (!Number.isInteger(v) || v < 0) {
+        throw new RangeError(`Cannot shrink with ${key} ${v}: need a non-negative integer`);
+      }
+      out[key] = v;
+    }
+  }
+  return out;
+}
+
+function defaultSearch(trace: Trace): (target: Target) => Strategy {
+  const s = trace.strategy;
+  const name = s.name === "shrink" ? String(s.from ?? "random") : s.name;
+  const depth = typeof s.depth === "number" ? s.depth : undefined;
+  // A PCT run length estimated for other parameters would be wrong: probe again.
+  return (target) => createStrategy(name === "pct" ? "pct" : "random", target, { depth });
+}
+
+/** Integer parameters summed: fewer fibers, fewer rounds, smaller sizes. */
+function paramsWeight(params: Record<string, unknown>): number {
+  let w = 0;
+  for (const v of Object.values(params)) if (Number.isInteger(v)) w += v as number;
+  return w;
+}
+
+function paramsKey(params: Record<string, unknown>): string {
+  return JSON.stringify(params);
+}
+
+/** True when `a` is strictly smaller than `b` in the shrink order. */
+function better(a: State, b: State): boolean {
+  if (a.stats.preemptions !== b.stats.preemptions) {
+    return a.stats.preemptions < b.stats.preemptions;
+  }
+  if (a.stats.steps !== b.stats.steps) return a.stats.steps < b.stats.steps;
+  const wa = paramsWeight(a.target.params);
+  const wb = paramsWeight(b.target.params);
+  if (wa !== wb) return wa < wb;
+  return lexLess(a.decisions, b.decisions);
+}
+
+function lexLess(a: readonly number[], b: readonly number[]): boolean {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i] < b[i];
+  return a.length < b.length;
+}
+
+function* decisionCandidates(s: State): Generator<readonly number[]> {
+  const d = s.decisions;
+  const points = s.points;
+  const preempting: number[] = [];
+  for (let i = 0; i < points.length; i++) {
+    const p = points[i];
+    if (p.kind === "fiber" && p.preempts) preempting.push(i);
+  }
+  // Cut the list at a preemption: the default schedule then runs on without
+  // any further preemption. Earliest cut first: the biggest step down.
+  for (const i of preempting) yield d.slice(0, i);
+  // Undo one preemption: keep running the fiber that ran before.
+  for (const i of preempting) {
+    const p = points[i] as Extract<DecisionPoint, { kind: "fiber" }>;
+    yield [...d.slice(0, i), p.prev, ...d.slice(i + 1)];
+  }
+  // Drop one preemption decision: the rest shift by one, which moves later
+  // switches earlier.
+  for (const i of preempting) yield [...d.slice(0, i), ...d.slice(i + 1)];
+  // fast-check's array shrinker: cuts of every size, then smaller entries.
+  yield* fcArrayCandidates(d);
+  // Every other choice at every decision, smaller first: other fibers that
+  // could have stepped, other values. Each with the default schedule after
+  // it (which often replays the same race with the roles swapped), then with
+  // the rest of the list kept.
+  for (let i = 0; i < points.length && i < d.length; i++) {
+    for (const a of alternatives(points[i], d[i])) {
+      yield [...d.slice(0, i), a];
+      yield [...d.slice(0, i), a, ...d.slice(i + 1)];
+    }
+  }
+  // Swap the roles of two fibers throughout: the mirror image of a race
+  // between like fibers, which may be lexicographically smaller.
+  yield* swaps(d, points);
+}
+
+function* swaps(d: readonly number[], points: readonly DecisionPoint[]): Generator<number[]> {
+  const ids = new Set<number>();
+  for (let i = 0; i < d.length && i < points.length; i++) {
+    if (points[i].kind === "fiber") ids.add(d[i]);
+  }
+  const sorted = [...ids].sort((a, b) => a - b);
+  for (let x = 0; x < sorted.length; x++) {
+    for (let y = x + 1; y < sorted.length; y++) {
+      const a = sorted[x];
+      const b = sorted[y];
+      yield d.map((v, i) => points[i]?.kind !== "fiber" ? v : v === a ? b : v === b ? a : v);
+    }
+  }
+}
+
+function* fcArrayCandidates(d: readonly number[]): Generator<number[]> {
+  if (d.length === 0) return;
+  const arb = fc.array(fc.nat({ max: Math.max(...d) }), { maxLength: d.length });
+  let n = 0;
+  for (const v of arb.shrink([...d], undefined)) {
+    if (n++ >= FC_ARRAY_CANDIDATES_MAX) return;
+    yield v.value;
+  }
+}
+
+function alternatives(p: DecisionPoint, current: number): number[] {
+  if (p.kind === "fiber") return p.eligible.filter((id) => id !== current);
+  const out: number[] = [];
+  for (let v = 0; v < Math.min(p.n, VALUE_ALTERNATIVES_MAX); v++) if (v !== current) out.push(v);
+  return out;
+}
+
+/** Smaller values of each positive integer parameter, from fast-check's integer shrinker. */
+function* paramCandidates(target: Target): Generator<Record<string, unknown>> {
+  for (const [key, value] of Object.entries(target.params)) {
+    if (typeof value !== "number" || !Number.isSafeInteger(value) || value <= 0) continue;
+    let n = 0;
+    for (const smaller of fc.integer({ min: 0, max: value }).shrink(value, undefined)) {
+      if (n++ >= PARAM_CANDIDATES_MAX) break;
+      yield { ...target.params, [key]: smaller.value };
+    }
+  }
+}
