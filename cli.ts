@@ -85,6 +85,8 @@ Options:
                       combine the shards' runs.jsonl with deno task merge
   --save              copy each shrunk failing trace into the regression folder
   --check-determinism run each schedule twice and compare the event logs
+  --jsonl all|failures  which runs go into runs.jsonl (default all); a line per
+                      variant and a summary line go in either way
   --replay FILE       replay a trace file; exit 0 when its outcome comes back exactly
   --json              one JSON line per run, then a summary line
   --list              list the catalog
@@ -112,6 +114,7 @@ interface CliOptions {
   shard: Shard | null;
   save: boolean;
   checkDeterminism: boolean;
+  jsonl: "all" | "failures";
   replay: string | null;
   json: boolean;
   list: boolean;
@@ -152,6 +155,7 @@ function parseCli(args: string[]): CliOptions {
         shard: { type: "string" },
         save: { type: "boolean" },
         "check-determinism": { type: "boolean" },
+        jsonl: { type: "string" },
         replay: { type: "string" },
         json: { type: "boolean" },
         list: { type: "boolean" },
@@ -194,11 +198,17 @@ function parseCli(args: string[]): CliOptions {
     shard: v.shard === undefined ? null : parseShard(v.shard),
     save: v.save ?? false,
     checkDeterminism: v["check-determinism"] ?? false,
+    jsonl: jsonlFlag(v.jsonl),
     replay: v.replay ?? null,
     json: v.json ?? false,
     list: v.list ?? false,
     help: v.help ?? false,
   };
+}
+
+function jsonlFlag(value: string | undefined): "all" | "failures" {
+  if (value === undefined || value === "all" || value === "failures") return value ?? "all";
+  throw new UsageError(`bad --jsonl "${value}": all or failures`);
 }
 
 function badSeed(text: string): never {
@@ -366,16 +376,19 @@ async function runTarget(
         tracePath = writeTrace(target, strategy, info.failure, opts.out);
         written.set(info.seed, tracePath);
       }
-      const now = io.now();
-      const line = JSON.stringify(runLine(target, strategy, expect, info.outcome, {
-        seed: info.seed,
-        elapsedMs: round(now - last),
-        trace: tracePath,
-        shard: opts.shard,
-      }));
-      last = now;
-      sink.run(line);
-      if (opts.json) io.out(line);
+      const logged = opts.jsonl === "all" || info.failure !== null;
+      if (opts.json || logged) {
+        const now = io.now();
+        const line = JSON.stringify(runLine(target, strategy, expect, info.outcome, {
+          seed: info.seed,
+          elapsedMs: round(now - last),
+          trace: tracePath,
+          shard: opts.shard,
+        }));
+        last = now;
+        if (logged) sink.run(line);
+        if (opts.json) io.out(line);
+      }
       if ((done & 255) === 0) progress.update(done, failing);
     },
   };
@@ -389,6 +402,20 @@ async function runTarget(
       else io.out(`${target.scenario.name}/${target.variant}: ${p.message}`);
     }
   }
+  sink.target({
+    target: true,
+    ...labelOf(target),
+    strategy: strategy.name,
+    expected: expect.verdict,
+    ...(expect.check === undefined ? {} : { expectedCheck: expect.check }),
+    ...(opts.shard === null ? {} : { shard: shardText(opts.shard) }),
+    runs: result.runs,
+    steps: result.steps,
+    failures: result.failures.length,
+    got: result.outcome?.verdict ?? "pass",
+    ok: result.ok,
+    elapsedMs: round(io.now() - start),
+  });
   const notes = [];
   for (const f of result.failures.slice(0, 5)) {
     const tracePath = written.get(f.seed) ?? "";

@@ -77,6 +77,11 @@ export class SweepSink {
     this.#writer().writeLine(line);
   }
 
+  /** A variant's totals, once its sweep is done. */
+  target(line: Record<string, unknown>): void {
+    this.#writer().write(line);
+  }
+
   /** A failure to list in the summary. */
   failure(note: FailureNote): void {
     this.#notes.push(note);

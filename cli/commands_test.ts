@@ -1,0 +1,231 @@
+import { assert, assertEquals, assertMatch } from "../deps.ts";
+import { type Io, main } from "../cli.ts";
+import { regress } from "./regress.ts";
+import { mergeMain } from "../scale/merge.ts";
+import { parseTrace } from "../sim/trace.ts";
+
+interface Ran {
+  code: number;
+  out: string[];
+  err: string[];
+}
+
+function io(): Io & { out: (l: string) => void; lines: string[]; errs: string[] } {
+  const lines: string[] = [];
+  const errs: string[] = [];
+  let t = 0;
+  return {
+    lines,
+    errs,
+    out: (l) => lines.push(l),
+    err: (l) => errs.push(l),
+    errRaw: () => {},
+    isTerminal: false,
+    now: () => (t += 1),
+  };
+}
+
+async function sim(args: string[]): Promise<Ran> {
+  const x = io();
+  const code = await main(args, x);
+  return { code, out: x.lines, err: x.errs };
+}
+
+const tmp = await Deno.makeTempDir({ prefix: "sim-commands-test-" });
+
+Deno.test("a failure is shrunk, and the shrunk trace, HTML report and summaries are written", async () => {
+  const out = `${tmp}/auto`;
+  const r = await sim([
+    "--scenario=lost-update",
+    "--variant=racy",
+    "--param=fibers=3",
+    "--param=increments=2",
+    "--out",
+    out,
+  ]);
+  assertEquals(r.code, 0);
+  const text = r.out.join("\n");
+  assertMatch(
+    text,
+    /shrunk: \d+ steps, \d+ preemptions?, .* -> 4 steps, 1 preemption, 2 context switches \(fibers 3 -> 2, increments 2 -> 1\)/,
+  );
+  const shrunk = text.match(/replay shrunk: deno task sim --replay (\S+)/)![1];
+  const report = text.match(/report: (\S+)/)![1];
+  assert(shrunk.endsWith(".shrunk.json") && report.endsWith(".html"));
+  const again = await sim(["--replay", shrunk]);
+  assertEquals(again.code, 0, again.out.join("\n"));
+  assertMatch(again.out.at(-1)!, /^reproduced: bug \(no-lost-update\) at step 4/);
+  assertMatch(await Deno.readTextFile(report), /<svg class="timeline"/);
+  assertMatch(await Deno.readTextFile(`${out}/summary.md`), /### Failures[\s\S]*shrunk: /);
+  const lines = (await Deno.readTextFile(`${out}/runs.jsonl`)).trim().split("\n").map((l) =>
+    JSON.parse(l)
+  );
+  assertEquals(
+    lines.filter((l) => l.seed !== undefined).length,
+    r.out.length > 0 ? lines.length - 2 : 0,
+  );
+  assertEquals(lines.at(-2).target, true);
+  assertEquals(lines.at(-1).summary, true);
+});
+
+Deno.test("--no-shrink skips shrinking; --shrink FILE shrinks a trace file and writes beside it", async () => {
+  const out = `${tmp}/manual`;
+  const r = await sim([
+    "--scenario",
+    "lost-update",
+    "--variant",
+    "racy",
+    "--param",
+    "fibers=4",
+    "--no-shrink",
+    "--out",
+    out,
+  ]);
+  assert(!r.out.some((l) => l.includes("shrunk")));
+  const trace = r.out.find((l) => l.includes("replay: "))!.split("--replay ")[1];
+  const s = await sim(["--shrink", trace]);
+  assertEquals(s.code, 0, s.err.join("\n"));
+  assertMatch(s.out.join("\n"), /-> 4 steps, 1 preemption, 2 context switches \(fibers 4 -> 2\)/);
+  const shrunk = parseTrace(await Deno.readTextFile(trace.replace(/\.json$/, ".shrunk.json")));
+  assertEquals(shrunk.params.fibers, 2);
+  const bad = await sim(["--shrink", `${tmp}/nope.json`]);
+  assertEquals([bad.code, bad.err.length], [2, 1]);
+});
+
+Deno.test("--workers 2 writes the same traces and failing seeds as one worker", async () => {
+  const args = [
+    "--scenario",
+    "lost-update",
+    "--variant",
+    "racy",
+    "--strategy",
+    "random",
+    "--runs",
+    "400",
+    "--keep-going",
+    "--no-shrink",
+    "--json",
+  ];
+  const one = await sim([...args, "--out", `${tmp}/w1`]);
+  const two = await sim([...args, "--out", `${tmp}/w2`, "--workers", "2"]);
+  assertEquals([one.code, two.code], [0, 0]);
+  const seeds = (r: Ran) =>
+    r.out.map((l) => JSON.parse(l)).filter((l) => l.verdict === "bug").map((l) => l.seed);
+  assertEquals(seeds(two), seeds(one));
+  for (const seed of seeds(one)) {
+    const name = `lost-update.racy.random.seed${seed}.json`;
+    assertEquals(
+      await Deno.readTextFile(`${tmp}/w2/${name}`),
+      await Deno.readTextFile(`${tmp}/w1/${name}`),
+    );
+  }
+  const dfs = await sim(["--scenario", "lost-update", "--workers", "2", "--strategy", "nope"]);
+  assertEquals(dfs.code, 2);
+});
+
+Deno.test("shards merge into the verdicts and failing seeds of the unsharded sweep", async () => {
+  const args = [
+    "--scenario",
+    "lost-update",
+    "--strategy",
+    "random",
+    "--runs",
+    "300",
+    "--keep-going",
+    "--no-shrink",
+  ];
+  const whole = await sim([...args, "--out", `${tmp}/whole`, "--json"]);
+  const files: string[] = [];
+  for (let i = 0; i < 3; i++) {
+    const r = await sim([...args, "--shard", `${i}/3`, "--out", `${tmp}/shard${i}`]);
+    assertEquals(r.code, 0);
+    files.push(`${tmp}/shard${i}/runs.jsonl`);
+  }
+  const m = io();
+  assertEquals(await mergeMain(["--json", ...files], m), 0);
+  const merged = m.lines.map((l) => JSON.parse(l));
+  const wholeLines = whole.out.map((l) => JSON.parse(l));
+  const failing = (ls: Record<string, unknown>[]) =>
+    ls.filter((l) => l.verdict === "bug").map((l) => `${l.variant}:${l.seed}`).sort();
+  assertEquals(failing(merged), failing(wholeLines));
+  const targets = merged.filter((l) => l.target);
+  assertEquals(targets.map((t) => [t.variant, t.runs, t.got, t.ok]), [["racy", 300, "bug", true], [
+    "locked",
+    300,
+    "pass",
+    true,
+  ]]);
+  const missing = io();
+  assertEquals(await mergeMain([files[0], files[2]], missing), 2);
+  assertMatch(missing.errs[0], /missing shards 1\/3/);
+  assertEquals((await sim(["--shard", "3/3"])).code, 2);
+});
+
+Deno.test("--check-determinism reports a scenario that keeps state between runs, exit 1", async () => {
+  const r = await sim([
+    "--scenario",
+    "tests/fixtures/leaky_scenario.ts",
+    "--check-determinism",
+    "--out",
+    `${tmp}/leaky`,
+  ]);
+  assertEquals(r.code, 1);
+  assertMatch(
+    r.out.join("\n"),
+    /nondeterminism in the scenario: seed 1, two runs of the same schedule differ from step \d+/,
+  );
+});
+
+Deno.test("regress: --save adds a failing trace; every stored trace must fail exactly as recorded", async () => {
+  const dir = `${tmp}/stored`;
+  const found = await sim([
+    "--scenario",
+    "lock-order",
+    "--variant",
+    "opposite",
+    "--out",
+    `${tmp}/reg`,
+  ]);
+  const trace = found.out.find((l) => l.includes("replay: "))!.split("--replay ")[1];
+  const saved = io();
+  assertEquals(await regress(["--traces", dir, "--save", trace], saved), 0);
+  assertMatch(saved.lines[0], /saved .* as .*lock-order\.opposite\.deadlock\.[0-9a-f]{8}\.json/);
+  const ok = io();
+  assertEquals(await regress(["--traces", dir, "--out", `${tmp}/reg`], ok), 0);
+  assertMatch(ok.lines.join("\n"), /all 1 stored traces fail exactly as recorded/);
+  const stored = [...Deno.readDirSync(dir)][0].name;
+  const text = await Deno.readTextFile(`${dir}/${stored}`);
+  await Deno.writeTextFile(`${dir}/${stored}`, text.replace(/"step": \d+/, '"step": 99'));
+  const bad = io();
+  assertEquals(await regress(["--traces", dir, "--out", `${tmp}/reg`], bad), 1);
+  assertMatch(bad.lines.join("\n"), /MISMATCH .*NOT reproduced/);
+  const pass = io();
+  const passing = text.replace(/"verdict": "deadlock"/, '"verdict": "pass"');
+  await Deno.writeTextFile(`${tmp}/pass.json`, passing);
+  assertEquals(await regress(["--traces", dir, "--save", `${tmp}/pass.json`], pass), 2);
+});
+
+Deno.test("the stored regression traces in the repository fail exactly as recorded", async () => {
+  const { replayStored } = await import("./regress.ts");
+  const results = await replayStored("regress/traces");
+  assert(results.length >= 2);
+  for (const r of results) assert(r.ok, `${r.file}: ${r.result}`);
+});
+
+Deno.test("the Kubernetes manifest's command is a valid sharded sweep", async () => {
+  const yaml = await Deno.readTextFile("deploy/k8s/sweep-job.yaml");
+  assertMatch(yaml, /completionMode: Indexed/);
+  const completions = Number(yaml.match(/completions: (\d+)/)![1]);
+  const command = yaml.match(/- >-\n((?:\s{14}.*\n)+)/)![1].replace(/\s+/g, " ").trim();
+  assert(command.startsWith("deno task sim "), command);
+  assert(command.includes(`/${completions}"`), `--shard must use N = completions (${completions})`);
+  const args = command.slice("deno task sim ".length)
+    .replaceAll("${JOB_COMPLETION_INDEX}", "5")
+    .split(" ")
+    .map((a) => a.replace(/^"|"$/g, "").replace("/results", tmp));
+  // The real sweep is huge; the same flags with a short run count must work.
+  const r = await sim([...args, "--runs", "1000", "--workers", "1"]);
+  assertEquals(r.code, 0, r.err.join("\n"));
+  const lines = (await Deno.readTextFile(`${tmp}/shard-5/runs.jsonl`)).trim().split("\n");
+  assertEquals(JSON.parse(lines.at(-1)!).shard, `5/${completions}`);
+});

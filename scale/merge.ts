@@ -1,0 +1,320 @@
+/**
+ * `deno task merge FILE...`: combines the `runs.jsonl` files of the shards
+ * of a sweep into one verdict per variant, as one machine would have given.
+ *
+ * @module
+ */
+import { parseArgs } from "../deps.ts";
+import { readJsonl } from "../reports/jsonl.ts";
+import { formatMs, type Row, table } from "../reports/text.ts";
+
+/** A failing run as a shard logged it. */
+export interface MergedFailure {
+  readonly seed: number;
+  readonly verdict: string;
+  readonly check: string;
+  readonly message: string;
+  readonly trace: string | null;
+}
+
+/** One variant over every shard. */
+export interface MergedTarget {
+  readonly scenario: string;
+  readonly variant: string;
+  readonly strategy: string;
+  readonly expected: string;
+  readonly expectedCheck: string | null;
+  readonly runs: number;
+  readonly steps: number;
+  /** Time the shards spent on it, added up. */
+  readonly ms: number;
+  /** Every failing run, by seed. */
+  readonly failures: readonly MergedFailure[];
+  /** The verdict of the lowest failing seed, or pass: what one machine would report. */
+  readonly got: string;
+  readonly ok: boolean;
+}
+
+/** What merging found. */
+export interface Merged {
+  readonly targets: readonly MergedTarget[];
+  /** The shard count the inputs name, or null when they were not sharded. */
+  readonly shards: number | null;
+  /** Shard indices none of the inputs covers. */
+  readonly missing: readonly number[];
+  /** Seeds that appeared more than once (the same shard given twice?). */
+  readonly duplicates: number;
+  readonly elapsedMs: number;
+}
+
+interface Acc {
+  scenario: string;
+  variant: string;
+  strategy: string;
+  expected: string;
+  expectedCheck: string | null;
+  runLines: number;
+  stepsFromRuns: number;
+  runsFromTargets: number;
+  stepsFromTargets: number;
+  ms: number;
+  msFromRuns: number;
+  hasTargetLines: boolean;
+  failures: Map<number, MergedFailure>;
+  seeds: Set<number>;
+}
+
+const str = (v: unknown, d = ""): string => (typeof v === "string" ? v : d);
+const num = (v: unknown): number => (typeof v === "number" && Number.isFinite(v) ? v : 0);
+
+/**
+ * Merges the lines of several `runs.jsonl` files.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "../deps.ts";
+ * const base = { scenario: "s", variant: "v", strategy: "random", expected: "pass" };
+ * const m = mergeRuns([
+ *   [{ ...base, seed: 1, verdict: "pass", steps: 4 }, { summary: true, shard: "0/2" }],
+ *   [{ ...base, seed: 2, verdict: "bug", check: "c", steps: 3 }, { summary: true, shard: "1/2" }],
+ * ]);
+ * assertEquals([m.targets[0].runs, m.targets[0].got, m.targets[0].ok, m.missing], [2, "bug", false, []]);
+ * ```
+ */
+export function mergeRuns(files: readonly Record<string, unknown>[][]): Merged {
+  const byKey = new Map<string, Acc>();
+  const shardCounts = new Set<number>();
+  const shardsSeen = new Set<number>();
+  let duplicates = 0;
+  let elapsedMs = 0;
+  const acc = (line: Record<string, unknown>): Acc => {
+    const key = `${line.scenario}\u0000${line.variant}\u0000${line.strategy}`;
+    let a = byKey.get(key);
+    if (a === undefined) {
+      a = {
+        scenario: str(line.scenario),
+        variant: str(line.variant),
+        strategy: str(line.strategy),
+        expected: str(line.expected, "pass"),
+        expectedCheck: typeof line.expectedCheck === "string" ? line.expectedCheck : null,
+        runLines: 0,
+        stepsFromRuns: 0,
+        runsFromTargets: 0,
+        stepsFromTargets: 0,
+        ms: 0,
+        msFromRuns: 0,
+        hasTargetLines: false,
+        failures: new Map(),
+        seeds: new Set(),
+      };
+      byKey.set(key, a);
+    }
+    return a;
+  };
+  for (const lines of files) {
+    for (const line of lines) {
+      if (typeof line.shard === "string") {
+        const [i, n] = line.shard.split("/").map(Number);
+        shardCounts.add(n);
+        shardsSeen.add(i);
+      }
+      if (line.summary === true) {
+        elapsedMs += num(line.elapsedMs);
+      } else if (line.target === true) {
+        const a = acc(line);
+        a.hasTargetLines = true;
+        a.runsFromTargets += num(line.runs);
+        a.stepsFromTargets += num(line.steps);
+        a.ms += num(line.elapsedMs);
+      } else if (typeof line.scenario === "string" && typeof line.verdict === "string") {
+        const a = acc(line);
+        a.msFromRuns += num(line.elapsedMs);
+        const seed = num(line.seed);
+        if (a.seeds.has(seed)) {
+          duplicates++;
+          continue;
+        }
+        a.seeds.add(seed);
+        a.runLines++;
+        a.stepsFromRuns += num(line.steps);
+        if (line.verdict !== "pass") {
+          a.failures.set(seed, {
+            seed,
+            verdict: line.verdict,
+            check: str(line.check),
+            message: str(line.message),
+            trace: typeof line.trace === "string" ? line.trace : null,
+          });
+        }
+      }
+    }
+  }
+  if (shardCounts.size > 1) {
+    throw new RangeError(
+      `Cannot merge: the inputs come from different shard counts (${[...shardCounts].join(", ")})`,
+    );
+  }
+  const shards = shardCounts.size === 1 ? [...shardCounts][0] : null;
+  const missing: number[] = [];
+  if (shards !== null) { for (let i = 0; i < shards; i++) if (!shardsSeen.has(i)) missing.push(i); }
+  const targets = [...byKey.values()].map((a): MergedTarget => {
+    const failures = [...a.failures.values()].sort((x, y) => x.seed - y.seed);
+    const first = failures[0];
+    const got = first?.verdict ?? "pass";
+    const ok = first === undefined ? a.expected === "pass" : first.verdict === a.expected &&
+      (a.expectedCheck === null || a.expectedCheck === first.check);
+    return {
+      scenario: a.scenario,
+      variant: a.variant,
+      strategy: a.strategy,
+      expected: a.expected,
+      expectedCheck: a.expectedCheck,
+      runs: a.hasTargetLines ? a.runsFromTargets : a.runLines,
+      steps: a.hasTargetLines ? a.stepsFromTargets : a.stepsFromRuns,
+      ms: a.hasTargetLines ? a.ms : a.msFromRuns,
+      failures,
+      got,
+      ok,
+    };
+  });
+  return { targets, shards, missing, duplicates, elapsedMs };
+}
+
+const HELP = `merge: combine the runs.jsonl files of a sharded sweep
+
+Usage:
+  deno task merge [--json] [--out FILE] FILE...
+
+Each FILE is the runs.jsonl that one shard wrote (deno task sim --shard I/N --out DIR).
+Prints one verdict per variant, judged on the lowest failing seed over all shards,
+exactly as one machine running the whole sweep would.
+
+Options:
+  --out FILE   also write the merged failing runs and totals as JSON lines
+  --json       print JSON lines instead of a table
+  -h, --help   this text
+
+Exit codes: 0 every verdict as expected, 1 one is not, 2 bad input (including a missing shard).`;
+
+interface Io {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+/** Runs the merge command; returns the exit code. */
+export async function mergeMain(args: string[], io: Io): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: true,
+      options: {
+        out: { type: "string" },
+        json: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (e) {
+    io.err(`error: ${(e as Error).message} (see --help)`);
+    return 2;
+  }
+  const { values: v, positionals: files } = parsed;
+  if (v.help) {
+    io.out(HELP);
+    return 0;
+  }
+  if (files.length === 0) {
+    io.err("error: no input files: give the runs.jsonl of each shard (see --help)");
+    return 2;
+  }
+  let merged: Merged;
+  try {
+    const inputs = [];
+    for (const f of files) inputs.push(readJsonl(await Deno.readTextFile(f), f));
+    merged = mergeRuns(inputs);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound || e instanceof SyntaxError || e instanceof RangeError) {
+      io.err(`error: ${(e as Error).message}`);
+      return 2;
+    }
+    throw e;
+  }
+  if (merged.missing.length > 0) {
+    const list = merged.missing.map((i) => `${i}/${merged.shards}`).join(", ");
+    io.err(`error: missing shards ${list}: their runs are not in the inputs`);
+    return 2;
+  }
+  const bad = merged.targets.filter((t) => !t.ok).length;
+  const code = bad === 0 ? 0 : 1;
+  const runs = merged.targets.reduce((n, t) => n + t.runs, 0);
+  const summary = {
+    summary: true,
+    merged: files.length,
+    shards: merged.shards,
+    targets: merged.targets.length,
+    asExpected: merged.targets.length - bad,
+    mismatched: bad,
+    runs,
+    duplicates: merged.duplicates,
+    exitCode: code,
+  };
+  const lines = [
+    ...merged.targets.flatMap((t) => [
+      ...t.failures.map((f) => ({ scenario: t.scenario, variant: t.variant, ...f })),
+      { target: true, ...t, failures: t.failures.length },
+    ]),
+    summary,
+  ];
+  if (v.out !== undefined) {
+    try {
+      await Deno.writeTextFile(v.out, lines.map((l) => JSON.stringify(l)).join("\n") + "\n");
+    } catch (e) {
+      io.err(`error: cannot write ${v.out}: ${(e as Error).message}`);
+      return 2;
+    }
+  }
+  if (v.json) {
+    for (const l of lines) io.out(JSON.stringify(l));
+    return code;
+  }
+  const rows: Row[] = merged.targets.map((t) => ({
+    scenario: t.scenario,
+    variant: t.variant,
+    expected: t.expected,
+    got: t.got,
+    runs: t.runs,
+    steps: t.steps,
+    ms: t.ms,
+    ok: t.ok,
+  }));
+  const shardText = merged.shards === null ? "" : ` from ${merged.shards} shards`;
+  io.out(`merged ${files.length} files${shardText}`);
+  io.out("");
+  io.out(table(rows));
+  for (const t of merged.targets) {
+    if (t.failures.length === 0) continue;
+    const shown = t.failures.slice(0, 10).map((f) => f.seed).join(", ");
+    const more = t.failures.length > 10 ? `, ... (${t.failures.length} in all)` : "";
+    io.out(`${t.scenario}/${t.variant}: failing seeds ${shown}${more}`);
+    const first = t.failures[0];
+    io.out(`  lowest: seed ${first.seed}, ${first.verdict} (${first.check}): ${first.message}`);
+    if (first.trace !== null) io.out(`  replay: deno task sim --replay ${first.trace}`);
+  }
+  if (merged.duplicates > 0) {
+    io.out(`warning: ${merged.duplicates} runs appeared twice (the same shard given twice?)`);
+  }
+  io.out("");
+  io.out(
+    bad === 0
+      ? `all ${rows.length} verdicts as expected over ${runs} runs (${
+        formatMs(merged.elapsedMs)
+      } of shard time)`
+      : `${bad} of ${rows.length} verdicts NOT as expected`,
+  );
+  return code;
+}
+
+if (import.meta.main) {
+  Deno.exit(await mergeMain(Deno.args, { out: console.log, err: console.error }));
+}
