@@ -4,7 +4,7 @@
  * @module
  */
 import type { Kernel } from "./kernel.ts";
-import { Op } from "./op.ts";
+import type { Op } from "./op.ts";
 
 /**
  * A shared memory cell. Every access is a scheduling point with a footprint.
@@ -22,9 +22,9 @@ export class Cell<T> {
     this.id = kernel.newObject(name);
     this.name = name;
     this.#value = init;
-    this.#readOp = new Op("read", this.id, false);
-    this.#writeOp = new Op("write", this.id, true);
-    this.#rmwOp = new Op("rmw", this.id, true);
+    this.#readOp = kernel.plainOp(this.id, 0, "read", false);
+    this.#writeOp = kernel.plainOp(this.id, 1, "write", true);
+    this.#rmwOp = kernel.plainOp(this.id, 2, "rmw", true);
   }
 
   /** Reads the value. */
