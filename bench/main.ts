@@ -4,10 +4,16 @@
  *   deno task bench            all sections
  *   deno task bench kernel     one section
  */
+import { fastCheckBench } from "./fastcheck_bench.ts";
 import { kernelBench } from "./kernel_bench.ts";
+import { shrinkBench } from "./shrink_bench.ts";
+import { workersBench } from "./workers_bench.ts";
 
 const SECTIONS: Record<string, () => void | Promise<void>> = {
   kernel: kernelBench,
+  fastcheck: fastCheckBench,
+  workers: workersBench,
+  shrink: shrinkBench,
 };
 
 const wanted = Deno.args.length === 0 ? Object.keys(SECTIONS) : Deno.args;
