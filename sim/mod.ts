@@ -1,10 +1,17 @@
 /**
  * The kernel: fibers, primitives, strategies, traces, exploration.
  *
+ * The shrinker (`sim/shrink.ts`) is not re-exported here: it brings in
+ * fast-check, and every scenario file imports this module, so it would add
+ * fast-check's load time to every start-up. Import it from its own file.
+ *
  * @module
  */
+export * from "./determinism.ts";
+export * from "./events.ts";
 export * from "./explore.ts";
 export * from "./fiber.ts";
+export * from "./guided.ts";
 export * from "./kernel.ts";
 export * from "./op.ts";
 export * from "./outcome.ts";
