@@ -15,7 +15,7 @@ import { Progress } from "./reports/progress.ts";
 import { StepLog } from "./reports/steps.ts";
 import { formatMs, type Row, table } from "./reports/text.ts";
 import { catalog, findScenario } from "./scenarios/mod.ts";
-import { loadScenario } from "./scenarios/load.ts";
+import { loadScenario, loadTrace } from "./scenarios/load.ts";
 import { parseShard, type Shard, shardText } from "./scale/shard.ts";
 import { checkDeterminism } from "./sim/determinism.ts";
 import {
@@ -32,7 +32,7 @@ import { describeOutcome, type Outcome, ReplayDivergence } from "./sim/outcome.t
 import { seedToInt } from "./sim/rng.ts";
 import { coerceParam, type Expectation, STEPS_MAX_DEFAULT, UsageError } from "./sim/scenario.ts";
 import type { Strategy } from "./sim/strategy.ts";
-import { parseTrace, serializeTrace } from "./sim/trace.ts";
+import { serializeTrace } from "./sim/trace.ts";
 
 /** Where the command writes, and how it reads wall-clock time. */
 export interface Io {
@@ -537,14 +537,7 @@ function reportFailure(note: NotedFailure, io: Io): void {
 }
 
 async function runReplay(file: string, opts: CliOptions, io: Io): Promise<number> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(file);
-  } catch (e) {
-    throw new UsageError(`cannot read trace ${file}: ${(e as Error).message}`);
-  }
-  const trace = parseTrace(text, file);
-  const scenario = await loadScenario(trace.source ?? trace.scenario);
+  const { trace, scenario } = await loadTrace(file);
   const log = new StepLog();
   const result = replay(trace, scenario, (k) => k.observe(log));
   if (opts.json) {

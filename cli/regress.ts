@@ -7,11 +7,10 @@
  */
 import { type Io, main } from "../cli.ts";
 import { parseArgs } from "../deps.ts";
-import { loadScenario } from "../scenarios/load.ts";
+import { loadTrace } from "../scenarios/load.ts";
 import { replay } from "../sim/explore.ts";
 import { ReplayDivergence } from "../sim/outcome.ts";
 import { UsageError } from "../sim/scenario.ts";
-import { parseTrace } from "../sim/trace.ts";
 import { REGRESS_DIR, saveTrace } from "./save.ts";
 
 const HELP = `regress: the regression suite
@@ -54,8 +53,7 @@ export async function replayStored(dir: string): Promise<StoredResult[]> {
 
 async function replayOne(file: string): Promise<StoredResult> {
   try {
-    const trace = parseTrace(await Deno.readTextFile(file), file);
-    const scenario = await loadScenario(trace.source ?? trace.scenario);
+    const { trace, scenario } = await loadTrace(file);
     const r = replay(trace, scenario);
     if (trace.outcome.verdict === "pass") {
       return { file, ok: false, result: "a passing trace: the folder keeps failures" };

@@ -8,10 +8,9 @@ import type { Io } from "../cli.ts";
 import { renderHtml } from "../reports/html.ts";
 import { shrinkText } from "../reports/markdown.ts";
 import { timelineOf } from "../reports/timeline.ts";
-import { loadScenario } from "../scenarios/load.ts";
+import { loadTrace } from "../scenarios/load.ts";
 import { describeOutcome } from "../sim/outcome.ts";
-import { UsageError } from "../sim/scenario.ts";
-import { parseTrace, serializeTrace } from "../sim/trace.ts";
+import { serializeTrace } from "../sim/trace.ts";
 import { besidePath, paramChanges, shrinkLazily, writeText } from "./failures.ts";
 
 /** Shrinks the trace in `file`; returns the exit code. */
@@ -20,14 +19,7 @@ export async function shrinkCommand(
   opts: { readonly json: boolean },
   io: Io,
 ): Promise<number> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(file);
-  } catch (e) {
-    throw new UsageError(`cannot read trace ${file}: ${(e as Error).message}`);
-  }
-  const trace = parseTrace(text, file);
-  const scenario = await loadScenario(trace.source ?? trace.scenario);
+  const { trace, scenario } = await loadTrace(file);
   const r = await shrinkLazily(trace, scenario, { now: io.now });
   const path = besidePath(file, ".shrunk.json");
   writeText(path, serializeTrace(r.shrunk));

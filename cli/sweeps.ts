@@ -11,10 +11,9 @@ import { sweepOnWorkers } from "../scale/workers.ts";
 import {
   judge,
   type Judgement,
-  meetsExpectation,
+  judgement,
   type SweepOptions,
   type Target,
-  variantOf,
 } from "../sim/explore.ts";
 import { UsageError } from "../sim/scenario.ts";
 
@@ -26,15 +25,7 @@ export async function judgeSweep(
 ): Promise<Judgement> {
   if (workers <= 1) return judge(target, options);
   const result = await sweepOnWorkers(target, { ...options, workers });
-  const expect = variantOf(target).expect;
-  const outcome = result.failures[0]?.outcome;
-  return {
-    ...result,
-    expect,
-    strategy: options.strategy,
-    outcome,
-    ok: meetsExpectation(expect, outcome),
-  };
+  return judgement(target, options.strategy, result);
 }
 
 /** The scenario and variant of a target, as JSON lines name them. */

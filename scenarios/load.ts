@@ -1,9 +1,10 @@
 /**
- * Loading a scenario by catalog name or from a file path.
+ * Loading a scenario by catalog name or from a file path, and a trace with its scenario.
  *
  * @module
  */
 import { type AnyScenario, checkScenario, UsageError } from "../sim/scenario.ts";
+import { parseTrace, type Trace } from "../sim/trace.ts";
 import { catalog, findScenario } from "./mod.ts";
 
 /**
@@ -29,4 +30,19 @@ export async function loadScenario(ref: string): Promise<AnyScenario> {
     throw new UsageError(`${ref} exports no scenario: export it as default or as "scenario"`);
   }
   return checkScenario(value, ref);
+}
+
+/**
+ * Reads and validates a trace file and loads the scenario it was recorded
+ * against. Bad files give a `UsageError` naming the file.
+ */
+export async function loadTrace(file: string): Promise<{ trace: Trace; scenario: AnyScenario }> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(file);
+  } catch (e) {
+    throw new UsageError(`cannot read trace ${file}: ${(e as Error).message}`);
+  }
+  const trace = parseTrace(text, file);
+  return { trace, scenario: await loadScenario(trace.source ?? trace.scenario) };
 }

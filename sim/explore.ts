@@ -251,13 +251,17 @@ export interface Judgement extends SweepResult {
  * strategy and runs with `planFor`.
  */
 export function judge(target: Target, options: SweepOptions): Judgement {
-  const result = sweep(target, options);
+  return judgement(target, options.strategy, sweep(target, options));
+}
+
+/** Judges what a sweep of `target` under `strategy` found (on this thread or elsewhere). */
+export function judgement(target: Target, strategy: Strategy, result: SweepResult): Judgement {
   const expect = variantOf(target).expect;
   const outcome = result.failures[0]?.outcome;
   return {
     ...result,
     expect,
-    strategy: options.strategy,
+    strategy,
     outcome,
     ok: meetsExpectation(expect, outcome),
   };
