@@ -71,7 +71,8 @@ interface State {
   readonly target: Target;
   readonly seed: number;
   readonly decisions: readonly number[];
-  readonly points: readonly DecisionPoint[];
+  /** What the run asked at each decision; filled in once the state is the best so far. */
+  readonly points: readonly DecisionPoint[] | null;
   readonly stats: ScheduleStats;
   readonly outcome: Outcome;
 }
@@ -146,7 +147,7 @@ class Shrinker {
   run(): ShrinkResult {
     const target = targetOfTrace(this.#trace, this.#scenario);
     const decisions = decodeDecisions(this.#trace.decisions);
-    const first = this.#evaluate(target, this.#trace.seed, decisions, true);
+    const first = this.#evaluate(target, this.#trace.seed, decisions);
     if (first === null || this.#guided.misfits > 0 || this.#guided.remaining > 0) {
       throw new UsageError(
         "cannot shrink: the trace does not reproduce its recorded outcome " +
@@ -192,15 +193,21 @@ class Shrinker {
   // Greedy descent: take the first candidate that is better, then start
   // over from it, until no candidate is better or the budget runs out.
   #descend(start: State, allowParams: boolean): State {
-    let best = start;
+    let best = this.#annotated(start);
     outer: while (!this.#exhausted()) {
+      const cut = this.#bisectCut(best);
+      if (cut !== null) {
+        best = this.#annotated(cut);
+        this.#rounds++;
+        continue;
+      }
       for (const c of this.#candidates(best, allowParams)) {
         if (this.#exhausted()) break outer;
         const next = c.kind === "decisions"
           ? this.#tryDecisions(best, c.decisions)
           : this.#tryParams(best, c.params);
         if (next !== null && better(next, best)) {
-          best = next;
+          best = this.#annotated(next);
           this.#rounds++;
           continue outer;
         }
@@ -210,18 +217,54 @@ class Shrinker {
     return best;
   }
 
+  // Cutting the list at preemption i leaves i preemptions. Whether a cut
+  // still fails is nearly always monotone in i, so a binary search finds the
+  // earliest failing cut in log2(preemptions) runs rather than one run per
+  // preemption: long random traces have hundreds.
+  #bisectCut(s: State): State | null {
+    const at = preemptionIndexes(s);
+    let lo = 0;
+    let hi = at.length; // cut(hi) is the state itself
+    let found: State | null = null;
+    while (lo < hi && !this.#exhausted()) {
+      const mid = (lo + hi) >> 1;
+      const next = this.#tryDecisions(s, s.decisions.slice(0, at[mid]));
+      if (next !== null && better(next, s)) {
+        found = next;
+        hi = mid;
+      } else {
+        lo = mid + 1;
+      }
+    }
+    return found;
+  }
+
   *#candidates(s: State, allowParams: boolean): Generator<Candidate> {
-    for (const decisions of decisionCandidates(s)) yield { kind: "decisions", decisions };
+    const decisions = decisionCandidates(s);
+    // Undoing single preemptions first; then smaller parameters, which shrink
+    // long runs the most; then the finer edits.
+    for (const d of decisions.undo) yield { kind: "decisions", decisions: d };
     if (allowParams) {
       for (const params of paramCandidates(s.target)) yield { kind: "params", params };
     }
+    for (const d of decisions.rest) yield { kind: "decisions", decisions: d };
+  }
+
+  /** `s` with its decision points, re-running it once when they are missing. */
+  #annotated(s: State): State {
+    if (s.points !== null) return s;
+    const g = this.#guided;
+    g.follow(s.decisions, true);
+    this.#runner(s.target).run(g, s.seed);
+    this.#runs++;
+    return { ...s, points: [...g.points] };
   }
 
   #tryDecisions(s: State, decisions: readonly number[]): State | null {
     const key = `${paramsKey(s.target.params)}|${decisions.join(",")}`;
     if (this.#tried.has(key)) return null;
     this.#tried.add(key);
-    return this.#evaluate(s.target, s.seed, decisions, true);
+    return this.#evaluate(s.target, s.seed, decisions);
   }
 
   // Smaller parameters change the run's shape, so the old decisions do not
@@ -250,7 +293,7 @@ class Shrinker {
       const outcome = runner.run(strategy, seed);
       this.#runs++;
       if (!this.#same(outcome)) continue;
-      const found = this.#evaluate(target, seed, runner.kernel.decisions(), true);
+      const found = this.#evaluate(target, seed, runner.kernel.decisions());
       return found === null ? null : this.#descend(found, false);
     }
     return null;
@@ -271,14 +314,9 @@ class Shrinker {
   }
 
   /** Runs `decisions` leniently; the run's state when it fails the same way, else null. */
-  #evaluate(
-    target: Target,
-    seed: number,
-    decisions: readonly number[],
-    annotate: boolean,
-  ): State | null {
+  #evaluate(target: Target, seed: number, decisions: readonly number[]): State | null {
     const g = this.#guided;
-    g.follow(decisions, annotate);
+    g.follow(decisions, false);
     const runner = this.#runner(target);
     const outcome = runner.run(g, seed);
     this.#runs++;
@@ -288,7 +326,7 @@ class Shrinker {
       target,
       seed,
       decisions: k.decisions(),
-      points: [...g.points],
+      points: null,
       stats: g.stats(k),
       outcome,
     };
@@ -346,40 +384,55 @@ function lexLess(a: readonly number[], b: readonly number[]): boolean {
   return a.length < b.length;
 }
 
-function* decisionCandidates(s: State): Generator<readonly number[]> {
-  const d = s.decisions;
-  const points = s.points;
-  const preempting: number[] = [];
+function preemptionIndexes(s: State): number[] {
+  const out: number[] = [];
+  const points = s.points ?? [];
   for (let i = 0; i < points.length; i++) {
     const p = points[i];
-    if (p.kind === "fiber" && p.preempts) preempting.push(i);
+    if (p.kind === "fiber" && p.preempts) out.push(i);
   }
-  // Cut the list at a preemption: the default schedule then runs on without
-  // any further preemption. Earliest cut first: the biggest step down.
-  for (const i of preempting) yield d.slice(0, i);
-  // Undo one preemption: keep running the fiber that ran before.
-  for (const i of preempting) {
-    const p = points[i] as Extract<DecisionPoint, { kind: "fiber" }>;
-    yield [...d.slice(0, i), p.prev, ...d.slice(i + 1)];
-  }
-  // Drop one preemption decision: the rest shift by one, which moves later
-  // switches earlier.
-  for (const i of preempting) yield [...d.slice(0, i), ...d.slice(i + 1)];
-  // fast-check's array shrinker: cuts of every size, then smaller entries.
-  yield* fcArrayCandidates(d);
-  // Every other choice at every decision, smaller first: other fibers that
-  // could have stepped, other values. Each with the default schedule after
-  // it (which often replays the same race with the roles swapped), then with
-  // the rest of the list kept.
-  for (let i = 0; i < points.length && i < d.length; i++) {
-    for (const a of alternatives(points[i], d[i])) {
-      yield [...d.slice(0, i), a];
-      yield [...d.slice(0, i), a, ...d.slice(i + 1)];
+  return out;
+}
+
+/** The decision-list candidates of a state: undoing a preemption, and the rest. */
+function decisionCandidates(
+  s: State,
+): { undo: Iterable<readonly number[]>; rest: Iterable<readonly number[]> } {
+  const d = s.decisions;
+  const points = s.points ?? [];
+  const preempting = preemptionIndexes(s);
+  function* undo(): Generator<readonly number[]> {
+    // Keep running the fiber that ran before, instead of switching away.
+    for (const i of preempting) {
+      const p = points[i] as Extract<DecisionPoint, { kind: "fiber" }>;
+      yield [...d.slice(0, i), p.prev, ...d.slice(i + 1)];
     }
   }
-  // Swap the roles of two fibers throughout: the mirror image of a race
-  // between like fibers, which may be lexicographically smaller.
-  yield* swaps(d, points);
+  function* rest(): Generator<readonly number[]> {
+    // Drop one preemption decision: the rest shift by one, which moves
+    // later switches earlier.
+    for (const i of preempting) yield [...d.slice(0, i), ...d.slice(i + 1)];
+    // Cut at each preemption, in case the binary search's guess of
+    // monotonicity missed one: the default schedule then runs on without
+    // any further preemption.
+    for (const i of preempting) yield d.slice(0, i);
+    // fast-check's array shrinker: cuts of every size, then smaller entries.
+    yield* fcArrayCandidates(d);
+    // Every other choice at every decision, smaller first: other fibers
+    // that could have stepped, other values. Each with the default
+    // schedule after it (which often replays the same race with the roles
+    // swapped), then with the rest of the list kept.
+    for (let i = 0; i < points.length && i < d.length; i++) {
+      for (const a of alternatives(points[i], d[i])) {
+        yield [...d.slice(0, i), a];
+        yield [...d.slice(0, i), a, ...d.slice(i + 1)];
+      }
+    }
+    // Swap the roles of two fibers throughout: the mirror image of a race
+    // between like fibers, which may be lexicographically smaller.
+    yield* swaps(d, points);
+  }
+  return { undo: undo(), rest: rest() };
 }
 
 function* swaps(d: readonly number[], points: readonly DecisionPoint[]): Generator<number[]> {
