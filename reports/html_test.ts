@@ -1,0 +1,105 @@
+import { assert, assertEquals, assertMatch } from "../deps.ts";
+import type { StepEvent } from "../sim/events.ts";
+import type { Trace } from "../sim/trace.ts";
+import { esc, kindColor, renderHtml } from "./html.ts";
+import type { Timeline } from "./timeline.ts";
+
+function timeline(events: StepEvent[], over: Partial<Timeline> = {}): Timeline {
+  const trace: Trace = {
+    format: 1,
+    tool: "simtest test",
+    scenario: "s<x>",
+    source: null,
+    variant: "v",
+    params: {},
+    cores: 2,
+    stepsMax: 100,
+    strategy: { name: "random" },
+    seed: 1,
+    decisions: "",
+    outcome: { verdict: "bug", check: "c", message: "m & <b>", step: 2, fiber: null },
+  };
+  return {
+    trace,
+    events,
+    steps: events.length,
+    fibers: [{ id: 0, name: "a", core: 0, daemon: false }, {
+      id: 1,
+      name: "b",
+      core: 1,
+      daemon: false,
+    }],
+    cores: 2,
+    outcome: trace.outcome,
+    stats: { steps: events.length, preemptions: 0, switches: 1, decisions: 0 },
+    usesClock: false,
+    ...over,
+  };
+}
+
+const ev = (step: number, fiber: number, kind: string, time = step): StepEvent => ({
+  step,
+  fiber,
+  name: fiber === 0 ? "a" : "b",
+  core: fiber,
+  kind,
+  obj: 0,
+  object: "x",
+  write: kind === "write",
+  time,
+});
+
+Deno.test("text from scenarios is escaped; the page has no external resources", () => {
+  const html = renderHtml({
+    title: "s<x>/v",
+    original: timeline([ev(1, 0, "read"), ev(2, 1, "write")]),
+    shrunk: null,
+    originalPath: "a.json",
+    shrunkPath: null,
+  });
+  assert(!html.includes("<b>") && html.includes(esc("m & <b>")));
+  assert(!/<(script|img|link)[^>]+(src|href)=/.test(html));
+  assertEquals(html.match(/class="lane"/g)?.length, 2);
+  assertEquals(html.match(/class="mark failing"/g)?.length, 1);
+});
+
+Deno.test("virtual time gets its own axis when it differs from the step count", () => {
+  const plain = renderHtml({
+    title: "t",
+    original: timeline([ev(1, 0, "read"), ev(2, 1, "write")]),
+    shrunk: null,
+    originalPath: "a.json",
+    shrunkPath: null,
+  });
+  assert(!plain.includes(">virtual time</text>"));
+  const timed = renderHtml({
+    title: "t",
+    original: timeline([ev(1, 0, "sleep", 10), ev(2, 1, "write", 11)], { usesClock: true }),
+    shrunk: null,
+    originalPath: "a.json",
+    shrunkPath: null,
+  });
+  assertMatch(timed, />virtual time<\/text>/);
+  assertMatch(timed, />t=10<\/text>/);
+});
+
+Deno.test("a deadlock is marked after its last step; a cut log says so", () => {
+  const t = timeline([ev(1, 0, "lock"), ev(2, 1, "lock")], {
+    steps: 5000,
+    outcome: { verdict: "deadlock", check: "deadlock", message: "", step: 2, fiber: null },
+  });
+  const html = renderHtml({
+    title: "t",
+    original: t,
+    shrunk: null,
+    originalPath: "a",
+    shrunkPath: null,
+  });
+  assertMatch(html, /deadlock after step 2/);
+  assertMatch(html, /The run took 5000 steps; the first 2 are drawn/);
+});
+
+Deno.test("kinds keep their colours", () => {
+  assertEquals(kindColor("read"), kindColor("read"));
+  assertEquals(kindColor("some-new-kind"), kindColor("some-new-kind"));
+});
