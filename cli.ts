@@ -9,7 +9,7 @@ import { parseArgs } from "./deps.ts";
 import { type NotedFailure, noteFailure } from "./cli/failures.ts";
 import { saveTrace } from "./cli/save.ts";
 import { shrinkCommand } from "./cli/shrink_command.ts";
-import { judgeSweep, labelOf, SweepSink } from "./cli/sweeps.ts";
+import { labelOf, Sweeper, SweepSink } from "./cli/sweeps.ts";
 import { shrinkText } from "./reports/markdown.ts";
 import { Progress } from "./reports/progress.ts";
 import { StepLog } from "./reports/steps.ts";
@@ -298,10 +298,11 @@ async function runSweeps(opts: CliOptions, io: Io): Promise<number> {
   const start = io.now();
   let runsTotal = 0;
   const sink = new SweepSink(opts.out);
+  const sweeper = new Sweeper(opts.workers);
   let summary;
   try {
     for (const target of list) {
-      const row = await runTarget(target, opts, io, sink);
+      const row = await runTarget(target, opts, io, { sink, sweeper });
       rows.push(row);
       runsTotal += row.runs;
     }
@@ -320,6 +321,7 @@ async function runSweeps(opts: CliOptions, io: Io): Promise<number> {
     sink.finish(rows, summary, io.now() - start);
   } finally {
     sink.close();
+    sweeper.close();
   }
   const { mismatched, nondeterministic, exitCode: code } = summary;
   if (opts.json) {
@@ -347,7 +349,7 @@ async function runTarget(
   target: Target,
   opts: CliOptions,
   io: Io,
-  sink: SweepSink,
+  { sink, sweeper }: { sink: SweepSink; sweeper: Sweeper },
 ): Promise<Row> {
   const { strategy, runs } = planFor(target, opts);
   const label = `${target.scenario.name}/${target.variant}`;
@@ -392,7 +394,7 @@ async function runTarget(
       if ((done & 255) === 0) progress.update(done, failing);
     },
   };
-  const result = await judgeSweep(target, sweepOptions, opts.workers);
+  const result = await sweeper.judge(target, sweepOptions);
   progress.done();
   if (opts.checkDeterminism) {
     const check = checkDeterminism(target, { strategy, seed: opts.seed, runs });

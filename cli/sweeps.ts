@@ -7,7 +7,7 @@
 import { JsonlWriter } from "../reports/jsonl.ts";
 import { type FailureNote, renderMarkdown } from "../reports/markdown.ts";
 import type { Row } from "../reports/text.ts";
-import { sweepOnWorkers } from "../scale/workers.ts";
+import { WorkerPool } from "../scale/workers.ts";
 import {
   judge,
   type Judgement,
@@ -17,15 +17,30 @@ import {
 } from "../sim/explore.ts";
 import { UsageError } from "../sim/scenario.ts";
 
-/** Sweeps a target on this thread (`workers` 1) or on Deno Workers, and judges it. */
-export async function judgeSweep(
-  target: Target,
-  options: SweepOptions,
-  workers: number,
-): Promise<Judgement> {
-  if (workers <= 1) return judge(target, options);
-  const result = await sweepOnWorkers(target, { ...options, workers });
-  return judgement(target, options.strategy, result);
+/**
+ * Runs the sweeps of one command: on this thread, or on a pool of Deno
+ * Workers started on first use and kept for every variant.
+ */
+export class Sweeper {
+  readonly workers: number;
+  #pool: WorkerPool | null = null;
+
+  constructor(workers: number) {
+    this.workers = workers;
+  }
+
+  /** Sweeps `target` and judges the result against its expectation. */
+  async judge(target: Target, options: SweepOptions): Promise<Judgement> {
+    if (this.workers <= 1) return judge(target, options);
+    this.#pool ??= new WorkerPool(this.workers);
+    return judgement(target, options.strategy, await this.#pool.sweep(target, options));
+  }
+
+  /** Stops the workers, if any were started. */
+  close(): void {
+    this.#pool?.close();
+    this.#pool = null;
+  }
 }
 
 /** The scenario and variant of a target, as JSON lines name them. */

@@ -6,6 +6,8 @@ import type { Outcome } from "../sim/outcome.ts";
 /** Sent once: what to run. */
 export interface InitMessage {
   readonly type: "init";
+  /** Which sweep of the pool this is: results of earlier sweeps are dropped. */
+  readonly sweep: number;
   /** A catalog name or a scenario file path. */
   readonly scenario: string;
   readonly variant: string;
@@ -23,6 +25,7 @@ export interface InitMessage {
 /** Run indices [first, first + count) of the sweep. */
 export interface ChunkMessage {
   readonly type: "chunk";
+  readonly sweep: number;
   readonly id: number;
   readonly first: number;
   readonly count: number;
@@ -31,6 +34,7 @@ export interface ChunkMessage {
 /** The runs of one chunk, in order, up to its first failure unless going on. */
 export interface ResultMessage {
   readonly type: "result";
+  readonly sweep: number;
   readonly id: number;
   /** Seeds run, in order. */
   readonly seeds: Float64Array;
@@ -47,10 +51,14 @@ export interface ResultMessage {
 /** A worker could not start or run. */
 export interface ErrorMessage {
   readonly type: "error";
+  readonly sweep: number;
   readonly message: string;
   /** True for bad input (a usage error), false for a fault. */
   readonly usage: boolean;
 }
 
 export type ToWorker = InitMessage | ChunkMessage;
-export type FromWorker = ResultMessage | ErrorMessage | { readonly type: "ready" };
+export type FromWorker =
+  | ResultMessage
+  | ErrorMessage
+  | { readonly type: "ready"; readonly sweep: number };

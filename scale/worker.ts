@@ -33,7 +33,7 @@ async function init(m: InitMessage): Promise<void> {
   });
   const strategy = createStrategy(m.strategy, target, { depth: m.depth, pctSteps: m.pctSteps });
   setup = { target, strategy, init: m };
-  post({ type: "ready" });
+  post({ type: "ready", sweep: m.sweep });
 }
 
 function runChunk(m: ChunkMessage): void {
@@ -66,7 +66,10 @@ function runChunk(m: ChunkMessage): void {
   });
   const s = Float64Array.from(seeds);
   const t = Int32Array.from(steps);
-  post({ type: "result", id: m.id, seeds: s, steps: t, failures }, [s.buffer, t.buffer]);
+  post({ type: "result", sweep: m.sweep, id: m.id, seeds: s, steps: t, failures }, [
+    s.buffer,
+    t.buffer,
+  ]);
 }
 
 self.onmessage = async (e: MessageEvent<ToWorker>) => {
@@ -76,6 +79,7 @@ self.onmessage = async (e: MessageEvent<ToWorker>) => {
   } catch (err) {
     post({
       type: "error",
+      sweep: e.data.sweep,
       message: (err as Error).message ?? String(err),
       usage: err instanceof UsageError,
     });

@@ -14,7 +14,6 @@ import type { Shard } from "./shard.ts";
 
 /** How a sweep on workers goes. */
 export interface WorkerSweepOptions {
-  readonly workers: number;
   /** The strategy as built in this thread; each worker builds the same one. */
   readonly strategy: Strategy;
   readonly seed: number;
@@ -36,24 +35,78 @@ const CHUNK_MAX_DEFAULT = 8192;
 const SEEDED = new Set(["random", "pct"]);
 
 /**
- * Runs a sweep on `workers` Deno Workers. The result is the one `sweep`
- * gives on this thread, run for run.
+ * Runs one sweep on `workers` Deno Workers, started for it and stopped
+ * after. The result is the one `sweep` gives on this thread, run for run.
  */
 export async function sweepOnWorkers(
   target: Target,
-  options: WorkerSweepOptions,
+  options: WorkerSweepOptions & { readonly workers: number },
 ): Promise<SweepResult> {
-  const init = initMessage(target, options);
-  const count = Math.max(1, Math.min(options.workers, WORKERS_MAX));
-  const pool = new Pool(init, count, options);
+  const pool = new WorkerPool(options.workers);
   try {
-    return await pool.run();
+    return await pool.sweep(target, options);
   } finally {
     pool.close();
   }
 }
 
-function initMessage(target: Target, o: WorkerSweepOptions): InitMessage {
+/**
+ * A set of Deno Workers that runs sweeps one after another. Starting a
+ * worker and loading the kernel into it takes tens of milliseconds, so a
+ * command that sweeps many variants keeps one pool.
+ */
+export class WorkerPool {
+  readonly #workers: Worker[] = [];
+  readonly size: number;
+  #sweeps = 0;
+  #current: SweepRun | null = null;
+
+  constructor(size: number) {
+    if (!Number.isInteger(size) || size < 1) {
+      throw new RangeError(`Cannot start ${size} workers: need a positive integer`);
+    }
+    this.size = Math.min(size, WORKERS_MAX);
+  }
+
+  /** Runs one sweep; the same result as `sweep` on this thread. */
+  sweep(target: Target, options: WorkerSweepOptions): Promise<SweepResult> {
+    if (this.#current !== null) throw new Error("WorkerPool runs one sweep at a time");
+    const init = initMessage(target, options, ++this.#sweeps);
+    this.#start();
+    const run = new SweepRun(init, options, (m) => this.#post(m));
+    this.#current = run;
+    for (const w of this.#workers) w.postMessage(init);
+    return run.done.finally(() => (this.#current = null));
+  }
+
+  /** Stops every worker. */
+  close(): void {
+    for (const w of this.#workers) w.terminate();
+    this.#workers.length = 0;
+  }
+
+  #start(): void {
+    while (this.#workers.length < this.size) {
+      const w = new Worker(new URL("./worker.ts", import.meta.url).href, { type: "module" });
+      w.onmessage = (e: MessageEvent<FromWorker>) => {
+        if (this.#current !== null && e.data.sweep === this.#current.id) {
+          this.#current.onMessage(w, e.data);
+        }
+      };
+      w.onerror = (e) => {
+        e.preventDefault();
+        this.#current?.fail(new Error(`a sweep worker failed: ${e.message}`));
+      };
+      this.#workers.push(w);
+    }
+  }
+
+  #post(m: { worker: Worker; chunk: ChunkMessage }): void {
+    m.worker.postMessage(m.chunk);
+  }
+}
+
+function initMessage(target: Target, o: WorkerSweepOptions, sweep: number): InitMessage {
   const name = o.strategy.name;
   if (!SEEDED.has(name)) {
     throw new UsageError(
@@ -63,6 +116,7 @@ function initMessage(target: Target, o: WorkerSweepOptions): InitMessage {
   const so = o.strategy.options();
   return {
     type: "init",
+    sweep,
     scenario: target.source ?? target.scenario.name,
     variant: target.variant,
     params: target.params,
@@ -77,11 +131,13 @@ function initMessage(target: Target, o: WorkerSweepOptions): InitMessage {
   };
 }
 
-class Pool {
+/** One sweep in progress on a pool: hands out chunks, takes results in order. */
+class SweepRun {
+  readonly id: number;
+  readonly done: Promise<SweepResult>;
   readonly #init: InitMessage;
   readonly #options: WorkerSweepOptions;
-  readonly #workers: Worker[] = [];
-  readonly #size: number;
+  readonly #send: (m: { worker: Worker; chunk: ChunkMessage }) => void;
   readonly #buffered = new Map<number, ResultMessage>();
   readonly #failures: Failure[] = [];
   #nextIndex = 0;
@@ -96,42 +152,26 @@ class Pool {
   #resolve: (r: SweepResult) => void = () => {};
   #reject: (e: Error) => void = () => {};
 
-  constructor(init: InitMessage, size: number, options: WorkerSweepOptions) {
+  constructor(
+    init: InitMessage,
+    options: WorkerSweepOptions,
+    send: (m: { worker: Worker; chunk: ChunkMessage }) => void,
+  ) {
+    this.id = init.sweep;
     this.#init = init;
-    this.#size = size;
     this.#options = options;
-  }
-
-  run(): Promise<SweepResult> {
-    const done = new Promise<SweepResult>((resolve, reject) => {
+    this.#send = send;
+    this.done = new Promise<SweepResult>((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
     });
-    if (this.#options.runs <= 0) {
-      this.#finish();
-      return done;
-    }
-    for (let i = 0; i < this.#size; i++) {
-      const w = new Worker(new URL("./worker.ts", import.meta.url).href, { type: "module" });
-      w.onmessage = (e: MessageEvent<FromWorker>) => this.#onMessage(w, e.data);
-      w.onerror = (e) => {
-        e.preventDefault();
-        this.#fail(new Error(`a sweep worker failed: ${e.message}`));
-      };
-      this.#workers.push(w);
-      w.postMessage(this.#init);
-    }
-    return done;
+    if (options.runs <= 0) this.#finish();
   }
 
-  close(): void {
-    for (const w of this.#workers) w.terminate();
-  }
-
-  #onMessage(w: Worker, m: FromWorker): void {
+  onMessage(w: Worker, m: FromWorker): void {
     if (this.#stopped) return;
     if (m.type === "error") {
-      this.#fail(
+      this.fail(
         m.usage ? new UsageError(m.message) : new Error(`a sweep worker failed: ${m.message}`),
       );
       return;
@@ -147,22 +187,34 @@ class Pool {
     if (this.#inFlight === 0 && this.#buffered.size === 0) this.#finish();
   }
 
+  fail(e: Error): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#reject(e);
+  }
+
   // Hands `w` the next chunk, unless a failure already ends the sweep
   // before it or every run is handed out.
   #feed(w: Worker): void {
-    const stopAtFailure = !this.#init.keepGoing;
     if (this.#nextIndex >= this.#options.runs) return;
-    if (stopAtFailure && this.#nextId > this.#firstFailingChunk) return;
+    if (!this.#init.keepGoing && this.#nextId > this.#firstFailingChunk) return;
     const count = Math.min(this.#chunk, this.#options.runs - this.#nextIndex);
-    const m: ChunkMessage = { type: "chunk", id: this.#nextId++, first: this.#nextIndex, count };
+    const chunk: ChunkMessage = {
+      type: "chunk",
+      sweep: this.id,
+      id: this.#nextId++,
+      first: this.#nextIndex,
+      count,
+    };
     this.#nextIndex += count;
     this.#chunk = Math.min(this.#chunk * 2, this.#options.chunkRunsMax ?? CHUNK_MAX_DEFAULT);
     this.#inFlight++;
-    w.postMessage(m);
+    this.#send({ worker: w, chunk });
   }
 
   // Takes results in chunk order, so runs are seen in seed order.
   #drain(): void {
+    const onRun = this.#options.onRun;
     for (;;) {
       const r = this.#buffered.get(this.#processId);
       if (r === undefined) return;
@@ -170,21 +222,20 @@ class Pool {
       this.#processId++;
       let f = 0;
       for (let i = 0; i < r.seeds.length; i++) {
-        const seed = r.seeds[i];
         const steps = r.steps[i];
         this.#runs++;
         this.#steps += steps;
         let failure: Failure | null = null;
-        let outcome: Outcome;
         if (f < r.failures.length && r.failures[f].index === i) {
           const x = r.failures[f++];
           failure = { seed: x.seed, outcome: x.outcome, decisions: x.decisions };
-          outcome = x.outcome;
           this.#failures.push(failure);
-        } else {
-          outcome = { verdict: "pass", check: "", message: "", step: steps, fiber: null };
         }
-        this.#options.onRun?.({ seed, outcome, failure });
+        if (onRun !== undefined) {
+          const outcome: Outcome = failure?.outcome ??
+            { verdict: "pass", check: "", message: "", step: steps, fiber: null };
+          onRun({ seed: r.seeds[i], outcome, failure });
+        }
         if (failure !== null && !this.#init.keepGoing) {
           this.#finish();
           return;
@@ -197,11 +248,5 @@ class Pool {
     if (this.#stopped) return;
     this.#stopped = true;
     this.#resolve({ runs: this.#runs, steps: this.#steps, failures: this.#failures });
-  }
-
-  #fail(e: Error): void {
-    if (this.#stopped) return;
-    this.#stopped = true;
-    this.#reject(e);
   }
 }

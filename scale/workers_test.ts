@@ -78,3 +78,31 @@ Deno.test("workers find the same failing seeds and byte-identical traces as one 
   for (const c of cases) await compare(c, 2);
   await compare(cases[0], 3);
 });
+
+Deno.test("one pool runs sweep after sweep; a sweep stopped early leaves nothing for the next", async () => {
+  const { WorkerPool } = await import("./workers.ts");
+  const pool = new WorkerPool(2);
+  try {
+    for (
+      const [scenario, variant, runs] of [
+        [lostUpdate, "racy", 50_000], // stops at its first failure, chunks still in flight
+        [lostUpdate, "locked", 3000],
+        [lockOrder, "opposite", 500],
+        [lostUpdate, "racy", 2000],
+      ] as const
+    ) {
+      const target = makeTarget(scenario, variant);
+      const { strategy } = planFor(target, { strategy: "random" });
+      const options = { strategy, seed: 3, runs, keepGoing: variant === "racy" && runs < 5000 };
+      const one = sweep(target, options);
+      const many = await pool.sweep(target, { ...options, chunkRunsMax: 128 });
+      assertEquals(
+        [many.runs, many.steps, many.failures.map((f) => f.seed)],
+        [one.runs, one.steps, one.failures.map((f) => f.seed)],
+        `${scenario.name}/${variant}`,
+      );
+    }
+  } finally {
+    pool.close();
+  }
+});
