@@ -1,6 +1,14 @@
 /**
  * The modeled runtime, built on the kernel's primitives only.
  *
+ * Memory: the heap and its oracle (`heap.ts`), the arena allocator
+ * (`arena.ts`), the copying collector (`copying.ts`), compaction guarded by a
+ * reader-writer lock (`compaction.ts`) and lazy slices (`slices.ts`).
+ *
  * @module
  */
-export {};
+export * from "./arena.ts";
+export * from "./compaction.ts";
+export * from "./copying.ts";
+export * from "./heap.ts";
+export * from "./slices.ts";
