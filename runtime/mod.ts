@@ -3,7 +3,8 @@
  *
  * Memory: the heap and its oracle (`heap.ts`), the arena allocator
  * (`arena.ts`), the copying collector (`copying.ts`), compaction guarded by a
- * reader-writer lock (`compaction.ts`) and lazy slices (`slices.ts`).
+ * reader-writer lock (`compaction.ts`), lazy slices (`slices.ts`) and the
+ * concurrent mark-and-sweep (`mark_sweep.ts`).
  *
  * @module
  */
@@ -11,4 +12,5 @@ export * from "./arena.ts";
 export * from "./compaction.ts";
 export * from "./copying.ts";
 export * from "./heap.ts";
+export * from "./mark_sweep.ts";
 export * from "./slices.ts";

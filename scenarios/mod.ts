@@ -4,14 +4,16 @@
  * @module
  */
 import type { AnyScenario } from "../sim/scenario.ts";
+import { gcMarkSweep } from "./gc_mark_sweep.ts";
 import { lockOrder } from "./lock_order.ts";
 import { lostUpdate } from "./lost_update.ts";
 
+export { gcMarkSweep } from "./gc_mark_sweep.ts";
 export { lockOrder } from "./lock_order.ts";
 export { lostUpdate } from "./lost_update.ts";
 
 /** Every catalog scenario, in the order the main job runs them. */
-export const catalog: readonly AnyScenario[] = [lostUpdate, lockOrder];
+export const catalog: readonly AnyScenario[] = [lostUpdate, lockOrder, gcMarkSweep];
 
 /** The catalog scenario called `name`, or undefined. */
 export function findScenario(name: string): AnyScenario | undefined {

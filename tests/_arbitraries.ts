@@ -15,6 +15,11 @@ const PARAMS: Record<string, fc.Arbitrary<Record<string, unknown>>> = {
     increments: fc.integer({ min: 1, max: 3 }),
   }),
   "lock-order": fc.record({ rounds: fc.integer({ min: 1, max: 3 }) }),
+  "gc-mark-sweep": fc.record({
+    cycles: fc.integer({ min: 1, max: 2 }),
+    mutators: fc.integer({ min: 1, max: 2 }),
+    garbage: fc.integer({ min: 0, max: 2 }),
+  }),
 };
 
 /** Any catalog scenario and variant, small parameters, either sampler, any seed. */
