@@ -67,6 +67,12 @@ export class Compaction {
   readonly collector: CopyingCollector;
   /** Compactions completed. */
   count = 0;
+  /**
+   * The arena the last compaction moved everything into (null before the
+   * first): where the context's objects live now, and so where it
+   * allocates. Changed with the write lock held.
+   */
+  live: Arena | null = null;
 
   constructor(heap: Heap, options: CompactionOptions = {}) {
     this.heap = heap;
@@ -98,6 +104,7 @@ export class Compaction {
     yield* this.lock.writeLock();
     const stats = yield* this.collector.collect(from, to, options.roots);
     if (options.seal) to.seal();
+    this.live = to;
     this.count++;
     yield* this.lock.writeUnlock();
     return stats;

@@ -15,6 +15,16 @@ export const SLICE_OFFSET = 0;
 /** Immediate field of a slice holding its length, in words. */
 export const SLICE_LENGTH = 1;
 
+/** Which words a slice takes. */
+export interface SliceRange {
+  /** The first word, counted from the start of what is sliced. */
+  readonly offset: number;
+  /** How many words. */
+  readonly length: number;
+  /** The slice object's name in reports. */
+  readonly name?: string;
+}
+
 /**
  * Takes words [offset, offset + length) of `of`, a binary or a slice, in
  * O(1): one small slice object whatever the length. A slice of a slice
@@ -34,20 +44,15 @@ export const SLICE_LENGTH = 1;
  * const text = arena.place({ kind: "binary", imms: [10, 11, 12, 13, 14] });
  * let s = -1;
  * k.spawn("t", function* () {
- *   const mid = yield* slice(heap, arena, text, 1, 3);
- *   s = yield* slice(heap, arena, mid, 1, 2);
+ *   const mid = yield* slice(heap, arena, text, { offset: 1, length: 3 });
+ *   s = yield* slice(heap, arena, mid, { offset: 1, length: 2 });
  * });
  * k.execute();
  * assertEquals(sliceContents(heap, s), [12, 13]);
  * ```
  */
-export function* slice(
-  heap: Heap,
-  alloc: Allocator,
-  of: Ref,
-  offset: number,
-  length: number,
-): Action<Ref> {
+export function* slice(heap: Heap, alloc: Allocator, of: Ref, range: SliceRange): Action<Ref> {
+  const { offset, length } = range;
   const obj = heap.get(of);
   let parent = of;
   let base = 0;
@@ -67,7 +72,12 @@ export function* slice(
       `Cannot slice [${offset}, ${offset + length}) of ${obj.name}: it has ${size} words`,
     );
   }
-  return yield* alloc.alloc({ kind: "slice", ptrs: [parent], imms: [base + offset, length] });
+  return yield* alloc.alloc({
+    kind: "slice",
+    ptrs: [parent],
+    imms: [base + offset, length],
+    name: range.name,
+  });
 }
 
 /** Reads word `i` of a binary or slice. */
@@ -94,4 +104,50 @@ export function sliceContents(heap: Heap, ref: Ref): number[] {
   const length = obj.imms[SLICE_LENGTH].peek();
   if (parent === NULL || parent !== parent) return [];
   return heap.get(parent).imms.slice(offset, offset + length).map((c) => c.peek());
+}
+
+/**
+ * The check that lazy slices let their parents go: a binary that only slices
+ * keep alive must hold no word that none of them covers (else the whole
+ * parent was kept for a small slice). Returns a message naming the first
+ * such binary, or null. Strong references come from the roots and the local
+ * references; a slice's parent pointer is the only weak edge.
+ */
+export function sliceSlack(heap: Heap): string | null {
+  const strong = new Set<number>();
+  const covered = new Map<number, Uint8Array>();
+  const stack: number[] = [];
+  const reach = (r: Ref) => {
+    if (r >= 0 && !strong.has(r)) {
+      strong.add(r);
+      stack.push(r);
+    }
+  };
+  for (const c of heap.roots.slots) reach(c.peek());
+  for (const l of heap.roots.localSets) for (const r of l.refs) reach(r);
+  while (stack.length > 0) {
+    const obj = heap.get(stack.pop() as number);
+    if (obj.freed) continue;
+    if (obj.kind !== "slice") {
+      for (const p of obj.ptrs) reach(p.peek());
+      continue;
+    }
+    const parent = obj.ptrs[SLICE_PARENT].peek();
+    if (parent < 0 || parent !== parent) continue;
+    const words = heap.get(parent).imms.length;
+    const mask = covered.get(parent) ?? new Uint8Array(words);
+    covered.set(parent, mask);
+    const offset = obj.imms[SLICE_OFFSET].peek();
+    mask.fill(1, offset, offset + obj.imms[SLICE_LENGTH].peek());
+  }
+  for (const [parent, mask] of covered) {
+    if (strong.has(parent)) continue;
+    const unused = mask.reduce((n, b) => n + (b === 0 ? 1 : 0), 0);
+    if (unused > 0) {
+      const p = heap.get(parent);
+      return `${p.name} is kept alive only by slices, yet ${unused} of its ${mask.length} words ` +
+        "are in no slice (the parent was kept instead of copying the slices out)";
+    }
+  }
+  return null;
 }

@@ -1,12 +1,12 @@
-import { assert, assertEquals } from "../deps.ts";
+import { assert, assertEquals, assertMatch } from "../deps.ts";
 import { Arena } from "./arena.ts";
 import { CopyingCollector, type CopyStats, type SlicePolicy } from "./copying.ts";
 import type { Heap, Ref } from "./heap.ts";
-import { readWord, slice, sliceContents } from "./slices.ts";
+import { readWord, slice, sliceContents, sliceSlack } from "./slices.ts";
 import { runLogged, world } from "./_testing.ts";
 
 function* takeSlice(heap: Heap, arena: Arena, of: Ref, out: Ref[]) {
-  out.push(yield* slice(heap, arena, of, 2, 3));
+  out.push(yield* slice(heap, arena, of, { offset: 2, length: 3 }));
 }
 
 Deno.test("a slice is O(1): one small object and one step, whatever the parent's length", () => {
@@ -67,6 +67,7 @@ Deno.test("a slice of a parent nothing else keeps is copied out; the parent is r
   // Two slices (32 bytes each) and their parts (8 + 24 each): not the 72-byte parent.
   assertEquals(to.bytesUsed, 2 * 32 + 2 * 32);
   assert(!to.space.objects.some((o) => o.imms.length === 8), "the parent was not copied");
+  assertEquals(sliceSlack(heap), null);
 });
 
 Deno.test("a slice of a parent that is live anyway follows the parent's copy", () => {
@@ -77,6 +78,7 @@ Deno.test("a slice of a parent that is live anyway follows the parent's copy", (
   const parent = heap.get(heap.roots.slots[0].peek()).ptrs[0].peek();
   assertEquals(parent, heap.roots.slots[2].peek());
   assertEquals(to.bytesUsed, 2 * 32 + 72);
+  assertEquals(sliceSlack(heap), null, "a strongly live parent is no slack");
 });
 
 Deno.test("pinning keeps the whole parent; not copying out leaves the slice dangling", () => {
@@ -84,6 +86,10 @@ Deno.test("pinning keeps the whole parent; not copying out leaves the slice dang
   assertEquals(pinned.outcome.verdict, "pass");
   assertEquals(pinned.out.words, [11, 12, 13]);
   assertEquals(pinned.to.bytesUsed, 2 * 32 + 72);
+  assertMatch(
+    sliceSlack(pinned.heap) ?? "",
+    /text~\d+ is kept alive only by slices, yet 2 of its 8/,
+  );
   const dangling = collectSlices("no-copy-out", false);
   assertEquals([dangling.outcome.verdict, dangling.outcome.check], ["bug", "free-safety"]);
 });
