@@ -68,7 +68,8 @@ export const lostUpdate = defineScenario({
     const counter = k.cell("counter", 0);
     const lock = variant === "locked" ? k.mutex("lock") : null;
     for (let i = 0; i < fibers; i++) {
-      const own = k.cell(`own${i}`, 0);
+      // Private cells only when there is private work: a cell costs allocation per run.
+      const own = localWork > 0 ? k.cell(`own${i}`, 0) : counter;
       if (lock === null) k.spawn(`inc${i}`, incrementRacy, counter, increments, own, localWork);
       else k.spawn(`inc${i}`, incrementLocked, counter, increments, own, localWork, lock);
     }
