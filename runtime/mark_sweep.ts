@@ -59,6 +59,16 @@ export interface MarkSweepOptions {
   readonly collectors?: number;
   /** Prefix of the collector's shared objects in reports; `gc` by default. */
   readonly name?: string;
+  /**
+   * Rescan the roots when marking ends. By default only with the insertion
+   * barrier, which needs it; turning it off shows why.
+   */
+  readonly rescan?: boolean;
+  /**
+   * Allocate black while marking (default true). The deletion barrier needs
+   * it; turning it off shows why.
+   */
+  readonly allocateBlack?: boolean;
 }
 
 /** What the collector did, summed over its cycles. */
@@ -118,6 +128,8 @@ export class MarkSweep {
   readonly mark: MarkMode;
   readonly collectors: number;
   readonly name: string;
+  readonly rescan: boolean;
+  readonly allocateBlack: boolean;
   /** The world lock: mutator operations read-lock it, stopping the world write-locks it. */
   readonly world: RwLock;
   readonly stats: MarkSweepStats = { cycles: 0, traced: 0, retraced: 0, shaded: 0, freed: 0 };
@@ -147,6 +159,8 @@ export class MarkSweep {
     this.mark = options.mark ?? "clear";
     this.collectors = collectors;
     this.name = options.name ?? "gc";
+    this.rescan = options.rescan ?? this.barrier === "insertion";
+    this.allocateBlack = options.allocateBlack ?? true;
     const k = heap.kernel;
     this.world = k.rwlock(`${this.name}.world`);
     this.#grey = new GreyList(heap, `${this.name}.grey`);
@@ -233,15 +247,15 @@ export class MarkSweep {
 
   /**
    * `dst := new node` with `fields` NULL pointer fields, allocated black
-   * while marking (it is live and must survive the cycle) and white
-   * otherwise. Raises `HeapExhausted` when the space is full.
+   * while marking (it is live and must survive the cycle; unless the
+   * `allocateBlack` knob is off) and white otherwise. Raises `HeapExhausted` when the space is full.
    */
   *alloc(dst: Cell<number>, fields = 1, name?: string): Action<Ref> {
     yield* this.world.readLock();
     yield this.#allocOp;
     let ref: Ref;
     try {
-      const color = this.#phase === MARKING ? this.black : this.white;
+      const color = this.#phase === MARKING && this.allocateBlack ? this.black : this.white;
       ref = this.#place(new Array(fields).fill(NULL), name, color);
     } catch (e) {
       yield* this.world.readUnlock();
@@ -294,7 +308,7 @@ export class MarkSweep {
     yield* this.#drainGrey();
     yield* this.world.writeLock();
     yield* this.#drainGrey();
-    if (this.barrier === "insertion") {
+    if (this.rescan) {
       const stack: Ref[] = [];
       for (const slot of this.heap.roots.slots) {
         const r = yield* slot.read();
