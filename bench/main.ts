@@ -6,10 +6,12 @@
  */
 import { exploreBench } from "./explore_bench.ts";
 import { kernelBench } from "./kernel_bench.ts";
+import { memoryBench } from "./memory_bench.ts";
 
 const SECTIONS: Record<string, () => void | Promise<void>> = {
   kernel: kernelBench,
   explore: exploreBench,
+  memory: memoryBench,
 };
 
 const wanted = Deno.args.length === 0 ? Object.keys(SECTIONS) : Deno.args;

@@ -110,3 +110,51 @@ export class Compaction {
     return stats;
   }
 }
+
+/**
+ * A context's heap as two semispaces: it allocates in the live one; a flip
+ * compacts the live one into the other, which becomes live.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "../deps.ts";
+ * import { Kernel } from "../sim/kernel.ts";
+ * import { RandomStrategy } from "../sim/random.ts";
+ * import { Arena } from "./arena.ts";
+ * import { Heap } from "./heap.ts";
+ * const k = new Kernel();
+ * k.reset({ cores: 0, stepsMax: 1000 }, new RandomStrategy(), 1);
+ * const heap = new Heap(k);
+ * const semi = new Semispaces(new Compaction(heap), [new Arena(heap, "a", 256), new Arena(heap, "b", 256)]);
+ * heap.roots.global("g", semi.live.place({ imms: [1] }));
+ * k.spawn("gc", function* () {
+ *   yield* semi.flip();
+ *   yield* semi.flip();
+ * });
+ * assertEquals(k.execute().verdict, "pass");
+ * assertEquals(semi.live.name, "a");
+ * ```
+ */
+export class Semispaces {
+  readonly compaction: Compaction;
+  readonly arenas: readonly [Arena, Arena];
+
+  constructor(compaction: Compaction, arenas: readonly [Arena, Arena]) {
+    this.compaction = compaction;
+    this.arenas = arenas;
+  }
+
+  /** The arena objects live and are allocated in now (it changes under the write lock). */
+  get live(): Arena {
+    return this.compaction.live ?? this.arenas[0];
+  }
+
+  /** Compacts the live arena into the other one. */
+  *flip(): Action<CopyStats> {
+    const from = this.live;
+    return yield* this.compaction.compact(
+      from,
+      from === this.arenas[0] ? this.arenas[1] : this.arenas[0],
+    );
+  }
+}

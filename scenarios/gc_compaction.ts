@@ -7,7 +7,7 @@
  */
 import { z } from "zod";
 import { Arena } from "../runtime/arena.ts";
-import { Compaction } from "../runtime/compaction.ts";
+import { Compaction, Semispaces } from "../runtime/compaction.ts";
 import { Heap, type LocalRefs, NULL, type Ref } from "../runtime/heap.ts";
 import type { Cell, Semaphore } from "../sim/kernel.ts";
 import { Violation } from "../sim/outcome.ts";
@@ -16,13 +16,7 @@ import { defineScenario } from "../sim/scenario.ts";
 /** The sender's context: a compacting heap of two semispaces. */
 interface Context {
   readonly heap: Heap;
-  readonly compaction: Compaction;
-  readonly spaces: readonly [Arena, Arena];
-}
-
-/** The arena the context's objects live in now (changed under the write lock). */
-function liveArena(ctx: Context): Arena {
-  return ctx.compaction.live ?? ctx.spaces[0];
+  readonly semi: Semispaces;
 }
 
 /** Builds each message (a list of `length` cells, garbage between them) and posts it. */
@@ -33,12 +27,12 @@ function* sender(
   length: number,
   garbage: number,
 ) {
-  const lock = ctx.compaction.lock;
+  const lock = ctx.semi.compaction.lock;
   for (let m = 0; m < outbox.length; m++) {
     // The context's own worker always stops for compaction: it allocates and
     // holds pointers only inside the read lock.
     yield* lock.readLock();
-    const arena = liveArena(ctx);
+    const arena = ctx.semi.live;
     let list: Ref = NULL;
     for (let i = length - 1; i >= 0; i--) {
       for (let g = 0; g < garbage; g++) yield* arena.alloc({ imms: [-1] });
@@ -61,7 +55,7 @@ function* receiver(
   const heap = ctx.heap;
   for (let m = 0; m < outbox.length; m++) {
     yield* sent.acquire();
-    yield* ctx.compaction.beginRead();
+    yield* ctx.semi.compaction.beginRead();
     let r = yield* outbox[m].read();
     locals.set(0, r);
     for (let i = 0; i < length; i++) {
@@ -75,16 +69,13 @@ function* receiver(
       locals.set(0, r);
     }
     locals.clear();
-    yield* ctx.compaction.endRead();
+    yield* ctx.semi.compaction.endRead();
   }
 }
 
 /** The sender's collector: compacts the live semispace into the other, again and again. */
 function* compactor(ctx: Context, compactions: number) {
-  for (let c = 0; c < compactions; c++) {
-    const from = liveArena(ctx);
-    yield* ctx.compaction.compact(from, from === ctx.spaces[0] ? ctx.spaces[1] : ctx.spaces[0]);
-  }
+  for (let c = 0; c < compactions; c++) yield* ctx.semi.flip();
 }
 
 /** `rwlock`: readers hold the read lock. `unguarded`: they read during compaction. */
@@ -113,10 +104,13 @@ export const gcCompaction = defineScenario({
     200 + 40 * messages * length * (garbage + 2) * (compactions + 1),
   setup(k, { messages, length, compactions, garbage }, variant) {
     const heap = new Heap(k, { objectsMax: 2_000 });
+    const compaction = new Compaction(heap, { guard: variant === "rwlock" ? "rwlock" : "none" });
     const ctx: Context = {
       heap,
-      compaction: new Compaction(heap, { guard: variant === "rwlock" ? "rwlock" : "none" }),
-      spaces: [new Arena(heap, "ctx.a", 1 << 14), new Arena(heap, "ctx.b", 1 << 14)],
+      semi: new Semispaces(compaction, [
+        new Arena(heap, "ctx.a", 1 << 14),
+        new Arena(heap, "ctx.b", 1 << 14),
+      ]),
     };
     const outbox: Cell<number>[] = [];
     for (let m = 0; m < messages; m++) outbox.push(heap.roots.global(`outbox${m}`));

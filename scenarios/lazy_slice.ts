@@ -7,7 +7,7 @@
  */
 import { z } from "zod";
 import { Arena } from "../runtime/arena.ts";
-import { Compaction } from "../runtime/compaction.ts";
+import { Compaction, Semispaces } from "../runtime/compaction.ts";
 import type { SlicePolicy } from "../runtime/copying.ts";
 import { Heap, NULL } from "../runtime/heap.ts";
 import { readWord, slice, sliceSlack } from "../runtime/slices.ts";
@@ -17,12 +17,7 @@ import { defineScenario } from "../sim/scenario.ts";
 
 interface World {
   readonly heap: Heap;
-  readonly compaction: Compaction;
-  readonly spaces: readonly [Arena, Arena];
-}
-
-function liveArena(w: World): Arena {
-  return w.compaction.live ?? w.spaces[0];
+  readonly semi: Semispaces;
 }
 
 const FIRST_WORD = 100;
@@ -44,13 +39,13 @@ function* checkSlice(w: World, reg: Cell<number>, from: number, length: number) 
  * collections fall in between.
  */
 function* mutator(w: World, r: Cell<number>[], words: number, reads: number) {
-  const lock = w.compaction.lock;
+  const lock = w.semi.compaction.lock;
   yield* lock.readLock();
   const text = Array.from({ length: words }, (_, i) => FIRST_WORD + i);
-  yield* r[0].write(yield* liveArena(w).alloc({ kind: "binary", imms: text, name: "text" }));
-  const s1 = yield* slice(w.heap, liveArena(w), r[0].peek(), { offset: 2, length: 3, name: "s1" });
+  yield* r[0].write(yield* w.semi.live.alloc({ kind: "binary", imms: text, name: "text" }));
+  const s1 = yield* slice(w.heap, w.semi.live, r[0].peek(), { offset: 2, length: 3, name: "s1" });
   yield* r[1].write(s1);
-  const s2 = yield* slice(w.heap, liveArena(w), s1, { offset: 1, length: 2, name: "s2" });
+  const s2 = yield* slice(w.heap, w.semi.live, s1, { offset: 1, length: 2, name: "s2" });
   yield* r[2].write(s2);
   yield* lock.readUnlock();
   yield* lock.readLock();
@@ -67,8 +62,7 @@ function* mutator(w: World, r: Cell<number>[], words: number, reads: number) {
 /** Semispace collections; after each, no parent may be kept for its slices alone. */
 function* collector(w: World, collections: number) {
   for (let c = 0; c < collections; c++) {
-    const from = liveArena(w);
-    yield* w.compaction.compact(from, from === w.spaces[0] ? w.spaces[1] : w.spaces[0]);
+    yield* w.semi.flip();
     const slack = sliceSlack(w.heap);
     if (slack !== null) throw new Violation("slice-slack", slack);
   }
@@ -104,8 +98,10 @@ export const lazySlice = defineScenario({
     const heap = new Heap(k, { objectsMax: 200 });
     const w: World = {
       heap,
-      compaction: new Compaction(heap, { slices: variant as SlicePolicy }),
-      spaces: [new Arena(heap, "semi.a", 4096), new Arena(heap, "semi.b", 4096)],
+      semi: new Semispaces(new Compaction(heap, { slices: variant as SlicePolicy }), [
+        new Arena(heap, "semi.a", 4096),
+        new Arena(heap, "semi.b", 4096),
+      ]),
     };
     k.spawn("mutator", mutator, w, heap.roots.stack("mutator", 3), words, reads);
     k.spawn("gc", collector, w, collections);
