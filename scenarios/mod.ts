@@ -7,6 +7,7 @@ import type { AnyScenario } from "../sim/scenario.ts";
 import { arenaOverflow } from "./arena_overflow.ts";
 import { gcCompaction } from "./gc_compaction.ts";
 import { gcCopying } from "./gc_copying.ts";
+import { gcFreeList } from "./gc_free_list.ts";
 import { gcMarkSweep } from "./gc_mark_sweep.ts";
 import { lazySlice } from "./lazy_slice.ts";
 import { lockOrder } from "./lock_order.ts";
@@ -15,6 +16,7 @@ import { lostUpdate } from "./lost_update.ts";
 export { arenaOverflow } from "./arena_overflow.ts";
 export { gcCompaction } from "./gc_compaction.ts";
 export { gcCopying } from "./gc_copying.ts";
+export { gcFreeList } from "./gc_free_list.ts";
 export { gcMarkSweep } from "./gc_mark_sweep.ts";
 export { lazySlice } from "./lazy_slice.ts";
 export { lockOrder } from "./lock_order.ts";
@@ -28,6 +30,7 @@ export const catalog: readonly AnyScenario[] = [
   gcCopying,
   gcCompaction,
   lazySlice,
+  gcFreeList,
   arenaOverflow,
 ];
 

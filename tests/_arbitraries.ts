@@ -36,6 +36,11 @@ const PARAMS: Record<string, fc.Arbitrary<Record<string, unknown>>> = {
     collections: fc.integer({ min: 1, max: 2 }),
     reads: fc.integer({ min: 1, max: 2 }),
   }),
+  "gc-free-list": fc.record({
+    workers: fc.integer({ min: 1, max: 3 }),
+    cells: fc.integer({ min: 3, max: 4 }),
+    churn: fc.integer({ min: 0, max: 5 }),
+  }),
   "arena-overflow": fc.record({
     workers: fc.integer({ min: 1, max: 3 }),
     jobs: fc.integer({ min: 2, max: 5 }),
