@@ -100,6 +100,8 @@ const IDLE = 0;
  *
  * A fiber's registers are its stack slots (`heap.roots.stack`): root cells
  * only their owner writes, so the owner reads them without a scheduling
+ * point. The pointer operands of `load`, `store` and `touch` must be the
+ * calling fiber's own registers; `move` reads any root with a scheduling
  * point.
  *
  * @example
@@ -213,10 +215,13 @@ export class MarkSweep {
 
   // ---- mutator operations ------------------------------------------------
 
-  /** `dst := src` between root slots (a register and a global); `src` null stores NULL. */
+  /**
+   * `dst := src` between root slots (a register and a global); `src` null
+   * stores NULL. `src` may be any root, so reading it is a scheduling point.
+   */
   *move(dst: Cell<number>, src: Cell<number> | null): Action<void> {
     yield* this.world.readLock();
-    yield* dst.write(src === null ? NULL : src.peek());
+    yield* dst.write(src === null ? NULL : yield* src.read());
     yield* this.world.readUnlock();
   }
 
