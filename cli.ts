@@ -18,13 +18,15 @@ import { catalog, findScenario } from "./scenarios/mod.ts";
 import { loadScenario, loadTrace } from "./scenarios/load.ts";
 import { parseShard, type Shard, shardText } from "./scale/shard.ts";
 import { checkDeterminism } from "./sim/determinism.ts";
+import type { ExplorationStats } from "./sim/exhaustive.ts";
 import {
   type Failure,
+  isExhaustive,
+  type JudgeOptions,
   makeTarget,
   makeTrace,
   planFor,
   replay,
-  type SweepOptions,
   type Target,
   variantOf,
 } from "./sim/explore.ts";
@@ -71,10 +73,12 @@ Options:
   --variant NAME      one variant (default: every variant of the scenario)
   --param KEY=VALUE   a scenario parameter; repeatable
   --cores N           simulated cores (0: one per fiber; default: the scenario's)
-  --strategy S        random | pct (default: the variant's budget)
+  --strategy S        random | pct | dfs | dpor (default: the variant's budget)
   --depth D           PCT bug depth (default 3)
   --pct-steps K       PCT's estimate of steps per run (default: a sequential probe run)
-  --runs N            runs in the sweep (default: the variant's budget)
+  --preemptions K     DFS: at most K preemptions per schedule
+  --iterative         DFS: K = 0, 1, 2, ... until the budget or the space runs out
+  --runs N            runs in the sweep, or schedules for dfs/dpor (default: the budget)
   --max-steps N       step limit of one run (default: the scenario's, else 10000)
   --keep-going        go on after a failure and collect every failing seed
   --out DIR           where failing traces, shrunk traces, HTML reports, summary.md
@@ -104,6 +108,8 @@ interface CliOptions {
   strategy: string | null;
   depth: number | undefined;
   pctSteps: number | undefined;
+  preemptions: number | undefined;
+  iterative: boolean | undefined;
   runs: number | undefined;
   stepsMax: number | undefined;
   keepGoing: boolean;
@@ -145,6 +151,8 @@ function parseCli(args: string[]): CliOptions {
         strategy: { type: "string" },
         depth: { type: "string" },
         "pct-steps": { type: "string" },
+        preemptions: { type: "string" },
+        iterative: { type: "boolean" },
         runs: { type: "string" },
         "max-steps": { type: "string" },
         "keep-going": { type: "boolean" },
@@ -188,6 +196,8 @@ function parseCli(args: string[]): CliOptions {
     strategy: v.strategy ?? null,
     depth: intFlag("depth", v.depth, 1),
     pctSteps: intFlag("pct-steps", v["pct-steps"], 1),
+    preemptions: intFlag("preemptions", v.preemptions, 0),
+    iterative: v.iterative,
     runs: intFlag("runs", v.runs, 1),
     stepsMax: intFlag("max-steps", v["max-steps"], 1),
     keepGoing: v["keep-going"] ?? false,
@@ -352,6 +362,7 @@ async function runTarget(
   { sink, sweeper }: { sink: SweepSink; sweeper: Sweeper },
 ): Promise<Row> {
   const { strategy, runs } = planFor(target, opts);
+  const exhaustive = isExhaustive(strategy);
   const label = `${target.scenario.name}/${target.variant}`;
   const progress = new Progress(
     { isTerminal: io.isTerminal && !opts.json, write: io.errRaw, now: io.now },
@@ -362,9 +373,9 @@ async function runTarget(
   let last = start;
   let done = 0;
   let failing = 0;
-  const written = new Map<number, string>();
+  const written = new Map<Failure, string>();
   const expect = variantOf(target).expect;
-  const sweepOptions: SweepOptions = {
+  const sweepOptions: JudgeOptions = {
     strategy,
     runs,
     seed: opts.seed,
@@ -376,7 +387,7 @@ async function runTarget(
       if (info.failure !== null) {
         failing++;
         tracePath = writeTrace(target, strategy, info.failure, opts.out);
-        written.set(info.seed, tracePath);
+        written.set(info.failure, tracePath);
       }
       const logged = opts.jsonl === "all" || info.failure !== null;
       if (opts.json || logged) {
@@ -393,11 +404,20 @@ async function runTarget(
       }
       if ((done & 255) === 0) progress.update(done, failing);
     },
+    onSchedule: (stats) => {
+      if ((stats.schedules & 63) === 0) progress.update(stats.schedules, failing, "schedules");
+    },
   };
   const result = await sweeper.judge(target, sweepOptions);
   progress.done();
+  const ms = io.now() - start;
+  if (exhaustive) {
+    for (const f of result.failures) written.set(f, writeTrace(target, strategy, f, opts.out));
+  }
   if (opts.checkDeterminism) {
-    const check = checkDeterminism(target, { strategy, seed: opts.seed, runs });
+    // A fresh strategy: an exhaustive one has walked its whole tree by now.
+    const fresh = planFor(target, opts).strategy;
+    const check = checkDeterminism(target, { strategy: fresh, seed: opts.seed, runs });
     for (const p of check.problems) {
       sink.nondeterministic++;
       if (opts.json) io.out(JSON.stringify({ ...labelOf(target), nondeterminism: p }));
@@ -416,11 +436,11 @@ async function runTarget(
     failures: result.failures.length,
     got: result.outcome?.verdict ?? "pass",
     ok: result.ok,
-    elapsedMs: round(io.now() - start),
+    elapsedMs: round(ms),
   });
   const notes = [];
   for (const f of result.failures.slice(0, 5)) {
-    const tracePath = written.get(f.seed) ?? "";
+    const tracePath = written.get(f) ?? "";
     const note = await noteFailure({
       target,
       strategy,
@@ -436,11 +456,40 @@ async function runTarget(
     sink.failure(note);
     if (opts.save) note.savedPath = saveTrace(note.shrunk?.path ?? tracePath);
   }
-  const ms = io.now() - start;
+  const stats = result.exploration;
+  if (stats !== null) {
+    const first = result.failures[0];
+    const line: Record<string, unknown> = {
+      scenario: target.scenario.name,
+      variant: target.variant,
+      strategy: strategy.name,
+      seed: opts.seed,
+      expected: expect.verdict,
+      verdict: result.outcome?.verdict ?? "pass",
+      result: explorationResult(result.failures.length > 0, stats),
+      exhausted: stats.exhausted,
+      bound: stats.bound,
+      schedules: stats.schedules,
+      complete: stats.complete,
+      pruned: stats.pruned,
+      maxDepth: stats.maxDepth,
+      steps: stats.steps,
+      schedulesPerSec: ms > 0 ? Math.round((stats.schedules * 1000) / ms) : null,
+      elapsedMs: round(ms),
+    };
+    if (first !== undefined) {
+      line.check = first.outcome.check;
+      line.message = first.outcome.message;
+      line.trace = written.get(first);
+    }
+    sink.run(JSON.stringify(line));
+    if (opts.json) io.out(JSON.stringify(line));
+  }
   if (!opts.json) {
+    if (stats !== null) io.out(explorationLine(label, strategy, stats, result.failures.length, ms));
     for (const note of notes) reportFailure(note, io);
     if (result.failures.length > 5) {
-      io.out(`  ... and ${result.failures.length - 5} more failing seeds (traces in ${opts.out})`);
+      io.out(`  ... and ${result.failures.length - 5} more failing runs (traces in ${opts.out})`);
     }
   }
   return {
@@ -453,6 +502,29 @@ async function runTarget(
     ms,
     ok: result.ok,
   };
+}
+
+function explorationResult(found: boolean, stats: ExplorationStats): string {
+  if (found) return "bug-found";
+  return stats.exhausted ? "exhausted" : "budget-spent";
+}
+
+function explorationLine(
+  label: string,
+  strategy: Strategy,
+  stats: ExplorationStats,
+  failures: number,
+  ms: number,
+): string {
+  const rate = ms > 0 ? `, ${Math.round((stats.schedules * 1000) / ms)} schedules/s` : "";
+  const verdict = failures > 0
+    ? "bug found"
+    : stats.exhausted
+    ? `exhausted (bound: ${stats.bound === "none" ? "none, the whole space" : stats.bound})`
+    : `budget spent, not exhausted${stats.bound === "none" ? "" : ` (bound: ${stats.bound})`}`;
+  return `${label}: ${strategy.name} ran ${stats.schedules} schedules ` +
+    `(${stats.complete} complete, ${stats.pruned} pruned), max depth ${stats.maxDepth}, ` +
+    `${stats.steps} steps${rate}: ${verdict}`;
 }
 
 function runLine(
@@ -483,13 +555,16 @@ function runLine(
   return line;
 }
 
-function traceFile(target: Target, strategy: Strategy, seed: number, dir: string): string {
-  const name = `${target.scenario.name}.${target.variant}.${strategy.name}.seed${seed}.json`;
+function traceFile(target: Target, strategy: Strategy, failure: Failure, dir: string): string {
+  const which = failure.schedule === undefined
+    ? `seed${failure.seed}`
+    : `schedule${failure.schedule}`;
+  const name = `${target.scenario.name}.${target.variant}.${strategy.name}.${which}.json`;
   return `${dir}/${name.replace(/[^A-Za-z0-9._-]/g, "_")}`;
 }
 
 function writeTrace(target: Target, strategy: Strategy, failure: Failure, dir: string): string {
-  const path = traceFile(target, strategy, failure.seed, dir);
+  const path = traceFile(target, strategy, failure, dir);
   try {
     Deno.mkdirSync(dir, { recursive: true });
     Deno.writeTextFileSync(path, serializeTrace(makeTrace(target, strategy, failure)));
@@ -499,7 +574,7 @@ function writeTrace(target: Target, strategy: Strategy, failure: Failure, dir: s
   return path;
 }
 
-/** The command that re-runs one seed of a target exactly. */
+/** The command that re-runs one seed (or exploration) of a target exactly. */
 export function rerunCommand(target: Target, strategy: Strategy, seed: number): string {
   const parts = [
     "deno task sim",
@@ -518,17 +593,19 @@ export function rerunCommand(target: Target, strategy: Strategy, seed: number): 
   const o = strategy.options();
   if (typeof o.depth === "number") parts.push(`--depth ${o.depth}`);
   if (typeof o.steps === "number") parts.push(`--pct-steps ${o.steps}`);
+  if (o.iterative === true) parts.push("--iterative");
+  else if (typeof o.preemptions === "number") parts.push(`--preemptions ${o.preemptions}`);
   if (target.stepsMax !== (target.scenario.stepsMax?.(target.params) ?? STEPS_MAX_DEFAULT)) {
     parts.push(`--max-steps ${target.stepsMax}`);
   }
-  parts.push(`--seed ${seed}`, "--runs 1");
+  if (!isExhaustive(strategy)) parts.push(`--seed ${seed}`, "--runs 1");
   return parts.join(" ");
 }
 
 function reportFailure(note: NotedFailure, io: Io): void {
   const tag = note.expected ? " (as expected)" : "";
   io.out(`${note.title}: ${note.outcome}${tag}`);
-  io.out(`  seed ${note.seed}, strategy ${note.strategy}`);
+  io.out(`  ${note.where}, strategy ${note.strategy}`);
   if (note.shrunk !== null) io.out(`  shrunk: ${shrinkText(note.shrunk)}`);
   if (note.warning !== "") io.out(`  ${note.warning}`);
   io.out(`  replay: deno task sim --replay ${note.tracePath}`);

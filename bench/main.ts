@@ -4,13 +4,17 @@
  *   deno task bench            all sections
  *   deno task bench kernel     one section
  */
+import { exploreBench } from "./explore_bench.ts";
 import { fastCheckBench } from "./fastcheck_bench.ts";
 import { kernelBench } from "./kernel_bench.ts";
+import { memoryBench } from "./memory_bench.ts";
 import { shrinkBench } from "./shrink_bench.ts";
 import { workersBench } from "./workers_bench.ts";
 
 const SECTIONS: Record<string, () => void | Promise<void>> = {
   kernel: kernelBench,
+  explore: exploreBench,
+  memory: memoryBench,
   fastcheck: fastCheckBench,
   workers: workersBench,
   shrink: shrinkBench,

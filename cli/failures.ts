@@ -119,6 +119,9 @@ export async function noteFailure(c: FailureContext): Promise<NotedFailure> {
     title: `${c.target.scenario.name}/${c.target.variant}`,
     outcome: describeOutcome(c.failure.outcome),
     seed: c.failure.seed,
+    where: c.failure.schedule === undefined
+      ? `seed ${c.failure.seed}`
+      : `schedule ${c.failure.schedule}`,
     strategy: strategyText(c.strategy),
     expected: c.expected,
     tracePath: c.tracePath,

@@ -9,10 +9,11 @@ import { type FailureNote, renderMarkdown } from "../reports/markdown.ts";
 import type { Row } from "../reports/text.ts";
 import { WorkerPool } from "../scale/workers.ts";
 import {
+  isExhaustive,
   judge,
   type Judgement,
   judgement,
-  type SweepOptions,
+  type JudgeOptions,
   type Target,
 } from "../sim/explore.ts";
 import { UsageError } from "../sim/scenario.ts";
@@ -29,9 +30,12 @@ export class Sweeper {
     this.workers = workers;
   }
 
-  /** Sweeps `target` and judges the result against its expectation. */
-  async judge(target: Target, options: SweepOptions): Promise<Judgement> {
-    if (this.workers <= 1) return judge(target, options);
+  /**
+   * Sweeps `target` and judges the result against its expectation. DFS and
+   * DPOR walk one tree of schedules, so they always run on this thread.
+   */
+  async judge(target: Target, options: JudgeOptions): Promise<Judgement> {
+    if (this.workers <= 1 || isExhaustive(options.strategy)) return judge(target, options);
     this.#pool ??= new WorkerPool(this.workers);
     return judgement(target, options.strategy, await this.#pool.sweep(target, options));
   }

@@ -13,6 +13,8 @@ export interface FailureNote {
   /** The outcome in one line. */
   readonly outcome: string;
   readonly seed: number;
+  /** Which run failed: "seed 44", or "schedule 7" for DFS and DPOR. */
+  readonly where: string;
   /** "pct (depth 3, steps 4)". */
   readonly strategy: string;
   /** Whether the variant expects this failure. */
@@ -83,7 +85,7 @@ export function renderMarkdown(
     for (const f of failures) {
       const tag = f.expected ? " (as expected)" : " **(not expected)**";
       out.push(`- **${cell(f.title)}**: ${cell(f.outcome)}${tag}`);
-      out.push(`  - seed ${f.seed}, strategy ${f.strategy}`);
+      out.push(`  - ${f.where}, strategy ${f.strategy}`);
       if (f.shrunk !== null) {
         out.push(`  - shrunk: ${shrinkText(f.shrunk)}`);
         out.push(`  - replay shrunk: \`deno task sim --replay ${f.shrunk.path}\``);

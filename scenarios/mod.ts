@@ -4,14 +4,35 @@
  * @module
  */
 import type { AnyScenario } from "../sim/scenario.ts";
+import { arenaOverflow } from "./arena_overflow.ts";
+import { gcCompaction } from "./gc_compaction.ts";
+import { gcCopying } from "./gc_copying.ts";
+import { gcFreeList } from "./gc_free_list.ts";
+import { gcMarkSweep } from "./gc_mark_sweep.ts";
+import { lazySlice } from "./lazy_slice.ts";
 import { lockOrder } from "./lock_order.ts";
 import { lostUpdate } from "./lost_update.ts";
 
+export { arenaOverflow } from "./arena_overflow.ts";
+export { gcCompaction } from "./gc_compaction.ts";
+export { gcCopying } from "./gc_copying.ts";
+export { gcFreeList } from "./gc_free_list.ts";
+export { gcMarkSweep } from "./gc_mark_sweep.ts";
+export { lazySlice } from "./lazy_slice.ts";
 export { lockOrder } from "./lock_order.ts";
 export { lostUpdate } from "./lost_update.ts";
 
 /** Every catalog scenario, in the order the main job runs them. */
-export const catalog: readonly AnyScenario[] = [lostUpdate, lockOrder];
+export const catalog: readonly AnyScenario[] = [
+  lostUpdate,
+  lockOrder,
+  gcMarkSweep,
+  gcCopying,
+  gcCompaction,
+  lazySlice,
+  gcFreeList,
+  arenaOverflow,
+];
 
 /** The catalog scenario called `name`, or undefined. */
 export function findScenario(name: string): AnyScenario | undefined {

@@ -7,13 +7,13 @@
  * @module
  */
 import { describeEvent, EventLog, type StepEvent } from "./events.ts";
-import { Runner, type Target } from "./explore.ts";
+import { isExhaustive, Runner, type Target } from "./explore.ts";
 import { GuidedStrategy } from "./guided.ts";
-import type { Outcome } from "./outcome.ts";
+import { type Outcome, PrunedRun } from "./outcome.ts";
 import type { Strategy } from "./strategy.ts";
 
 /** Where two runs of one schedule differ. */
-export interface Nondeterminism {
+export interface NondeterminismReport {
   readonly seed: number;
   /** The first step that differs (0: the outcome or the final state differs). */
   readonly step: number;
@@ -27,7 +27,7 @@ export interface Nondeterminism {
 /** What a determinism check found. */
 export interface DeterminismResult {
   readonly runs: number;
-  readonly problems: readonly Nondeterminism[];
+  readonly problems: readonly NondeterminismReport[];
 }
 
 /** How a determinism check goes. */
@@ -58,13 +58,22 @@ export interface DeterminismOptions {
 export function checkDeterminism(target: Target, options: DeterminismOptions): DeterminismResult {
   const runner = new Runner(target);
   const guided = new GuidedStrategy();
-  const problems: Nondeterminism[] = [];
+  const problems: NondeterminismReport[] = [];
   const problemsMax = options.problemsMax ?? 1;
   let runs = 0;
+  // DFS and DPOR walk a tree of schedules, one per run, with a fixed seed.
+  const tree = isExhaustive(options.strategy) ? options.strategy : null;
   for (let i = 0; i < options.runs && problems.length < problemsMax; i++) {
-    const seed = options.seed + i;
+    const seed = tree === null ? options.seed + i : options.seed;
     const a = new EventLog();
-    const first = runner.run(options.strategy, seed, a);
+    let first: Outcome;
+    try {
+      first = runner.run(options.strategy, seed, a);
+    } catch (e) {
+      if (!(e instanceof PrunedRun)) throw e;
+      if (tree !== null && !tree.advance()) break;
+      continue;
+    }
     const stateA = stateText(runner.kernel.snapshot());
     guided.follow(runner.kernel.decisions());
     const b = new EventLog();
@@ -73,6 +82,7 @@ export function checkDeterminism(target: Target, options: DeterminismOptions): D
     runs++;
     const problem = compare(seed, a, b, first, second, stateA, stateB);
     if (problem !== null) problems.push(problem);
+    if (tree !== null && !tree.advance()) break;
   }
   return { runs, problems };
 }
@@ -85,7 +95,7 @@ function compare(
   second: Outcome,
   stateA: string,
   stateB: string,
-): Nondeterminism | null {
+): NondeterminismReport | null {
   const n = Math.max(a.events.length, b.events.length);
   for (let i = 0; i < n; i++) {
     const x = a.events[i];
@@ -102,7 +112,7 @@ function compare(
   return null;
 }
 
-function problem(seed: number, step: number, first: string, second: string): Nondeterminism {
+function problem(seed: number, step: number, first: string, second: string): NondeterminismReport {
   const where = step === 0 ? "at the end" : `from step ${step}`;
   return {
     seed,

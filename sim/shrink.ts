@@ -102,7 +102,7 @@ const PARAM_CANDIDATES_MAX = 6;
  * const trace = makeTrace(target, found.strategy, found.failures[0]);
  * const r = shrinkTrace(trace, lostUpdate);
  * assertEquals([r.after.preemptions, r.after.steps], [1, 4]);
- * assertEquals(r.shrunk.params, { fibers: 2, increments: 1 });
+ * assertEquals(r.shrunk.params, { fibers: 2, increments: 1, localWork: 0 });
  * ```
  */
 export function shrinkTrace(

@@ -21,7 +21,7 @@ Deno.test("lost-update shrinks to one preemption, four steps and two fibers", ()
   const trace = failingTrace(lostUpdate, "racy", { fibers: 4, increments: 3 });
   const r = shrinkTrace(trace, lostUpdate);
   assertEquals(r.after, { steps: 4, preemptions: 1, switches: 2, decisions: 3 });
-  assertEquals(r.shrunk.params, { fibers: 2, increments: 1 });
+  assertEquals(r.shrunk.params, { fibers: 2, increments: 1, localWork: 0 });
   assertEquals(r.shrunk.decisions, "0,1*2"); // the lexicographically smallest
   assertEquals([r.shrunk.outcome.verdict, r.shrunk.outcome.check], ["bug", "no-lost-update"]);
   assertEquals(r.shrunk.strategy, { name: "shrink", from: "random" });
@@ -69,7 +69,7 @@ Deno.test("shrinking keeps to its budget", () => {
 Deno.test("without parameter shrinking, the parameters stay", () => {
   const trace = failingTrace(lostUpdate, "racy", { fibers: 3, increments: 2 });
   const r = shrinkTrace(trace, lostUpdate, { params: false });
-  assertEquals(r.shrunk.params, { fibers: 3, increments: 2 });
+  assertEquals(r.shrunk.params, { fibers: 3, increments: 2, localWork: 0 });
   assertEquals(r.after.preemptions, 1);
 });
 

@@ -13,8 +13,39 @@ const PARAMS: Record<string, fc.Arbitrary<Record<string, unknown>>> = {
   "lost-update": fc.record({
     fibers: fc.integer({ min: 1, max: 4 }),
     increments: fc.integer({ min: 1, max: 3 }),
+    localWork: fc.integer({ min: 0, max: 2 }),
   }),
   "lock-order": fc.record({ rounds: fc.integer({ min: 1, max: 3 }) }),
+  "gc-mark-sweep": fc.record({
+    cycles: fc.integer({ min: 1, max: 2 }),
+    mutators: fc.integer({ min: 1, max: 2 }),
+    garbage: fc.integer({ min: 0, max: 2 }),
+  }),
+  "gc-copying": fc.record({
+    scripts: fc.integer({ min: 1, max: 3 }),
+    length: fc.integer({ min: 1, max: 3 }),
+  }),
+  "gc-compaction": fc.record({
+    messages: fc.integer({ min: 1, max: 2 }),
+    length: fc.integer({ min: 1, max: 3 }),
+    compactions: fc.integer({ min: 1, max: 2 }),
+    garbage: fc.integer({ min: 0, max: 1 }),
+  }),
+  "lazy-slice": fc.record({
+    words: fc.integer({ min: 6, max: 10 }),
+    collections: fc.integer({ min: 1, max: 2 }),
+    reads: fc.integer({ min: 1, max: 2 }),
+  }),
+  "gc-free-list": fc.record({
+    workers: fc.integer({ min: 1, max: 3 }),
+    cells: fc.integer({ min: 3, max: 4 }),
+    churn: fc.integer({ min: 0, max: 5 }),
+  }),
+  "arena-overflow": fc.record({
+    workers: fc.integer({ min: 1, max: 3 }),
+    jobs: fc.integer({ min: 2, max: 5 }),
+    arenaCells: fc.integer({ min: 1, max: 3 }),
+  }),
 };
 
 /** Any catalog scenario and variant, small parameters, either sampler, any seed. */
