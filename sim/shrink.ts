@@ -14,9 +14,17 @@
  * @module
  */
 import fc from "fast-check";
-import { createStrategy, makeTarget, Runner, type Target, targetOfTrace } from "./explore.ts";
+import {
+  createStrategy,
+  isExhaustive,
+  makeTarget,
+  Runner,
+  STRATEGIES,
+  type Target,
+  targetOfTrace,
+} from "./explore.ts";
 import { type DecisionPoint, GuidedStrategy, type ScheduleStats } from "./guided.ts";
-import type { Outcome } from "./outcome.ts";
+import { type Outcome, PrunedRun } from "./outcome.ts";
 import { type AnyScenario, UsageError } from "./scenario.ts";
 import type { Strategy } from "./strategy.ts";
 import { decodeDecisions, encodeDecisions, type Trace } from "./trace.ts";
@@ -287,14 +295,23 @@ class Shrinker {
       throw e;
     }
     const strategy = this.#searchStrategy(target);
+    // DFS and DPOR walk a tree, one schedule per run, with one seed.
+    const tree = isExhaustive(strategy) ? strategy : null;
     const runner = this.#runner(target);
     for (let i = 0; i < this.#budget.searchRuns && !this.#exhausted(); i++) {
-      const seed = this.#trace.seed + i;
-      const outcome = runner.run(strategy, seed);
+      const seed = tree === null ? this.#trace.seed + i : this.#trace.seed;
+      let outcome: Outcome | null = null;
+      try {
+        outcome = runner.run(strategy, seed);
+      } catch (e) {
+        if (!(e instanceof PrunedRun)) throw e;
+      }
       this.#runs++;
-      if (!this.#same(outcome)) continue;
-      const found = this.#evaluate(target, seed, runner.kernel.decisions());
-      return found === null ? null : this.#descend(found, false);
+      if (outcome !== null && this.#same(outcome)) {
+        const found = this.#evaluate(target, seed, runner.kernel.decisions());
+        return found === null ? null : this.#descend(found, false);
+      }
+      if (tree !== null && !tree.advance()) return null;
     }
     return null;
   }
@@ -351,8 +368,16 @@ function defaultSearch(trace: Trace): (target: Target) => Strategy {
   const s = trace.strategy;
   const name = s.name === "shrink" ? String(s.from ?? "random") : s.name;
   const depth = typeof s.depth === "number" ? s.depth : undefined;
-  // A PCT run length estimated for other parameters would be wrong: probe again.
-  return (target) => createStrategy(name === "pct" ? "pct" : "random", target, { depth });
+  const preemptions = typeof s.preemptions === "number" ? s.preemptions : undefined;
+  const known = (STRATEGIES as readonly string[]).includes(name) ? name : "random";
+  // A PCT run length estimated for other parameters would be wrong: it is
+  // probed again. DFS keeps its preemption bound; an iterative one restarts at 0.
+  return (target) =>
+    createStrategy(known, target, {
+      depth,
+      preemptions: s.iterative === true ? undefined : preemptions,
+      iterative: s.iterative === true ? true : undefined,
+    });
 }
 
 /** Integer parameters summed: fewer fibers, fewer rounds, smaller sizes. */
