@@ -8,6 +8,7 @@ import fc from "fast-check";
 import { lostUpdate } from "../scenarios/mod.ts";
 import { judge, makeTarget, planFor, Runner } from "../sim/explore.ts";
 import { RandomStrategy } from "../sim/random.ts";
+import { Rng } from "../sim/rng.ts";
 import { median, printTable } from "./_measure.ts";
 
 // ---- the program under fast-check's scheduler ------------------------------
@@ -79,6 +80,41 @@ function simRunsToFind(seed: number): number {
   return r.runs;
 }
 
+// ---- the floor: a bare generator scheduler, no kernel ---------------------------
+
+const box = { value: 0 };
+const STEP = {};
+
+function* bareTask(b: { value: number }): Generator<unknown, void, void> {
+  yield STEP;
+  const v = b.value;
+  yield STEP;
+  b.value = v + 1;
+}
+
+/** Two generators, a seeded coin at every step, nothing recorded, no checks. */
+function bareRuns(runs: number, seed: number): number {
+  const rng = new Rng(0);
+  let lost = 0;
+  for (let i = 0; i < runs; i++) {
+    rng.reseed(seed + i);
+    box.value = 0;
+    const a = bareTask(box);
+    const b = bareTask(box);
+    a.next();
+    b.next();
+    let aLive = true;
+    let bLive = true;
+    while (aLive || bLive) {
+      const pickA = aLive && (!bLive || rng.below(2) === 0);
+      if (pickA) aLive = !a.next().done;
+      else bLive = !b.next().done;
+    }
+    if (box.value !== 2) lost++;
+  }
+  return lost;
+}
+
 // ---- measuring -----------------------------------------------------------------
 
 interface Harness {
@@ -115,28 +151,31 @@ async function measure(harnesses: readonly Harness[], reps: number): Promise<Mea
 /** Prints the fast-check comparison section. */
 export async function fastCheckBench(): Promise<void> {
   console.log("\n## simtest vs fast-check's scheduler: the two-task lost update, one process\n");
-  const [fcAssert, fcBare, sim] = await measure([
+  const [fcAssert, fcBare, sim, bare] = await measure([
     { name: "fc.assert", runs: 20_000, run: (s) => fcAssertRuns(20_000, s) },
     { name: "fc bare", runs: 20_000, run: (s) => fcBareRuns(20_000, s) },
     { name: "simtest", runs: 200_000, run: (s) => simRuns(200_000, s) },
+    { name: "bare", runs: 200_000, run: (s) => bareRuns(200_000, s) },
   ], 9);
   const seeds = Array.from({ length: 101 }, (_, i) => i * 7919 + 1);
   const fcFind: number[] = [];
   for (const s of seeds) fcFind.push(await fcRunsToFind(s));
   const simFind = seeds.map(simRunsToFind);
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const row = (name: string, m: { us: number; lostShare: number }, find: number[] | null) => [
     name,
     m.us.toFixed(3),
     Math.round(1e6 / m.us).toLocaleString("en"),
     `${(m.lostShare * 100).toFixed(1)}%`,
-    find === null ? "-" : String(median(find)),
+    find === null ? "-" : `${median(find)} / ${mean(find).toFixed(2)}`,
   ];
   printTable(
-    ["harness", "µs/run", "schedules/s", "runs losing the update", "median runs to find"],
+    ["harness", "µs/run", "schedules/s", "runs losing the update", "runs to find: median / mean"],
     [
       row("fast-check fc.assert(asyncProperty(fc.scheduler()))", fcAssert, fcFind),
       row("fast-check fc.sample'd schedulers, driven directly", fcBare, null),
       row("simtest Runner.run, random strategy", sim, simFind),
+      row("floor: bare generator loop, no kernel", bare, null),
     ],
   );
   console.log(
@@ -144,8 +183,15 @@ export async function fastCheckBench(): Promise<void> {
       `(fc.assert), ${(fcBare.us / sim.us).toFixed(1)}x (bare fc.scheduler); target: at least 25x`,
   );
   console.log(
-    `median runs to find over ${seeds.length} seeds: fast-check ${median(fcFind)}, ` +
-      `simtest ${median(simFind)}`,
+    `the floor over fast-check: ${(fcAssert.us / bare.us).toFixed(1)}x (fc.assert), ` +
+      `${(fcBare.us / bare.us).toFixed(1)}x (bare fc.scheduler); simtest costs ` +
+      `${(sim.us / bare.us).toFixed(1)}x the floor per run`,
+  );
+  console.log(
+    `runs to find over ${seeds.length} seeds (median / mean): fast-check ` +
+      `${median(fcFind)} / ${mean(fcFind).toFixed(2)}, simtest ${median(simFind)} / ${
+        mean(simFind).toFixed(2)
+      }`,
   );
 }
 
