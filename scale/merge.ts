@@ -64,6 +64,9 @@ interface Acc {
   seeds: Set<number>;
 }
 
+/** Strategies that walk one tree of schedules: shards do not split them. */
+const TREES = new Set(["dfs", "dpor"]);
+
 const str = (v: unknown, d = ""): string => (typeof v === "string" ? v : d);
 const num = (v: unknown): number => (typeof v === "number" && Number.isFinite(v) ? v : 0);
 
@@ -123,15 +126,21 @@ export function mergeRuns(files: readonly Record<string, unknown>[][]): Merged {
       } else if (line.target === true) {
         const a = acc(line);
         a.hasTargetLines = true;
-        a.runsFromTargets += num(line.runs);
-        a.stepsFromTargets += num(line.steps);
+        if (TREES.has(a.strategy)) {
+          // DFS and DPOR are not split by shards: every shard walked the same tree.
+          a.runsFromTargets = Math.max(a.runsFromTargets, num(line.runs));
+          a.stepsFromTargets = Math.max(a.stepsFromTargets, num(line.steps));
+        } else {
+          a.runsFromTargets += num(line.runs);
+          a.stepsFromTargets += num(line.steps);
+        }
         a.ms += num(line.elapsedMs);
       } else if (typeof line.scenario === "string" && typeof line.verdict === "string") {
         const a = acc(line);
         a.msFromRuns += num(line.elapsedMs);
         const seed = num(line.seed);
         if (a.seeds.has(seed)) {
-          duplicates++;
+          if (!TREES.has(a.strategy)) duplicates++;
           continue;
         }
         a.seeds.add(seed);
