@@ -454,6 +454,18 @@ async function runTarget(
     });
     notes.push(note);
     sink.failure(note);
+    if (note.shrunk !== null) {
+      sink.run(JSON.stringify({
+        shrunk: true,
+        ...labelOf(target),
+        seed: f.seed,
+        before: note.shrunk.before,
+        after: note.shrunk.after,
+        params: Object.fromEntries(note.shrunk.params.map((p) => [p.name, p.to])),
+        trace: note.shrunk.path,
+        report: note.reportPath,
+      }));
+    }
     if (opts.save) note.savedPath = saveTrace(note.shrunk?.path ?? tracePath);
   }
   const stats = result.exploration;
