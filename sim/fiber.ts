@@ -33,6 +33,12 @@ export class Fiber implements Guard {
   result: unknown = undefined;
   /** Steps this fiber has taken. */
   steps = 0;
+  /**
+   * The fiber's dynamic scope: an object a runtime layer hangs on it (the
+   * innermost region it runs in). A spawned fiber starts in its parent's
+   * scope; the kernel never looks inside.
+   */
+  scope: object | null;
   /** @internal The generator; owned by the kernel. */
   gen: Generator<Op, unknown, void> | null = null;
 
@@ -54,6 +60,7 @@ export class Fiber implements Guard {
     this.parent = init.parent;
     this.daemon = init.daemon;
     this.spawnStep = spawnStep;
+    this.scope = init.parent === null ? null : init.parent.scope;
   }
 
   #joinOp: Op | null = null;

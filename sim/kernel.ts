@@ -109,6 +109,7 @@ export class Kernel {
   #decisionCount = 0;
   #strategyObserves = false;
   #observer: StepObserver | null = null;
+  readonly #attached = new Map<object, unknown>();
 
   /** Clears the world and starts a new run under `strategy` with `seed`. */
   reset(config: RunConfig, strategy: Strategy, seed: number): void {
@@ -141,6 +142,7 @@ export class Kernel {
     this.#decisionCount = 0;
     this.#strategyObserves = strategy.onStep !== undefined;
     this.#observer = null;
+    if (this.#attached.size !== 0) this.#attached.clear();
     strategy.begin(seed, this);
   }
 
@@ -213,6 +215,31 @@ export class Kernel {
   /** A counting semaphore starting at `permits`. */
   semaphore(name: string, permits: number): Semaphore {
     return new Semaphore(this, name, permits);
+  }
+
+  /**
+   * Per-run state of a runtime module (a clock's timer queue, a region tree),
+   * kept beside the world: `create` makes it on first use in a run, `reset`
+   * drops it. `key` names the module; pass its class or another constant.
+   *
+   * @example
+   * ```ts
+   * import { assertEquals } from "../deps.ts";
+   * import { RandomStrategy } from "./random.ts";
+   * const k = new Kernel();
+   * k.reset({ cores: 0, stepsMax: 10 }, new RandomStrategy(), 1);
+   * const KEY = {};
+   * const a = k.attached(KEY, () => ({ timers: 0 }));
+   * assertEquals(k.attached(KEY, () => ({ timers: 1 })), a);
+   * ```
+   */
+  attached<T>(key: object, create: (kernel: Kernel) => T): T {
+    let v = this.#attached.get(key);
+    if (v === undefined) {
+      v = create(this);
+      this.#attached.set(key, v);
+    }
+    return v as T;
   }
 
   /** The values of every cell, by name: the observable final state of a run. */
@@ -564,7 +591,7 @@ export class Kernel {
 
   #bug(e: Violation, f: Fiber | null): Outcome {
     return {
-      verdict: "bug",
+      verdict: e.verdict,
       check: e.check,
       message: e.message,
       step: this.step,

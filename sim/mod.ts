@@ -3,6 +3,8 @@
  *
  * @module
  */
+export * from "./clock.ts";
+export * from "./core_clocks.ts";
 export * from "./explore.ts";
 export * from "./fiber.ts";
 export * from "./kernel.ts";

@@ -35,8 +35,13 @@ export class Op {
   readonly guard: Guard | null;
   /** Virtual time this operation takes, in ticks. */
   readonly cost: number;
-  /** A deadline in virtual time when this is a timed wait, else -1. */
-  readonly deadline: number;
+  /**
+   * A deadline in virtual time when this is a timed wait, else -1. When no
+   * fiber can step, the kernel jumps the clock to the earliest deadline after
+   * `now`. Writable: a timer queue shares one op among its waiters and keeps
+   * its deadline at the queue's earliest, so timed waits allocate nothing.
+   */
+  deadline: number;
 
   constructor(
     kind: string,

@@ -15,6 +15,20 @@ const PARAMS: Record<string, fc.Arbitrary<Record<string, unknown>>> = {
     increments: fc.integer({ min: 1, max: 3 }),
   }),
   "lock-order": fc.record({ rounds: fc.integer({ min: 1, max: 3 }) }),
+  "logical-timers": fc.record({
+    fibers: fc.integer({ min: 0, max: 3 }),
+    messages: fc.integer({ min: 0, max: 3 }),
+  }),
+  zeno: fc.record({ instantStepsMax: fc.integer({ min: 10, max: 60 }) }),
+  "clock-sync": fc.record({
+    clients: fc.integer({ min: 1, max: 3 }),
+    rounds: fc.integer({ min: 1, max: 3 }),
+    periodTicks: fc.integer({ min: 0, max: 1_000_000 }),
+    minDelay: fc.integer({ min: 0, max: 50 }),
+    extraDelay: fc.integer({ min: 0, max: 500 }),
+    driftPpmMax: fc.integer({ min: 0, max: 1000 }),
+    offsetMax: fc.integer({ min: 0, max: 1_000_000 }),
+  }).map(({ extraDelay, ...p }) => ({ ...p, maxDelay: p.minDelay + extraDelay })),
 };
 
 /** Any catalog scenario and variant, small parameters, either sampler, any seed. */
