@@ -3,11 +3,14 @@
  *
  *   deno task bench            all sections
  *   deno task bench kernel     one section
+ *   deno task bench time       virtual time: clock-sync speed, timer cost
  */
 import { kernelBench } from "./kernel_bench.ts";
+import { timeBench } from "./time_bench.ts";
 
 const SECTIONS: Record<string, () => void | Promise<void>> = {
   kernel: kernelBench,
+  time: timeBench,
 };
 
 const wanted = Deno.args.length === 0 ? Object.keys(SECTIONS) : Deno.args;

@@ -122,8 +122,7 @@ export class LogicalRegion implements RegionScope, Guard {
   }
 
   waitReason(fiber: Fiber): string {
-    return `logical timer of ${this.name} at ${this.#deadline[fiber.id]} ` +
-      `(its clock is ${this.now}; ${this.describeHold()})`;
+    return `logical timer of ${this.name} at ${this.#deadline[fiber.id]} (${this.describeHold()})`;
   }
 
   /** The ticker's step: the clock moves to the earliest pending deadline. */
@@ -167,19 +166,19 @@ export class LogicalRegion implements RegionScope, Guard {
   /** `hold()` in words, for deadlock reports. */
   describeHold(): string {
     const h = this.hold();
-    if (h === null) return `${this.name} can advance`;
+    const at = `${this.name} is at ${this.now}`;
+    if (h === null) return `${at} and can advance`;
     switch (h.why) {
       case "running":
-        return `${this.name} cannot advance while ${h.fiber.name} can step`;
+        return `${at} and cannot advance while ${h.fiber.name} can step`;
       case "due":
-        return `${this.name} cannot advance before ${h.fiber.name}'s due timer fires`;
+        return `${at}; ${h.fiber.name}'s timer is due first`;
       case "nested": {
         const inner = (h.fiber.scope as RegionScope).logical?.name;
-        return `${this.name} is held at ${this.now} while ${h.fiber.name} runs nested region ` +
-          `${inner}, which takes zero time in ${this.name}`;
+        return `${at}, held while ${h.fiber.name} runs nested region ${inner}`;
       }
       case "no-timer":
-        return `no fiber of ${this.name} waits on a logical timer`;
+        return `${at}; none of its fibers waits on a logical timer`;
     }
   }
 

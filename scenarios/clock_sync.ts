@@ -3,7 +3,7 @@
  * with delays drawn from the seed: Cristian's algorithm and the Berkeley
  * algorithm, each with a broken variant that ignores the round trip.
  *
- * One tick is one microsecond. Every step costs a tick, messages take
+ * One tick is one microsecond. Every step costs `stepTicks`, messages take
  * between `minDelay` and `maxDelay` ticks, and cores' clocks drift by up to
  * `driftPpmMax` parts per million from offsets of up to `offsetMax` ticks.
  *
@@ -46,8 +46,8 @@ class Inbox implements Guard {
     this.#k = k;
     this.name = name;
     this.id = k.newObject(name);
-    this.sendOp = new Op("send", this.id, true);
-    this.recvOp = new Op("recv", this.id, true, this);
+    this.sendOp = new Op("send", this.id, true, null, k.costOf("send"));
+    this.recvOp = new Op("recv", this.id, true, this, k.costOf("recv"));
   }
 
   ready(): boolean {
@@ -242,6 +242,7 @@ export const clockSync = defineScenario({
     maxDelay: z.number().int().min(0).default(2_000),
     driftPpmMax: z.number().int().min(0).max(100_000).default(100),
     offsetMax: z.number().int().min(0).max(1_000_000_000).default(10_000_000),
+    stepTicks: z.number().int().min(0).max(1_000_000).default(1),
   }).refine((p) => p.minDelay <= p.maxDelay, "minDelay must not exceed maxDelay"),
   variants: {
     cristian: {
@@ -264,6 +265,8 @@ export const clockSync = defineScenario({
   cores: ({ clients }) => clients + 1,
   stepsMax: ({ clients, rounds }) => 1_000 + 20 * clients * rounds,
   setup(k, p, variant) {
+    k.setCost("send", p.stepTicks);
+    k.setCost("recv", p.stepTicks);
     const cores = p.clients + 1;
     const w: World = {
       k,

@@ -22,9 +22,9 @@ export class Cell<T> {
     this.id = kernel.newObject(name);
     this.name = name;
     this.#value = init;
-    this.#readOp = new Op("read", this.id, false);
-    this.#writeOp = new Op("write", this.id, true);
-    this.#rmwOp = new Op("rmw", this.id, true);
+    this.#readOp = new Op("read", this.id, false, null, kernel.costOf("read"));
+    this.#writeOp = new Op("write", this.id, true, null, kernel.costOf("write"));
+    this.#rmwOp = new Op("rmw", this.id, true, null, kernel.costOf("rmw"));
   }
 
   /** Reads the value. */

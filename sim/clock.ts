@@ -89,17 +89,26 @@ export class Clock implements Guard {
     if (!(ticks >= 0) || !Number.isFinite(ticks)) {
       throw new RangeError(`Cannot sleep ${ticks} ticks: need a finite number >= 0`);
     }
-    yield* this.sleepUntil(this.#kernel.now + ticks);
+    // Not `yield* sleepUntil(...)`: one generator fewer per wait, measured ~15% of its cost.
+    const me = this.#me();
+    this.#insert(me, this.#kernel.now + ticks);
+    yield this.#op;
+    this.#remove(me);
   }
 
   /** Waits until virtual time reaches `deadline` (at once if it has). */
   *sleepUntil(deadline: number): Generator<Op, void, void> {
-    const me = this.#kernel.current;
-    if (me === null) throw new Error("Cannot sleep outside a fiber: call it from fiber code");
     if (Number.isNaN(deadline)) throw new RangeError("Cannot sleep until NaN");
+    const me = this.#me();
     this.#insert(me, deadline);
     yield this.#op;
     this.#remove(me);
+  }
+
+  #me(): Fiber {
+    const me = this.#kernel.current;
+    if (me === null) throw new Error("Cannot sleep outside a fiber: call it from fiber code");
+    return me;
   }
 
   /**

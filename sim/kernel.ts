@@ -110,6 +110,7 @@ export class Kernel {
   #strategyObserves = false;
   #observer: StepObserver | null = null;
   readonly #attached = new Map<object, unknown>();
+  readonly #costs = new Map<string, number>();
 
   /** Clears the world and starts a new run under `strategy` with `seed`. */
   reset(config: RunConfig, strategy: Strategy, seed: number): void {
@@ -143,6 +144,7 @@ export class Kernel {
     this.#strategyObserves = strategy.onStep !== undefined;
     this.#observer = null;
     if (this.#attached.size !== 0) this.#attached.clear();
+    if (this.#costs.size !== 0) this.#costs.clear();
     strategy.begin(seed, this);
   }
 
@@ -215,6 +217,43 @@ export class Kernel {
   /** A counting semaphore starting at `permits`. */
   semaphore(name: string, permits: number): Semaphore {
     return new Semaphore(this, name, permits);
+  }
+
+  /**
+   * Sets the virtual time, in ticks, that every operation of `kind` ("read",
+   * "write", "rmw", "lock", "send"...) takes in this run. Call it in setup,
+   * before making the primitives it applies to: a primitive fixes its costs
+   * when it is made, so the step loop pays nothing for them.
+   *
+   * @example
+   * ```ts
+   * import { assertEquals } from "../deps.ts";
+   * import { RandomStrategy } from "./random.ts";
+   * const k = new Kernel();
+   * k.reset({ cores: 0, stepsMax: 10 }, new RandomStrategy(), 1);
+   * k.setCost("write", 50);
+   * const c = k.cell("c", 0);
+   * k.spawn("w", function* () {
+   *   yield* c.write(1);
+   *   yield* c.read();
+   * });
+   * k.execute();
+   * assertEquals(k.now, 51);
+   * ```
+   */
+  setCost(kind: string, ticks: number): void {
+    if (this.step !== 0) {
+      throw new Error(`Cannot set the cost of ${kind} during a run: set it in setup`);
+    }
+    if (!Number.isInteger(ticks) || ticks < 0) {
+      throw new RangeError(`Cannot make ${kind} cost ${ticks} ticks: need an integer >= 0`);
+    }
+    this.#costs.set(kind, ticks);
+  }
+
+  /** The ticks an operation of `kind` takes in this run: 1 unless `setCost` said otherwise. */
+  costOf(kind: string): number {
+    return this.#costs.get(kind) ?? 1;
   }
 
   /**

@@ -24,9 +24,9 @@ export class Mutex implements Guard {
     this.#kernel = kernel;
     this.id = kernel.newObject(name);
     this.name = name;
-    this.#lockOp = new Op("lock", this.id, true, this);
-    this.#unlockOp = new Op("unlock", this.id, true);
-    this.#tryOp = new Op("trylock", this.id, true);
+    this.#lockOp = new Op("lock", this.id, true, this, kernel.costOf("lock"));
+    this.#unlockOp = new Op("unlock", this.id, true, null, kernel.costOf("unlock"));
+    this.#tryOp = new Op("trylock", this.id, true, null, kernel.costOf("trylock"));
   }
 
   /** Guard of `lock`: the lock is free. */
@@ -74,7 +74,7 @@ export class Mutex implements Guard {
           ? `lock ${this.name} after a signal on ${cond.name} (held by ${this.#owner?.name})`
           : `a signal on ${cond.name}`,
     };
-    yield new Op("relock", this.id, true, guard);
+    yield new Op("relock", this.id, true, guard, this.#kernel.costOf("relock"));
     cond.signalled(fiber, true);
     this.#owner = fiber;
   }
@@ -124,10 +124,10 @@ export class RwLock {
           ? `write lock ${name} (written by ${this.#writer.name})`
           : `write lock ${name} (read by ${this.#readers.map((f) => f.name).join(", ")})`,
     };
-    this.#readOp = new Op("rlock", this.id, false, forRead);
-    this.#readUnlockOp = new Op("runlock", this.id, false);
-    this.#writeOp = new Op("wlock", this.id, true, forWrite);
-    this.#writeUnlockOp = new Op("wunlock", this.id, true);
+    this.#readOp = new Op("rlock", this.id, false, forRead, kernel.costOf("rlock"));
+    this.#readUnlockOp = new Op("runlock", this.id, false, null, kernel.costOf("runlock"));
+    this.#writeOp = new Op("wlock", this.id, true, forWrite, kernel.costOf("wlock"));
+    this.#writeUnlockOp = new Op("wunlock", this.id, true, null, kernel.costOf("wunlock"));
   }
 
   /** The fiber holding the write lock, or null. */
@@ -197,8 +197,8 @@ export class CondVar {
     this.#kernel = kernel;
     this.id = kernel.newObject(name);
     this.name = name;
-    this.#waitOp = new Op("wait", this.id, true);
-    this.#signalOp = new Op("signal", this.id, true);
+    this.#waitOp = new Op("wait", this.id, true, null, kernel.costOf("wait"));
+    this.#signalOp = new Op("signal", this.id, true, null, kernel.costOf("signal"));
   }
 
   /** How many fibers are waiting and not yet signalled. */
@@ -260,8 +260,8 @@ export class Semaphore implements Guard {
     this.id = kernel.newObject(name);
     this.name = name;
     this.#permits = permits;
-    this.#acquireOp = new Op("acquire", this.id, true, this);
-    this.#releaseOp = new Op("release", this.id, true);
+    this.#acquireOp = new Op("acquire", this.id, true, this, kernel.costOf("acquire"));
+    this.#releaseOp = new Op("release", this.id, true, null, kernel.costOf("release"));
   }
 
   /** Permits available now. */
