@@ -212,6 +212,11 @@ export class Regions {
     if (region === null) {
       throw new Error(`${me.name} called ${what} outside any logical region: wrap it in sim(...)`);
     }
+    if (region.closed) {
+      throw new Error(
+        `${me.name} called ${what} in ${region.name}, which has ended: a daemon outlived its region`,
+      );
+    }
     return region;
   }
 

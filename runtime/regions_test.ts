@@ -309,6 +309,32 @@ Deno.test("a logical timer outside any logical region is a crash naming the fibe
   assertMatch(o.message, /lost called ltimer outside any logical region/);
 });
 
+function* lingering(r: Regions, gate: Cell<number>) {
+  while ((yield* gate.read()) === 0) {
+    // outlives the region that spawned it
+  }
+  yield* r.ltimer(1);
+}
+
+function* leaveDaemon(r: Regions, k: Kernel, gate: Cell<number>) {
+  k.spawn({ name: "daemon", daemon: true }, lingering, r, gate);
+  yield* k.pause();
+}
+
+function* outlive(r: Regions, k: Kernel, gate: Cell<number>) {
+  yield* r.sim(leaveDaemon, r, k, gate); // does not wait for the daemon
+  yield* gate.write(1);
+  yield* r.rtimer(10);
+}
+
+Deno.test("a daemon that outlives its region cannot use its clock, and says so", () => {
+  for (let seed = 0; seed < 20; seed++) {
+    const o = run(seed, (k, r) => k.spawn("main", outlive, r, k, k.cell("gate", 0)));
+    assertEquals([o.verdict, o.fiber], ["crash", "daemon"]);
+    assertMatch(o.message, /daemon called ltimer in sim0, which has ended/);
+  }
+});
+
 function* cheat(r: Regions, k: Kernel, to: number) {
   yield* r.ltimer(1);
   r.regionOf(k.current!)!.now = to;

@@ -253,7 +253,8 @@ export class Kernel {
 
   /** The ticks an operation of `kind` takes in this run: 1 unless `setCost` said otherwise. */
   costOf(kind: string): number {
-    return this.#costs.get(kind) ?? 1;
+    // Primitives are made in every run's setup: skip the lookup when no cost was set.
+    return this.#costs.size === 0 ? 1 : this.#costs.get(kind) ?? 1;
   }
 
   /**
