@@ -87,14 +87,14 @@ export class Regions {
   /** Fibers with an id below this have been looked at. */
   #discovered = 0;
   #made = 0;
+  /** The axiom monitor is registered with the first logical region of the run. */
+  #monitoring = false;
   readonly #discoverFn = (): void => this.#discover();
 
   /** The regions of the kernel's current run, made on first use. */
   static of(kernel: Kernel): Regions {
     return kernel.attached(Regions, (k) => new Regions(k));
   }
-
-  #monitoring = false;
 
   private constructor(kernel: Kernel) {
     this.#kernel = kernel;
