@@ -5,11 +5,13 @@
  *   deno task bench kernel     one section
  *   deno task bench time       virtual time: clock-sync speed, timer cost
  */
+import { exploreBench } from "./explore_bench.ts";
 import { kernelBench } from "./kernel_bench.ts";
 import { timeBench } from "./time_bench.ts";
 
 const SECTIONS: Record<string, () => void | Promise<void>> = {
   kernel: kernelBench,
+  explore: exploreBench,
   time: timeBench,
 };
 

@@ -42,6 +42,11 @@ export class Op {
    * its deadline at the queue's earliest, so timed waits allocate nothing.
    */
   deadline: number;
+  /**
+   * A second object the action touches (a condition-variable wait also
+   * releases its mutex), with the same access as `obj`; -1 for none.
+   */
+  readonly obj2: number;
 
   constructor(
     kind: string,
@@ -50,6 +55,7 @@ export class Op {
     guard: Guard | null = null,
     cost = 1,
     deadline = -1,
+    obj2 = -1,
   ) {
     this.kind = kind;
     this.obj = obj;
@@ -57,6 +63,7 @@ export class Op {
     this.guard = guard;
     this.cost = cost;
     this.deadline = deadline;
+    this.obj2 = obj2;
   }
 }
 
@@ -72,7 +79,9 @@ export class Op {
  * ```
  */
 export function dependent(a: Op, b: Op): boolean {
-  return a.obj === b.obj && a.obj >= 0 && (a.write || b.write);
+  if (!a.write && !b.write) return false;
+  return (a.obj >= 0 && (a.obj === b.obj || a.obj === b.obj2)) ||
+    (a.obj2 >= 0 && (a.obj2 === b.obj || a.obj2 === b.obj2));
 }
 
 /** The type of every fiber body: a generator function yielding operation descriptors. */
