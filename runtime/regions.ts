@@ -81,9 +81,10 @@ export class Regions {
   readonly #kernel: Kernel;
   /** Logical regions open now, outermost first. */
   readonly #open: LogicalRegion[] = [];
-  /** Fibers whose steps the monitor attributes to regions, and their step counts seen. */
-  readonly #tracked: Fiber[] = [];
-  readonly #stepsSeen: number[] = [];
+  /** The ticker of each logical region, and its region. */
+  readonly #tickers = new Map<Fiber, LogicalRegion>();
+  /** The last step the monitor has charged to a region. */
+  #stepSeen = -1;
   /** Fibers with an id below this have been looked at. */
   #discovered = 0;
   #made = 0;
@@ -160,10 +161,9 @@ export class Regions {
     );
     tick.scope = null;
     region.ticker = tick;
-    this.#track(tick);
+    this.#tickers.set(tick, region);
     me.scope = region;
     region.members.push(me);
-    if (this.#stepsSeen[me.id] === undefined) this.#track(me);
     this.#open.push(region);
     const result = yield* body(...args);
     yield region.leaveOp;
@@ -235,11 +235,6 @@ export class Regions {
     this.#open.splice(this.#open.indexOf(region), 1);
   }
 
-  #track(f: Fiber): void {
-    this.#tracked.push(f);
-    this.#stepsSeen[f.id] = f.steps;
-  }
-
   // A fiber spawned in a region starts in its parent's scope. Scopes change
   // only in `sim` and `realtime`, which call this first, so every fiber is
   // seen here with the scope it was spawned in.
@@ -250,52 +245,38 @@ export class Regions {
       const region = (f.scope as RegionScope | null)?.logical ?? null;
       if (region === null) continue;
       region.members.push(f);
-      if (this.#stepsSeen[f.id] === undefined) this.#track(f);
     }
   }
 
   #monitor(): true {
     this.#discover();
-    this.#checkClocks(this.#countSteps());
+    const k = this.#kernel;
+    let stepped: Fiber | null = null;
+    if (k.step !== this.#stepSeen) {
+      this.#stepSeen = k.step;
+      stepped = k.lastFiber;
+      if (stepped !== null) this.#countStep(stepped);
+    }
+    this.#checkClocks(stepped);
     return true;
   }
 
-  // Finds who stepped and charges the step to their innermost region and
-  // every enclosing one: a nested region's steps happen at one instant of
-  // its parent. A ticker's step is charged to the regions around its own.
-  // Returns the fiber that stepped, when it is one of the region fibers.
-  #countSteps(): Fiber | null {
-    const tracked = this.#tracked;
-    let stepped: Fiber | null = null;
-    let kept = 0;
-    for (let i = 0; i < tracked.length; i++) {
-      const f = tracked[i];
-      const delta = f.steps - this.#stepsSeen[f.id];
-      if (delta !== 0) {
-        stepped = f;
-        this.#stepsSeen[f.id] = f.steps;
-        const ticked = this.#tickerRegion(f);
-        const region = ticked === null ? this.regionOf(f) : ticked.outer;
-        if (region !== null) this.#charge(region, f, delta);
-      }
-      if (!f.done) tracked[kept++] = f;
-    }
-    tracked.length = kept;
-    return stepped;
+  // Charges a step to the stepping fiber's innermost region and every
+  // enclosing one: a nested region's steps happen at one instant of its
+  // parent. A ticker's step is charged to the regions around its own.
+  #countStep(f: Fiber): void {
+    const ticked = this.#tickers.get(f);
+    const region = ticked === undefined ? this.regionOf(f) : ticked.outer;
+    if (region !== null) this.#charge(region, f);
+    if (ticked !== undefined && f.done) this.#tickers.delete(f);
   }
 
-  #tickerRegion(f: Fiber): LogicalRegion | null {
-    const open = this.#open;
-    for (let i = open.length - 1; i >= 0; i--) if (open[i].ticker === f) return open[i];
-    return null;
-  }
-
-  #charge(innermost: LogicalRegion, f: Fiber, delta: number): void {
+  #charge(innermost: LogicalRegion, f: Fiber): void {
     const max = this.instantStepsMax;
     for (let r: LogicalRegion | null = innermost; r !== null; r = r.outer) {
       if (r.closed) continue;
-      r.instantSteps += delta;
-      r.instantByFiber.set(f, (r.instantByFiber.get(f) ?? 0) + delta);
+      r.instantSteps++;
+      r.instantByFiber.set(f, (r.instantByFiber.get(f) ?? 0) + 1);
       if (r.instantSteps > max) throw zeno(r, max);
     }
   }
