@@ -296,7 +296,7 @@ export class Regions {
         throw new Violation(
           "time-axiom",
           `the clock of ${r.name} moved from ${r.seenNow} to ${r.now} in a step of ` +
-            `${stepped?.name ?? "no region fiber"}: only its ticker may move it`,
+            `${stepped?.name ?? "no fiber"}: only its ticker may move it`,
         );
       }
       r.seenNow = r.now;

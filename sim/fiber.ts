@@ -38,7 +38,7 @@ export class Fiber implements Guard {
    * innermost region it runs in). A spawned fiber starts in its parent's
    * scope; the kernel never looks inside.
    */
-  scope: object | null;
+  scope: object | null = null;
   /** @internal The generator; owned by the kernel. */
   gen: Generator<Op, unknown, void> | null = null;
 
@@ -60,7 +60,8 @@ export class Fiber implements Guard {
     this.parent = init.parent;
     this.daemon = init.daemon;
     this.spawnStep = spawnStep;
-    this.scope = init.parent === null ? null : init.parent.scope;
+    // Written only when inherited: fibers spawned in setup never touch it.
+    if (init.parent !== null) this.scope = init.parent.scope;
   }
 
   #joinOp: Op | null = null;
