@@ -136,11 +136,16 @@ function errorBound(w: World, a: number, b: number, rttTicks: number, driftTicks
   return rttTicks / 2 - w.minDelay + Math.ceil((ppm * driftTicks) / 1e6) + ROUNDING_TICKS;
 }
 
+function role(w: World): string {
+  return w.variant.startsWith("berkeley") ? "master" : "server";
+}
+
 function checkError(w: World, core: number, bound: number, what: string): void {
   const error = w.clocks.read(core) - w.clocks.read(SERVER);
   w.k.assert(
     Math.abs(error) <= bound,
-    `${what}: core ${core} is ${error} ticks off the server's clock, more than the bound ` +
+    `${what}: core ${core} is ${error} ticks off core ${SERVER}'s clock (the ${role(w)}'s), ` +
+      `more than the bound ` +
       `${bound.toFixed(1)} (round trip / 2 - min delay + drift + rounding)`,
     "sync-error",
   );
