@@ -15,6 +15,12 @@ const PARAMS: Record<string, fc.Arbitrary<Record<string, unknown>>> = {
     increments: fc.integer({ min: 1, max: 3 }),
   }),
   "lock-order": fc.record({ rounds: fc.integer({ min: 1, max: 3 }) }),
+  "channel-mpmc": fc.record({
+    producers: fc.integer({ min: 1, max: 3 }),
+    consumers: fc.integer({ min: 1, max: 2 }),
+    messages: fc.integer({ min: 1, max: 3 }),
+    capacity: fc.integer({ min: 1, max: 3 }),
+  }),
 };
 
 /** Any catalog scenario and variant, small parameters, either sampler, any seed. */
