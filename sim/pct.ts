@@ -21,8 +21,10 @@ export interface PctOptions {
 /**
  * Runs the highest-priority eligible fiber. Each fiber gets a random priority
  * above d when spawned; at each of d - 1 change points drawn uniformly from
- * steps 1..k, the fiber about to run drops to priority i (below every initial
- * priority). A bug of depth d is found with probability at least 1/(n k^(d-1)).
+ * steps 1..k, the fiber about to run drops below every other fiber: to d - i
+ * at the i-th change, below the initial priorities and below the fibers
+ * demoted before it. A bug of depth d is found with probability at least
+ * 1/(n k^(d-1)).
  *
  * @example
  * ```ts
@@ -76,8 +78,12 @@ export class PctStrategy implements Strategy {
     let best = this.#highest(eligible, count);
     const step = kernel.step + 1;
     while (this.#nextChange < this.#changes.length && this.#changes[this.#nextChange] <= step) {
+      // Below every initial priority and below every earlier demotion, as in
+      // shuttle and Coyote: giving the i-th change priority i instead would
+      // keep the first demoted fiber lowest for good, so no schedule could
+      // switch A -> B -> A -> B between two fibers that never block.
       this.#nextChange++;
-      this.#priority[eligible[best].id] = this.#nextChange;
+      this.#priority[eligible[best].id] = this.#depth - this.#nextChange;
       best = this.#highest(eligible, count);
     }
     return best;
