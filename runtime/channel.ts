@@ -124,6 +124,8 @@ export class Channel<T> {
   readonly #slots: (Slot<T> | undefined)[] = [];
   /** Per fiber id: the stamp the fiber's wait needs to see. */
   readonly #want: number[] = [];
+  /** Ghost: a close has taken effect (the tail's closed bit, once set, stays set). */
+  #closeDone = false;
 
   constructor(kernel: Kernel, name: string, options: ChannelOptions) {
     const { capacity } = options;
@@ -235,38 +237,59 @@ export class Channel<T> {
         yield* this.#wait(slot.spaceOp, 2 * pos);
         return FULL;
       } else {
-        // Another producer filled this position already.
-        t = yield* tail.read();
+        // Another producer filled this position already, so it moved the
+        // tail past it: a tail that has not moved went backwards.
+        const again = yield* tail.read();
+        if (again === t) {
+          this.#lost(
+            `${slot.value.name} is filled at position ${pos} (stamp ${s}), yet the tail is still ` +
+              `at ${pos}: the tail went backwards, so the next post overwrites a message`,
+          );
+        }
+        t = again;
       }
     }
   }
 
   *#claimTail(t: number): Action<boolean> {
-    if (this.flaw !== "racy-enqueue") return yield* this.#tail.cas(t, t + 2);
-    // The flaw: a plain write after the earlier read of the tail.
-    yield* this.#tail.write(t + 2);
-    return true;
+    let won = true;
+    if (this.flaw === "racy-enqueue") {
+      // The flaw: a plain write after the earlier read of the tail.
+      yield* this.#tail.write(t + 2);
+    } else {
+      won = yield* this.#tail.cas(t, t + 2);
+    }
+    if (this.#closeDone && !this.#closedNow()) {
+      throw new Violation(
+        "nothing-after-close",
+        `${this.#k.current?.name} wrote ${this.#tail.name} over the close of ${this.name}: ` +
+          "the channel is open again, so a post after the close gets in",
+      );
+    }
+    return won;
   }
 
   *#fill(slot: Slot<T>, pos: number, value: T): Action<void> {
     yield* slot.value.write(value);
     this.#checkClaim(slot, pos, "wrote into");
     const before = yield* slot.stamp.swap(2 * pos + 1);
-    if (before !== 2 * pos) this.#lost(slot, pos, before, "published");
+    if (before !== 2 * pos) this.#doubleClaim(slot, pos, before, "published");
   }
 
   #checkClaim(slot: Slot<T>, pos: number, what: string): void {
     const stamp = slot.stamp.peek();
-    if (stamp !== 2 * pos) this.#lost(slot, pos, stamp, what);
+    if (stamp !== 2 * pos) this.#doubleClaim(slot, pos, stamp, what);
   }
 
-  #lost(slot: Slot<T>, pos: number, stamp: number, what: string): never {
-    throw new Violation(
-      "no-lost-message",
-      `${this.#k.current?.name} ${what} ${slot.value.name} for position ${pos}, but the slot's ` +
-        `stamp is ${stamp}, not ${2 * pos} (free at ${pos}): two producers claimed position ` +
-        `${pos}, so a message is lost`,
+  #doubleClaim(slot: Slot<T>, pos: number, stamp: number, what: string): never {
+    this.#lost(
+      `${what} ${slot.value.name} for position ${pos}, but its stamp is ${stamp}, not ` +
+        `${2 * pos} (free at ${pos}): two producers claimed position ${pos}, so a message is lost`,
     );
+  }
+
+  #lost(why: string): never {
+    throw new Violation("no-lost-message", `${this.#k.current?.name}: ${why}`);
   }
 
   /** Takes the oldest message, waiting while the channel is empty and open. */
@@ -327,6 +350,7 @@ export class Channel<T> {
     const tail = this.#tail;
     let t = yield* tail.read();
     while ((t & 1) === 0 && !(yield* tail.cas(t, t + 1))) t = yield* tail.read();
+    this.#closeDone = true;
   }
 
   /** Messages in the channel now, for checks: not a scheduling point. */

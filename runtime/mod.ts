@@ -3,4 +3,7 @@
  *
  * @module
  */
+export * from "./balance.ts";
 export * from "./channel.ts";
+export * from "./deque.ts";
+export * from "./park.ts";

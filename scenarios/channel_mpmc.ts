@@ -91,10 +91,12 @@ const variants = {
   },
   "racy-enqueue": {
     description: "a producer claims its position by a read of the tail and a separate write",
+    // Random finds the double claim first. PCT usually finds the same racy
+    // write erasing a concurrent close first (check nothing-after-close).
     expect: {
       verdict: "bug",
       check: "no-lost-message",
-      budget: { strategy: "pct", runs: 3_000 },
+      budget: { strategy: "random", runs: 1_000 },
     },
   },
   "racy-close": {

@@ -7,13 +7,20 @@ import type { AnyScenario } from "../sim/scenario.ts";
 import { channelMpmc } from "./channel_mpmc.ts";
 import { lockOrder } from "./lock_order.ts";
 import { lostUpdate } from "./lost_update.ts";
+import { workStealing } from "./work_stealing.ts";
 
 export { channelMpmc } from "./channel_mpmc.ts";
 export { lockOrder } from "./lock_order.ts";
 export { lostUpdate } from "./lost_update.ts";
+export { workStealing } from "./work_stealing.ts";
 
 /** Every catalog scenario, in the order the main job runs them. */
-export const catalog: readonly AnyScenario[] = [lostUpdate, lockOrder, channelMpmc];
+export const catalog: readonly AnyScenario[] = [
+  lostUpdate,
+  lockOrder,
+  channelMpmc,
+  workStealing,
+];
 
 /** The catalog scenario called `name`, or undefined. */
 export function findScenario(name: string): AnyScenario | undefined {

@@ -21,6 +21,12 @@ const PARAMS: Record<string, fc.Arbitrary<Record<string, unknown>>> = {
     messages: fc.integer({ min: 1, max: 3 }),
     capacity: fc.integer({ min: 1, max: 3 }),
   }),
+  "work-stealing": fc.record({
+    thieves: fc.integer({ min: 1, max: 3 }),
+    tasks: fc.integer({ min: 1, max: 6 }),
+    takeEvery: fc.integer({ min: 1, max: 4 }),
+    capacity: fc.constantFrom(1, 2, 4),
+  }),
 };
 
 /** Any catalog scenario and variant, small parameters, either sampler, any seed. */
