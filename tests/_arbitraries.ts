@@ -21,6 +21,13 @@ const PARAMS: Record<string, fc.Arbitrary<Record<string, unknown>>> = {
     messages: fc.integer({ min: 1, max: 3 }),
     capacity: fc.integer({ min: 1, max: 3 }),
   }),
+  "pf-pipeline": fc.record({
+    stages: fc.integer({ min: 1, max: 3 }),
+    producers: fc.integer({ min: 1, max: 2 }),
+    tasks: fc.integer({ min: 1, max: 3 }),
+    bound: fc.integer({ min: 1, max: 2 }),
+    hops: fc.integer({ min: 1, max: 3 }),
+  }),
   "work-stealing": fc.record({
     thieves: fc.integer({ min: 1, max: 3 }),
     tasks: fc.integer({ min: 1, max: 6 }),
