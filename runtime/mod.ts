@@ -1,11 +1,24 @@
 /**
  * The modeled runtime, built on the kernel's primitives only.
  *
+ * Memory: the heap and its oracle (`heap.ts`), the arena allocator
+ * (`arena.ts`), the copying collector (`copying.ts`), compaction guarded by a
+ * reader-writer lock (`compaction.ts`) and lazy slices (`slices.ts`).
+ *
+ * Communication and scheduling: channels (`channel.ts`), futures and process
+ * functions (`future.ts`, `process.ts`), the Chase-Lev deque (`deque.ts`),
+ * load balancing (`balance.ts`) and parking idle workers (`park.ts`).
+ *
  * @module
  */
+export * from "./arena.ts";
 export * from "./balance.ts";
 export * from "./channel.ts";
+export * from "./compaction.ts";
+export * from "./copying.ts";
 export * from "./deque.ts";
 export * from "./future.ts";
+export * from "./heap.ts";
 export * from "./park.ts";
 export * from "./process.ts";
+export * from "./slices.ts";
