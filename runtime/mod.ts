@@ -7,7 +7,8 @@
  *
  * Communication and scheduling: channels (`channel.ts`), futures and process
  * functions (`future.ts`, `process.ts`), the Chase-Lev deque (`deque.ts`),
- * load balancing (`balance.ts`) and parking idle workers (`park.ts`).
+ * load balancing (`balance.ts`), parking idle workers (`park.ts`) and the
+ * reactor (`reactor.ts`).
  *
  * @module
  */
@@ -21,4 +22,5 @@ export * from "./future.ts";
 export * from "./heap.ts";
 export * from "./park.ts";
 export * from "./process.ts";
+export * from "./reactor.ts";
 export * from "./slices.ts";

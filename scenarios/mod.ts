@@ -8,12 +8,14 @@ import { channelMpmc } from "./channel_mpmc.ts";
 import { lockOrder } from "./lock_order.ts";
 import { lostUpdate } from "./lost_update.ts";
 import { pfPipeline } from "./pf_pipeline.ts";
+import { reactor } from "./reactor.ts";
 import { workStealing } from "./work_stealing.ts";
 
 export { channelMpmc } from "./channel_mpmc.ts";
 export { lockOrder } from "./lock_order.ts";
 export { lostUpdate } from "./lost_update.ts";
 export { pfPipeline } from "./pf_pipeline.ts";
+export { reactor } from "./reactor.ts";
 export { workStealing } from "./work_stealing.ts";
 
 /** Every catalog scenario, in the order the main job runs them. */
@@ -21,6 +23,7 @@ export const catalog: readonly AnyScenario[] = [
   lostUpdate,
   lockOrder,
   channelMpmc,
+  reactor,
   pfPipeline,
   workStealing,
 ];

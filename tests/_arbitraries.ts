@@ -21,6 +21,13 @@ const PARAMS: Record<string, fc.Arbitrary<Record<string, unknown>>> = {
     messages: fc.integer({ min: 1, max: 3 }),
     capacity: fc.integer({ min: 1, max: 3 }),
   }),
+  reactor: fc.record({
+    workers: fc.integer({ min: 1, max: 3 }),
+    events: fc.integer({ min: 1, max: 6 }),
+    arenaBytes: fc.constantFrom(48, 96, 200),
+    queue: fc.integer({ min: 1, max: 3 }),
+    delayMax: fc.integer({ min: 0, max: 4 }),
+  }),
   "pf-pipeline": fc.record({
     stages: fc.integer({ min: 1, max: 3 }),
     producers: fc.integer({ min: 1, max: 2 }),
