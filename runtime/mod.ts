@@ -5,7 +5,8 @@
  * (`arena.ts`), the copying collector (`copying.ts`), compaction guarded by a
  * reader-writer lock (`compaction.ts`) and lazy slices (`slices.ts`).
  *
- * Communication and scheduling: channels (`channel.ts`), futures and process
+ * Communication and scheduling: channels (`channel.ts`), messages between
+ * contexts (`comms.ts`), futures and process
  * functions (`future.ts`, `process.ts`), the Chase-Lev deque (`deque.ts`),
  * load balancing (`balance.ts`), parking idle workers (`park.ts`) and the
  * reactor (`reactor.ts`).
@@ -15,6 +16,7 @@
 export * from "./arena.ts";
 export * from "./balance.ts";
 export * from "./channel.ts";
+export * from "./comms.ts";
 export * from "./compaction.ts";
 export * from "./copying.ts";
 export * from "./deque.ts";

@@ -5,6 +5,7 @@
  */
 import type { AnyScenario } from "../sim/scenario.ts";
 import { channelMpmc } from "./channel_mpmc.ts";
+import { comms } from "./comms.ts";
 import { lockOrder } from "./lock_order.ts";
 import { lostUpdate } from "./lost_update.ts";
 import { pfPipeline } from "./pf_pipeline.ts";
@@ -12,6 +13,7 @@ import { reactor } from "./reactor.ts";
 import { workStealing } from "./work_stealing.ts";
 
 export { channelMpmc } from "./channel_mpmc.ts";
+export { comms } from "./comms.ts";
 export { lockOrder } from "./lock_order.ts";
 export { lostUpdate } from "./lost_update.ts";
 export { pfPipeline } from "./pf_pipeline.ts";
@@ -24,6 +26,7 @@ export const catalog: readonly AnyScenario[] = [
   lockOrder,
   channelMpmc,
   reactor,
+  comms,
   pfPipeline,
   workStealing,
 ];

@@ -28,6 +28,12 @@ const PARAMS: Record<string, fc.Arbitrary<Record<string, unknown>>> = {
     queue: fc.integer({ min: 1, max: 3 }),
     delayMax: fc.integer({ min: 0, max: 4 }),
   }),
+  comms: fc.record({
+    messages: fc.integer({ min: 1, max: 3 }),
+    words: fc.integer({ min: 1, max: 3 }),
+    slots: fc.integer({ min: 1, max: 2 }),
+    gcs: fc.integer({ min: 1, max: 2 }),
+  }),
   "pf-pipeline": fc.record({
     stages: fc.integer({ min: 1, max: 3 }),
     producers: fc.integer({ min: 1, max: 2 }),
