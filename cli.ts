@@ -10,8 +10,10 @@ import { Progress } from "./reports/progress.ts";
 import { StepLog } from "./reports/steps.ts";
 import { formatMs, type Row, table } from "./reports/text.ts";
 import { catalog, findScenario } from "./scenarios/mod.ts";
+import type { ExplorationStats } from "./sim/exhaustive.ts";
 import {
   type Failure,
+  isExhaustive,
   judge,
   makeTarget,
   makeTrace,
@@ -69,10 +71,12 @@ Options:
   --variant NAME      one variant (default: every variant of the scenario)
   --param KEY=VALUE   a scenario parameter; repeatable
   --cores N           simulated cores (0: one per fiber; default: the scenario's)
-  --strategy S        random | pct (default: the variant's budget)
+  --strategy S        random | pct | dfs | dpor (default: the variant's budget)
   --depth D           PCT bug depth (default 3)
   --pct-steps K       PCT's estimate of steps per run (default: a sequential probe run)
-  --runs N            runs in the sweep (default: the variant's budget)
+  --preemptions K     DFS: at most K preemptions per schedule
+  --iterative         DFS: K = 0, 1, 2, ... until the budget or the space runs out
+  --runs N            runs in the sweep, or schedules for dfs/dpor (default: the budget)
   --max-steps N       step limit of one run (default: the scenario's, else 10000)
   --keep-going        go on after a failure and collect every failing seed
   --out DIR           where failing traces go (default sim-out)
@@ -93,6 +97,8 @@ interface CliOptions {
   strategy: string | null;
   depth: number | undefined;
   pctSteps: number | undefined;
+  preemptions: number | undefined;
+  iterative: boolean | undefined;
   runs: number | undefined;
   stepsMax: number | undefined;
   keepGoing: boolean;
@@ -127,6 +133,8 @@ function parseCli(args: string[]): CliOptions {
         strategy: { type: "string" },
         depth: { type: "string" },
         "pct-steps": { type: "string" },
+        preemptions: { type: "string" },
+        iterative: { type: "boolean" },
         runs: { type: "string" },
         "max-steps": { type: "string" },
         "keep-going": { type: "boolean" },
@@ -163,6 +171,8 @@ function parseCli(args: string[]): CliOptions {
     strategy: v.strategy ?? null,
     depth: intFlag("depth", v.depth, 1),
     pctSteps: intFlag("pct-steps", v["pct-steps"], 1),
+    preemptions: intFlag("preemptions", v.preemptions, 0),
+    iterative: v.iterative,
     runs: intFlag("runs", v.runs, 1),
     stepsMax: intFlag("max-steps", v["max-steps"], 1),
     keepGoing: v["keep-going"] ?? false,
@@ -315,6 +325,7 @@ function round(ms: number): number {
 
 function runTarget(target: Target, opts: CliOptions, io: Io): Row {
   const { strategy, runs } = planFor(target, opts);
+  const exhaustive = isExhaustive(strategy);
   const label = `${target.scenario.name}/${target.variant}`;
   const progress = new Progress(
     { isTerminal: io.isTerminal && !opts.json, write: io.errRaw, now: io.now },
@@ -325,7 +336,7 @@ function runTarget(target: Target, opts: CliOptions, io: Io): Row {
   let last = start;
   let done = 0;
   let failing = 0;
-  const written = new Map<number, string>();
+  const written = new Map<Failure, string>();
   const expect = variantOf(target).expect;
   const result = judge(target, {
     strategy,
@@ -338,7 +349,7 @@ function runTarget(target: Target, opts: CliOptions, io: Io): Row {
       if (info.failure !== null) {
         failing++;
         tracePath = writeTrace(target, strategy, info.failure, opts.out);
-        written.set(info.seed, tracePath);
+        written.set(info.failure, tracePath);
       }
       if (opts.json) {
         const now = io.now();
@@ -351,15 +362,50 @@ function runTarget(target: Target, opts: CliOptions, io: Io): Row {
       }
       if ((done & 255) === 0) progress.update(done, failing);
     },
+    onSchedule: (stats) => {
+      if ((stats.schedules & 63) === 0) progress.update(stats.schedules, failing, "schedules");
+    },
   });
   progress.done();
   const ms = io.now() - start;
+  if (exhaustive) {
+    for (const f of result.failures) written.set(f, writeTrace(target, strategy, f, opts.out));
+  }
+  const stats = result.exploration;
+  if (opts.json && stats !== null) {
+    const first = result.failures[0];
+    const line: Record<string, unknown> = {
+      scenario: target.scenario.name,
+      variant: target.variant,
+      strategy: strategy.name,
+      seed: opts.seed,
+      expected: expect.verdict,
+      verdict: result.outcome?.verdict ?? "pass",
+      result: explorationResult(result.failures.length > 0, stats),
+      exhausted: stats.exhausted,
+      bound: stats.bound,
+      schedules: stats.schedules,
+      complete: stats.complete,
+      pruned: stats.pruned,
+      maxDepth: stats.maxDepth,
+      steps: stats.steps,
+      schedulesPerSec: ms > 0 ? Math.round((stats.schedules * 1000) / ms) : null,
+      elapsedMs: round(ms),
+    };
+    if (first !== undefined) {
+      line.check = first.outcome.check;
+      line.message = first.outcome.message;
+      line.trace = written.get(first);
+    }
+    io.out(JSON.stringify(line));
+  }
   if (!opts.json) {
+    if (stats !== null) io.out(explorationLine(label, strategy, stats, result.failures.length, ms));
     for (const f of result.failures.slice(0, 5)) {
-      reportFailure(target, strategy, f, written.get(f.seed) ?? "", result.ok, io);
+      reportFailure(target, strategy, f, written.get(f) ?? "", result.ok, io);
     }
     if (result.failures.length > 5) {
-      io.out(`  ... and ${result.failures.length - 5} more failing seeds (traces in ${opts.out})`);
+      io.out(`  ... and ${result.failures.length - 5} more failing runs (traces in ${opts.out})`);
     }
   }
   return {
@@ -372,6 +418,29 @@ function runTarget(target: Target, opts: CliOptions, io: Io): Row {
     ms,
     ok: result.ok,
   };
+}
+
+function explorationResult(found: boolean, stats: ExplorationStats): string {
+  if (found) return "bug-found";
+  return stats.exhausted ? "exhausted" : "budget-spent";
+}
+
+function explorationLine(
+  label: string,
+  strategy: Strategy,
+  stats: ExplorationStats,
+  failures: number,
+  ms: number,
+): string {
+  const rate = ms > 0 ? `, ${Math.round((stats.schedules * 1000) / ms)} schedules/s` : "";
+  const verdict = failures > 0
+    ? "bug found"
+    : stats.exhausted
+    ? `exhausted (bound: ${stats.bound === "none" ? "none, the whole space" : stats.bound})`
+    : `budget spent, not exhausted${stats.bound === "none" ? "" : ` (bound: ${stats.bound})`}`;
+  return `${label}: ${strategy.name} ran ${stats.schedules} schedules ` +
+    `(${stats.complete} complete, ${stats.pruned} pruned), max depth ${stats.maxDepth}, ` +
+    `${stats.steps} steps${rate}: ${verdict}`;
 }
 
 function runLine(
@@ -400,13 +469,16 @@ function runLine(
   return line;
 }
 
-function traceFile(target: Target, strategy: Strategy, seed: number, dir: string): string {
-  const name = `${target.scenario.name}.${target.variant}.${strategy.name}.seed${seed}.json`;
+function traceFile(target: Target, strategy: Strategy, failure: Failure, dir: string): string {
+  const which = failure.schedule === undefined
+    ? `seed${failure.seed}`
+    : `schedule${failure.schedule}`;
+  const name = `${target.scenario.name}.${target.variant}.${strategy.name}.${which}.json`;
   return `${dir}/${name.replace(/[^A-Za-z0-9._-]/g, "_")}`;
 }
 
 function writeTrace(target: Target, strategy: Strategy, failure: Failure, dir: string): string {
-  const path = traceFile(target, strategy, failure.seed, dir);
+  const path = traceFile(target, strategy, failure, dir);
   try {
     Deno.mkdirSync(dir, { recursive: true });
     Deno.writeTextFileSync(path, serializeTrace(makeTrace(target, strategy, failure)));
@@ -416,7 +488,7 @@ function writeTrace(target: Target, strategy: Strategy, failure: Failure, dir: s
   return path;
 }
 
-/** The command that re-runs one seed of a target exactly. */
+/** The command that re-runs one seed (or exploration) of a target exactly. */
 export function rerunCommand(target: Target, strategy: Strategy, seed: number): string {
   const parts = [
     "deno task sim",
@@ -435,10 +507,12 @@ export function rerunCommand(target: Target, strategy: Strategy, seed: number): 
   const o = strategy.options();
   if (typeof o.depth === "number") parts.push(`--depth ${o.depth}`);
   if (typeof o.steps === "number") parts.push(`--pct-steps ${o.steps}`);
+  if (o.iterative === true) parts.push("--iterative");
+  else if (typeof o.preemptions === "number") parts.push(`--preemptions ${o.preemptions}`);
   if (target.stepsMax !== (target.scenario.stepsMax?.(target.params) ?? STEPS_MAX_DEFAULT)) {
     parts.push(`--max-steps ${target.stepsMax}`);
   }
-  parts.push(`--seed ${seed}`, "--runs 1");
+  if (!isExhaustive(strategy)) parts.push(`--seed ${seed}`, "--runs 1");
   return parts.join(" ");
 }
 
@@ -451,10 +525,11 @@ function reportFailure(
   io: Io,
 ): void {
   const tag = expected ? " (as expected)" : "";
+  const where = f.schedule === undefined ? `seed ${f.seed}` : `schedule ${f.schedule}`;
   io.out(`${target.scenario.name}/${target.variant}: ${describeOutcome(f.outcome)}${tag}`);
   const o = strategy.options();
   const shown = Object.entries(o).map(([k, v]) => `${k} ${v}`).join(", ");
-  io.out(`  seed ${f.seed}, strategy ${strategy.name}${shown === "" ? "" : ` (${shown})`}`);
+  io.out(`  ${where}, strategy ${strategy.name}${shown === "" ? "" : ` (${shown})`}`);
   io.out(`  replay: deno task sim --replay ${path}`);
   io.out(`  rerun:  ${rerunCommand(target, strategy, f.seed)}`);
 }

@@ -125,3 +125,64 @@ Deno.test("--list shows every scenario with its variants and defaults", async ()
   assertMatch(text, /racy\s+expect bug \(pct, 500 runs\)/);
   assertMatch(text, /"fibers":2/);
 });
+
+Deno.test("--strategy dpor prints one JSON line per exploration with its statistics", async () => {
+  const r = await run([
+    "--scenario",
+    "lost-update",
+    "--variant",
+    "locked",
+    "--strategy",
+    "dpor",
+    "--param",
+    "fibers=3",
+    "--json",
+  ]);
+  assertEquals(r.code, 0);
+  const line = JSON.parse(r.out[0]);
+  assertEquals([line.strategy, line.verdict, line.result], ["dpor", "pass", "exhausted"]);
+  assertEquals([line.exhausted, line.bound, line.schedules], [true, "none", 6]);
+  for (const key of ["complete", "pruned", "maxDepth", "steps", "schedulesPerSec", "elapsedMs"]) {
+    assert(key in line, key);
+  }
+  assertEquals(JSON.parse(r.out[1]).summary, true);
+});
+
+Deno.test("a preemption bound too small for the bug exhausts within the bound and exits 1", async () => {
+  const r = await run([
+    "--scenario",
+    "lost-update",
+    "--variant",
+    "racy",
+    "--strategy",
+    "dfs",
+    "--preemptions",
+    "0",
+  ]);
+  assertEquals(r.code, 1);
+  assertMatch(r.out[0], /dfs ran 2 schedules .*: exhausted \(bound: 0 preemptions\)/);
+});
+
+Deno.test("iterative DFS finds the lost update and its trace replays", async () => {
+  const r = await run([
+    "--scenario",
+    "lost-update",
+    "--variant",
+    "racy",
+    "--strategy",
+    "dfs",
+    "--iterative",
+    "--out",
+    tmp,
+  ]);
+  assertEquals(r.code, 0);
+  assertMatch(r.out.join("\n"), /strategy dfs \(preemptions 1, iterative true\)/);
+  const file = r.out.find((l) => l.includes("--replay"))!.split("--replay ")[1];
+  assertEquals((await run(["--replay", file])).code, 0);
+});
+
+Deno.test("exhaustive-only flags without --strategy dfs are usage errors", async () => {
+  const r = await run(["--scenario", "lost-update", "--preemptions", "2"]);
+  assertEquals(r.code, 2);
+  assertMatch(r.err[0], /--preemptions and --iterative go with --strategy dfs/);
+});

@@ -31,7 +31,7 @@ export const lockOrder = defineScenario({
     },
     fixed: {
       description: "both fibers take A then B",
-      expect: { verdict: "pass", budget: { strategy: "random", runs: 2_000 } },
+      expect: { verdict: "pass", budget: { strategy: "dpor", runs: 10_000 } },
     },
   },
   setup(k, { rounds }, variant) {

@@ -7,15 +7,32 @@ import { z } from "zod";
 import type { Cell, Mutex } from "../sim/kernel.ts";
 import { defineScenario } from "../sim/scenario.ts";
 
-function* incrementRacy(counter: Cell<number>, increments: number) {
+function* work(own: Cell<number>, steps: number) {
+  for (let i = 0; i < steps; i++) yield* own.write(i);
+}
+
+function* incrementRacy(
+  counter: Cell<number>,
+  increments: number,
+  own: Cell<number>,
+  local: number,
+) {
   for (let n = 0; n < increments; n++) {
+    yield* work(own, local);
     const v = yield* counter.read();
     yield* counter.write(v + 1);
   }
 }
 
-function* incrementLocked(counter: Cell<number>, increments: number, lock: Mutex) {
+function* incrementLocked(
+  counter: Cell<number>,
+  increments: number,
+  own: Cell<number>,
+  local: number,
+  lock: Mutex,
+) {
   for (let n = 0; n < increments; n++) {
+    yield* work(own, local);
     yield* lock.lock();
     const v = yield* counter.read();
     yield* counter.write(v + 1);
@@ -30,6 +47,8 @@ export const lostUpdate = defineScenario({
   params: z.object({
     fibers: z.number().int().min(1).max(64).default(2),
     increments: z.number().int().min(1).max(10_000).default(1),
+    /** Writes to the fiber's own cell before each increment: work that commutes. */
+    localWork: z.number().int().min(0).max(1_000).default(0),
   }),
   variants: {
     racy: {
@@ -45,15 +64,14 @@ export const lostUpdate = defineScenario({
       expect: { verdict: "pass", budget: { strategy: "random", runs: 10_000 } },
     },
   },
-  setup(k, { fibers, increments }, variant) {
+  setup(k, { fibers, increments, localWork }, variant) {
     const counter = k.cell("counter", 0);
-    if (variant === "locked") {
-      const lock = k.mutex("lock");
-      for (let i = 0; i < fibers; i++) {
-        k.spawn(`inc${i}`, incrementLocked, counter, increments, lock);
-      }
-    } else {
-      for (let i = 0; i < fibers; i++) k.spawn(`inc${i}`, incrementRacy, counter, increments);
+    const lock = variant === "locked" ? k.mutex("lock") : null;
+    for (let i = 0; i < fibers; i++) {
+      // Private cells only when there is private work: a cell costs allocation per run.
+      const own = localWork > 0 ? k.cell(`own${i}`, 0) : counter;
+      if (lock === null) k.spawn(`inc${i}`, incrementRacy, counter, increments, own, localWork);
+      else k.spawn(`inc${i}`, incrementLocked, counter, increments, own, localWork, lock);
     }
     const expected = fibers * increments;
     k.invariant("no-lost-update", () => {

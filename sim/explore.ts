@@ -8,6 +8,9 @@
  */
 import { Kernel } from "./kernel.ts";
 import { type Outcome, ReplayDivergence } from "./outcome.ts";
+import { DfsStrategy, IterativeDfsStrategy } from "./dfs.ts";
+import { DporStrategy } from "./dpor.ts";
+import { type ExhaustiveStrategy, type ExplorationStats, exploreExhaustive } from "./exhaustive.ts";
 import { PctStrategy } from "./pct.ts";
 import { RandomStrategy } from "./random.ts";
 import { ReplayStrategy } from "./replay.ts";
@@ -122,18 +125,30 @@ export function probeSteps(target: Target): number {
   return Math.max(1, Math.min(o.step, target.stepsMax));
 }
 
-/** Options for building a sampling strategy. */
+/** Options for building a strategy. */
 export interface StrategyOptions {
+  /** PCT's bug depth. */
   readonly depth?: number;
+  /** PCT's estimate of the steps in a run. */
   readonly pctSteps?: number;
+  /** DFS's preemption bound. */
+  readonly preemptions?: number;
+  /** DFS: raise the preemption bound from 0 until the space or budget runs out. */
+  readonly iterative?: boolean;
 }
 
-/** Builds a sampling strategy by name: "random" or "pct". */
+/** The strategies `createStrategy` knows. */
+export const STRATEGIES = ["random", "pct", "dfs", "dpor"] as const;
+
+/** Builds a strategy by name: "random", "pct", "dfs" or "dpor". */
 export function createStrategy(
   name: string,
   target: Target,
   options: StrategyOptions = {},
 ): Strategy {
+  if (name !== "dfs" && (options.preemptions !== undefined || options.iterative)) {
+    throw new UsageError("--preemptions and --iterative go with --strategy dfs");
+  }
   switch (name) {
     case "random":
       return new RandomStrategy();
@@ -142,14 +157,30 @@ export function createStrategy(
         depth: options.depth ?? 3,
         steps: options.pctSteps ?? probeSteps(target),
       });
+    case "dfs":
+      if (options.iterative && options.preemptions !== undefined) {
+        throw new UsageError("--iterative raises the bound itself: drop --preemptions");
+      }
+      return options.iterative
+        ? new IterativeDfsStrategy()
+        : new DfsStrategy({ preemptions: options.preemptions });
+    case "dpor":
+      return new DporStrategy();
     default:
-      throw new UsageError(`unknown strategy "${name}"; known: random, pct`);
+      throw new UsageError(`unknown strategy "${name}"; known: ${STRATEGIES.join(", ")}`);
   }
+}
+
+/** True for strategies that walk the schedule tree (DFS, DPOR). */
+export function isExhaustive(s: Strategy): s is ExhaustiveStrategy {
+  return "advance" in s;
 }
 
 /** The record of one failing run, enough to write its trace. */
 export interface Failure {
   readonly seed: number;
+  /** For exhaustive strategies: which schedule (1-based) failed. */
+  readonly schedule?: number;
   readonly outcome: Outcome;
   readonly decisions: readonly number[];
 }
@@ -228,10 +259,17 @@ export function planFor(
   options: PlanOptions = {},
 ): { strategy: Strategy; runs: number } {
   const budget = variantOf(target).expect.budget;
-  const name = options.strategy ?? (budget.strategy === "pct" ? "pct" : "random");
+  const name = options.strategy ?? budget.strategy;
+  const fromBudget = name === budget.strategy;
   const strategy = createStrategy(name, target, {
-    depth: options.depth ?? (budget.strategy === "pct" ? budget.depth : undefined),
+    depth: options.depth ?? (fromBudget && budget.strategy === "pct" ? budget.depth : undefined),
     pctSteps: options.pctSteps,
+    preemptions: options.preemptions ??
+      (fromBudget && budget.strategy === "dfs" && !options.iterative
+        ? budget.preemptions
+        : undefined),
+    iterative: options.iterative ??
+      (fromBudget && budget.strategy === "dfs" ? budget.iterative : undefined),
   });
   return { strategy, runs: options.runs ?? budget.runs };
 }
@@ -243,22 +281,44 @@ export interface Judgement extends SweepResult {
   /** The first failure's outcome, or undefined when every run passed. */
   readonly outcome: Outcome | undefined;
   readonly ok: boolean;
+  /** For DFS and DPOR: what was explored, and whether it was all of it. */
+  readonly exploration: ExplorationStats | null;
+}
+
+/** Options of `judge`: a sweep's, plus a progress hook for exhaustive strategies. */
+export interface JudgeOptions extends SweepOptions {
+  readonly onSchedule?: (stats: ExplorationStats, outcome: Outcome | null) => void;
 }
 
 /**
- * Sweeps a target and judges the result against its expectation. Plan the
- * strategy and runs with `planFor`.
+ * Runs a target (a sweep of seeds, or an exhaustive exploration) and judges
+ * the result against its expectation. Plan the strategy and runs with `planFor`.
  */
-export function judge(target: Target, options: SweepOptions): Judgement {
-  const result = sweep(target, options);
+export function judge(target: Target, options: JudgeOptions): Judgement {
   const expect = variantOf(target).expect;
+  const strategy = options.strategy;
+  let result: SweepResult;
+  let exploration: ExplorationStats | null = null;
+  if (isExhaustive(strategy)) {
+    const r = exploreExhaustive(target, strategy, {
+      runs: options.runs,
+      seed: options.seed,
+      keepGoing: options.keepGoing,
+      onSchedule: options.onSchedule,
+    });
+    exploration = r;
+    result = { runs: r.schedules, steps: r.steps, failures: r.failures };
+  } else {
+    result = sweep(target, options);
+  }
   const outcome = result.failures[0]?.outcome;
   return {
     ...result,
     expect,
-    strategy: options.strategy,
+    strategy,
     outcome,
     ok: meetsExpectation(expect, outcome),
+    exploration,
   };
 }
 

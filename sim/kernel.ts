@@ -8,7 +8,7 @@ import { List } from "./_list.ts";
 import { Fiber } from "./fiber.ts";
 import { Cell } from "./cell.ts";
 import { type FiberBody, Op } from "./op.ts";
-import { type Outcome, ReplayDivergence, Violation } from "./outcome.ts";
+import { type Outcome, ToolSignal, Violation } from "./outcome.ts";
 import type { Strategy } from "./strategy.ts";
 import { CondVar, Mutex, RwLock, Semaphore } from "./sync.ts";
 
@@ -81,6 +81,8 @@ const FIBERS_MAX_DEFAULT = 10_000;
 export class Kernel {
   /** The fiber whose step is executing, or null between steps. */
   current: Fiber | null = null;
+  /** The fiber that took the last step (for preemption counting), or null. */
+  lastFiber: Fiber | null = null;
   /** Steps taken so far in this run. */
   step = 0;
   /** Global virtual time, in ticks. */
@@ -108,6 +110,7 @@ export class Kernel {
   #decisions = new Int32Array(256);
   #decisionCount = 0;
   #strategyObserves = false;
+  #pickAlways = false;
   #observer: StepObserver | null = null;
 
   /** Clears the world and starts a new run under `strategy` with `seed`. */
@@ -119,6 +122,7 @@ export class Kernel {
     }
     this.#fibers.clear();
     this.current = null;
+    this.lastFiber = null;
     this.step = 0;
     this.now = 0;
     this.#strategy = strategy;
@@ -140,6 +144,7 @@ export class Kernel {
     this.#ended = null;
     this.#decisionCount = 0;
     this.#strategyObserves = strategy.onStep !== undefined;
+    this.#pickAlways = strategy.pickAlways === true;
     this.#observer = null;
     strategy.begin(seed, this);
   }
@@ -340,6 +345,16 @@ export class Kernel {
     return this.#live.toArray();
   }
 
+  /** How many fibers are not yet done. */
+  get liveCount(): number {
+    return this.#live.length;
+  }
+
+  /** The i-th live fiber in id order, without allocating. */
+  liveAt(i: number): Fiber {
+    return this.#live.items[i];
+  }
+
   /** True when `fiber`'s pending operation may run now (ignoring core occupancy). */
   isReady(fiber: Fiber): boolean {
     const op = fiber.pending;
@@ -392,7 +407,7 @@ export class Kernel {
       if (this.step >= this.#stepsMax) return this.#stepLimit();
       let f: Fiber;
       if (n === 1) {
-        f = eligible[0];
+        f = this.#pickAlways ? eligible[strategy.pickFiber(eligible, 1, this)] : eligible[0];
       } else {
         f = eligible[strategy.pickFiber(eligible, n, this)];
         this.#record(f.id);
@@ -461,6 +476,7 @@ export class Kernel {
       this.#fail(e, f);
     }
     this.current = null;
+    this.lastFiber = f;
     if (this.#strategyObserves) (this.#strategy as Strategy).onStep!(f, op, this);
     if (this.#observer !== null) this.#observer.onStep(f, op, this);
   }
@@ -539,7 +555,7 @@ export class Kernel {
       try {
         r = inv.fn();
       } catch (e) {
-        if (e instanceof ReplayDivergence) throw e;
+        if (e instanceof ToolSignal) throw e;
         if (e instanceof Violation) return this.#end(this.#bug(e, null));
         return this.#end(crash(e, this.step, null, `invariant ${inv.name} threw`));
       }
@@ -557,7 +573,7 @@ export class Kernel {
   }
 
   #fail(e: unknown, f: Fiber): void {
-    if (e instanceof ReplayDivergence) throw e;
+    if (e instanceof ToolSignal) throw e;
     if (this.#ended !== null) return;
     this.#ended = e instanceof Violation ? this.#bug(e, f) : crash(e, this.step, f, "");
   }
@@ -582,7 +598,7 @@ export class Kernel {
    * then ends with it at once.
    */
   failSetup(e: unknown): Outcome {
-    if (e instanceof ReplayDivergence) throw e;
+    if (e instanceof ToolSignal) throw e;
     const o = e instanceof Violation ? this.#bug(e, null) : crash(e, 0, null, "setup threw");
     this.#ended ??= o;
     return this.#ended;

@@ -37,6 +37,11 @@ export class Op {
   readonly cost: number;
   /** A deadline in virtual time when this is a timed wait, else -1. */
   readonly deadline: number;
+  /**
+   * A second object the action touches (a condition-variable wait also
+   * releases its mutex), with the same access as `obj`; -1 for none.
+   */
+  readonly obj2: number;
 
   constructor(
     kind: string,
@@ -45,6 +50,7 @@ export class Op {
     guard: Guard | null = null,
     cost = 1,
     deadline = -1,
+    obj2 = -1,
   ) {
     this.kind = kind;
     this.obj = obj;
@@ -52,6 +58,7 @@ export class Op {
     this.guard = guard;
     this.cost = cost;
     this.deadline = deadline;
+    this.obj2 = obj2;
   }
 }
 
@@ -67,7 +74,9 @@ export class Op {
  * ```
  */
 export function dependent(a: Op, b: Op): boolean {
-  return a.obj === b.obj && a.obj >= 0 && (a.write || b.write);
+  if (!a.write && !b.write) return false;
+  return (a.obj >= 0 && (a.obj === b.obj || a.obj === b.obj2)) ||
+    (a.obj2 >= 0 && (a.obj2 === b.obj || a.obj2 === b.obj2));
 }
 
 /** The type of every fiber body: a generator function yielding operation descriptors. */

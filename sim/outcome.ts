@@ -47,11 +47,39 @@ export class Violation extends Error {
 }
 
 /**
+ * A signal from the tool itself (a strategy, a replay) that travels through
+ * scenario code unchanged: the kernel never turns it into an outcome.
+ */
+export class ToolSignal extends Error {}
+
+/**
+ * Thrown by an exhaustive strategy to abandon a run that can only repeat
+ * schedules already explored (sleep-set blocked).
+ */
+export class PrunedRun extends ToolSignal {
+  constructor() {
+    super("run pruned: every schedule from here was already explored");
+    this.name = "PrunedRun";
+  }
+}
+
+/**
+ * Thrown when re-executing a schedule prefix does not give the same choices
+ * as before: the scenario depends on something outside the simulation.
+ */
+export class Nondeterminism extends ToolSignal {
+  constructor(message: string) {
+    super(`the scenario is not deterministic: ${message}`);
+    this.name = "Nondeterminism";
+  }
+}
+
+/**
  * Thrown when a replayed trace no longer fits the scenario. It is a problem
  * with the input, not a failure of the scenario, so it is never turned into
  * an outcome.
  */
-export class ReplayDivergence extends Error {
+export class ReplayDivergence extends ToolSignal {
   /** The step at which the replay could not go on. */
   readonly step: number;
 

@@ -11,7 +11,12 @@ import type { Verdict } from "./outcome.ts";
 export type Budget =
   | { readonly strategy: "random"; readonly runs: number }
   | { readonly strategy: "pct"; readonly runs: number; readonly depth?: number }
-  | { readonly strategy: "dfs"; readonly runs: number; readonly preemptions?: number }
+  | {
+    readonly strategy: "dfs";
+    readonly runs: number;
+    readonly preemptions?: number;
+    readonly iterative?: boolean;
+  }
   | { readonly strategy: "dpor"; readonly runs: number };
 
 /** What a variant is expected to do within its budget. */
@@ -62,6 +67,7 @@ const BudgetSchema = z.discriminatedUnion("strategy", [
     strategy: z.literal("dfs"),
     runs: z.number().int().min(1),
     preemptions: z.number().int().min(0).optional(),
+    iterative: z.boolean().optional(),
   }).strict(),
   z.object({ strategy: z.literal("dpor"), runs: z.number().int().min(1) }).strict(),
 ]);

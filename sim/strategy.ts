@@ -16,6 +16,12 @@ import type { Outcome } from "./outcome.ts";
 export interface Strategy {
   /** "random", "pct", "replay", "dfs", "dpor". */
   readonly name: string;
+  /**
+   * When true, `pickFiber` is called at every step, even when only one fiber
+   * can step (exhaustive strategies keep per-state bookkeeping). Such forced
+   * picks are not recorded in traces.
+   */
+  readonly pickAlways?: boolean;
   /** The options that shaped this strategy, as written into traces. */
   options(): Record<string, number | string | boolean>;
   /** Starts a run with the given integer seed. */

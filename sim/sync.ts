@@ -74,7 +74,7 @@ export class Mutex implements Guard {
           ? `lock ${this.name} after a signal on ${cond.name} (held by ${this.#owner?.name})`
           : `a signal on ${cond.name}`,
     };
-    yield new Op("relock", this.id, true, guard);
+    yield new Op("relock", this.id, true, guard, 1, -1, cond.id);
     cond.signalled(fiber, true);
     this.#owner = fiber;
   }
@@ -190,14 +190,13 @@ export class CondVar {
   #waiting: Fiber[] = [];
   /** Fibers signalled but not yet holding the mutex again. */
   #woken = new Set<Fiber>();
-  readonly #waitOp: Op;
+  readonly #waitOps = new Map<Mutex, Op>();
   readonly #signalOp: Op;
 
   constructor(kernel: Kernel, name: string) {
     this.#kernel = kernel;
     this.id = kernel.newObject(name);
     this.name = name;
-    this.#waitOp = new Op("wait", this.id, true);
     this.#signalOp = new Op("signal", this.id, true);
   }
 
@@ -208,7 +207,13 @@ export class CondVar {
 
   /** Releases `mutex` (which the caller holds), waits for a signal, retakes `mutex`. */
   *wait(mutex: Mutex): Generator<Op, void, void> {
-    yield this.#waitOp;
+    let op = this.#waitOps.get(mutex);
+    if (op === undefined) {
+      // Waiting also releases the mutex: both are in the footprint.
+      op = new Op("wait", this.id, true, null, 1, -1, mutex.id);
+      this.#waitOps.set(mutex, op);
+    }
+    yield op;
     const me = this.#kernel.current as Fiber;
     if (mutex.owner !== me) {
       throw new Violation(

@@ -13,6 +13,7 @@ const PARAMS: Record<string, fc.Arbitrary<Record<string, unknown>>> = {
   "lost-update": fc.record({
     fibers: fc.integer({ min: 1, max: 4 }),
     increments: fc.integer({ min: 1, max: 3 }),
+    localWork: fc.integer({ min: 0, max: 2 }),
   }),
   "lock-order": fc.record({ rounds: fc.integer({ min: 1, max: 3 }) }),
   "channel-mpmc": fc.record({

@@ -1,0 +1,366 @@
+import fc from "fast-check";
+import { z } from "zod";
+import { assert, assertEquals, assertThrows } from "../deps.ts";
+import { lockOrder, lostUpdate } from "../scenarios/mod.ts";
+import type { Cell } from "./cell.ts";
+import { DfsStrategy, IterativeDfsStrategy } from "./dfs.ts";
+import { DporStrategy } from "./dpor.ts";
+import { type ExhaustiveStrategy, exploreExhaustive } from "./exhaustive.ts";
+import { makeTarget, Runner, type Target } from "./explore.ts";
+import type { Kernel } from "./kernel.ts";
+import { Op } from "./op.ts";
+import { Nondeterminism, type Outcome } from "./outcome.ts";
+import { defineScenario } from "./scenario.ts";
+import type { Mutex } from "./sync.ts";
+
+// ---- a tiny language of concurrent programs ---------------------------------
+
+type Access =
+  | { op: "read"; cell: number }
+  | { op: "write"; cell: number; value: number }
+  | { op: "cas"; cell: number; expect: number; value: number }
+  | { op: "assert-not"; cell: number; value: number };
+
+type Item =
+  | Access
+  | { op: "locked"; lock: number; body: Access[] }
+  | { op: "nested"; outer: number; inner: number; body: Access };
+
+type Program = Item[][];
+
+function itemSteps(item: Item): number {
+  if (item.op === "locked") return 2 + item.body.length;
+  if (item.op === "nested") return 5;
+  return 1;
+}
+
+function* access(k: Kernel, a: Access, cells: Cell<number>[], reads: number[], me: number) {
+  const c = cells[a.cell];
+  if (a.op === "read") reads.push(yield* c.read());
+  else if (a.op === "write") yield* c.write(a.value);
+  else if (a.op === "cas") reads.push((yield* c.cas(a.expect, a.value)) ? 1 : 0);
+  else {
+    const v = yield* c.read();
+    reads.push(v);
+    k.assert(v !== a.value, `fiber ${me} read ${v} from c${a.cell} after [${reads}]`);
+  }
+}
+
+function* interpret(
+  k: Kernel,
+  items: Item[],
+  cells: Cell<number>[],
+  locks: Mutex[],
+  reads: number[],
+  me: number,
+) {
+  for (const item of items) {
+    if (item.op === "locked") {
+      yield* locks[item.lock].lock();
+      for (const a of item.body) yield* access(k, a, cells, reads, me);
+      yield* locks[item.lock].unlock();
+    } else if (item.op === "nested") {
+      yield* locks[item.outer].lock();
+      yield* locks[item.inner].lock();
+      yield* access(k, item.body, cells, reads, me);
+      yield* locks[item.inner].unlock();
+      yield* locks[item.outer].unlock();
+    } else {
+      yield* access(k, item, cells, reads, me);
+    }
+  }
+}
+
+/** The final states a program reaches: registers and cells. */
+const registers: number[][] = [];
+
+const programScenario = defineScenario({
+  name: "generated-program",
+  description: "a generated program (tests only)",
+  params: z.object({ program: z.array(z.array(z.any())) }),
+  variants: {
+    only: {
+      description: "-",
+      expect: { verdict: "pass", budget: { strategy: "dfs", runs: 1 } },
+    },
+  },
+  setup(k, { program }) {
+    const cells = [k.cell("c0", 0), k.cell("c1", 0), k.cell("c2", 0)];
+    const locks = [k.mutex("L0"), k.mutex("L1")];
+    registers.length = 0;
+    program.forEach((items, i) => {
+      const reads: number[] = [];
+      registers.push(reads);
+      k.spawn(`f${i}`, interpret, k, items as Item[], cells, locks, reads, i);
+    });
+  },
+});
+
+const cell = fc.nat({ max: 2 });
+const value = fc.nat({ max: 2 });
+const accessArb: fc.Arbitrary<Access> = fc.oneof(
+  fc.record({ op: fc.constant("read" as const), cell }),
+  fc.record({ op: fc.constant("write" as const), cell, value }),
+  fc.record({ op: fc.constant("cas" as const), cell, expect: value, value }),
+  fc.record({ op: fc.constant("assert-not" as const), cell, value }),
+);
+const lock = fc.nat({ max: 1 });
+const itemArb: fc.Arbitrary<Item> = fc.oneof(
+  { weight: 4, arbitrary: accessArb },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      op: fc.constant("locked" as const),
+      lock,
+      body: fc.array(accessArb, { minLength: 1, maxLength: 2 }),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      op: fc.constant("nested" as const),
+      outer: lock,
+      inner: lock,
+      body: accessArb,
+    }).filter((n) => n.outer !== n.inner),
+  },
+);
+
+/** 2-4 fibers, each up to 6 steps, fewer when there are more fibers (so full DFS stays small). */
+const programArb: fc.Arbitrary<Program> = fc.integer({ min: 2, max: 4 }).chain((fibers) => {
+  const stepsMax = fibers === 2 ? 6 : fibers === 3 ? 3 : 2;
+  const fiber = fc.array(itemArb, { minLength: 1, maxLength: stepsMax })
+    .map((items) => {
+      const kept: Item[] = [];
+      let steps = 0;
+      for (const item of items) {
+        if (steps + itemSteps(item) > stepsMax) continue;
+        kept.push(item);
+        steps += itemSteps(item);
+      }
+      return kept.length > 0 ? kept : [items[0].op === "read" ? items[0] : { op: "read", cell: 0 }];
+    });
+  return fc.array(fiber, { minLength: fibers, maxLength: fibers }) as fc.Arbitrary<Program>;
+});
+
+/** Everything observable about the runs of an exploration. */
+function observe(target: Target, strategy: ExhaustiveStrategy) {
+  const finals = new Set<string>();
+  const failures = new Set<string>();
+  const runner = new Runner(target);
+  let schedules = 0;
+  for (;;) {
+    let o: Outcome | null = null;
+    try {
+      o = runner.run(strategy, 0);
+    } catch (e) {
+      if (!(e instanceof Error) || e.name !== "PrunedRun") throw e;
+    }
+    schedules++;
+    if (o !== null) {
+      const state = JSON.stringify({ cells: runner.kernel.snapshot(), registers });
+      // A failure stops the run where it happens, so what else ran by then
+      // depends on the interleaving: compare failures by what failed.
+      if (o.verdict === "bug" || o.verdict === "crash") {
+        failures.add(`${o.verdict} ${o.check}: ${o.message}`);
+      } else {
+        finals.add(`${o.verdict} ${state}`);
+      }
+    }
+    if (!strategy.advance()) break;
+    if (schedules > 50_000) throw new Error("exploration too large for this test");
+  }
+  return { finals: [...finals].sort(), failures: [...failures].sort(), schedules };
+}
+
+Deno.test("DPOR reaches exactly the final states and failures of full DFS, never running more", () => {
+  let reduced = 0;
+  fc.assert(
+    fc.property(programArb, (program) => {
+      const target = makeTarget(programScenario, "only", { params: { program } });
+      const dfs = observe(target, new DfsStrategy());
+      const dpor = observe(target, new DporStrategy());
+      assertEquals(dpor.finals, dfs.finals);
+      assertEquals(dpor.failures, dfs.failures);
+      assert(dpor.schedules <= dfs.schedules, `dpor ${dpor.schedules} > dfs ${dfs.schedules}`);
+      if (dpor.schedules < dfs.schedules) reduced++;
+    }),
+    { numRuns: 2000, seed: 42 },
+  );
+  assert(reduced > 500, `DPOR reduced only ${reduced} of 2000 programs`);
+});
+
+// ---- known counts -------------------------------------------------------------
+
+function* oneWrite(c: Cell<number>, v: number) {
+  yield* c.write(v);
+}
+
+function* twoWrites(c: Cell<number>) {
+  yield* c.write(1);
+  yield* c.write(2);
+}
+
+function countScenario(kind: "disjoint" | "same" | "two-steps") {
+  return defineScenario({
+    name: `count-${kind}`,
+    description: "-",
+    params: z.object({ fibers: z.number().int().default(2) }),
+    variants: {
+      v: { description: "-", expect: { verdict: "pass", budget: { strategy: "dpor", runs: 1 } } },
+    },
+    setup(k, { fibers }) {
+      const shared = k.cell("shared", 0);
+      for (let i = 0; i < fibers; i++) {
+        if (kind === "two-steps") k.spawn(`f${i}`, twoWrites, k.cell(`own${i}`, 0));
+        else k.spawn(`f${i}`, oneWrite, kind === "same" ? shared : k.cell(`own${i}`, 0), i);
+      }
+    },
+  });
+}
+
+function schedules(kind: "disjoint" | "same" | "two-steps", fibers: number, s: ExhaustiveStrategy) {
+  const r = exploreExhaustive(makeTarget(countScenario(kind), "v", { params: { fibers } }), s, {
+    runs: 1e6,
+  });
+  assert(r.exhausted);
+  return r.schedules;
+}
+
+Deno.test("known counts: DPOR explores one schedule of N fibers on disjoint cells", () => {
+  for (const n of [1, 2, 3, 5]) assertEquals(schedules("disjoint", n, new DporStrategy()), 1);
+});
+
+Deno.test("known counts: two fibers each writing the same cell once give two schedules", () => {
+  assertEquals(schedules("same", 2, new DporStrategy()), 2);
+  assertEquals(schedules("same", 3, new DporStrategy()), 6);
+});
+
+Deno.test("known counts: full DFS of K independent one-step fibers runs K! schedules", () => {
+  for (const [k, fact] of [[1, 1], [2, 2], [3, 6], [4, 24], [5, 120]]) {
+    assertEquals(schedules("disjoint", k, new DfsStrategy()), fact);
+  }
+});
+
+Deno.test("preemption bounds: two fibers of two steps give 2, 4, 6 schedules for K = 0, 1, 2", () => {
+  assertEquals(schedules("two-steps", 2, new DfsStrategy({ preemptions: 0 })), 2);
+  assertEquals(schedules("two-steps", 2, new DfsStrategy({ preemptions: 1 })), 4);
+  assertEquals(schedules("two-steps", 2, new DfsStrategy({ preemptions: 2 })), 6);
+  assertEquals(schedules("two-steps", 2, new DfsStrategy()), 6);
+});
+
+Deno.test("a bound that cuts schedules off says so; one that does not is full exhaustion", () => {
+  const target = makeTarget(countScenario("two-steps"), "v", { params: { fibers: 2 } });
+  const cut = exploreExhaustive(target, new DfsStrategy({ preemptions: 1 }), { runs: 100 });
+  assertEquals([cut.exhausted, cut.bound], [true, "1 preemptions"]);
+  const full = exploreExhaustive(target, new DfsStrategy({ preemptions: 5 }), { runs: 100 });
+  assertEquals([full.exhausted, full.bound], [true, "none"]);
+  const budget = exploreExhaustive(target, new DfsStrategy(), { runs: 3 });
+  assertEquals([budget.exhausted, budget.schedules], [false, 3]);
+});
+
+// ---- the calibration scenarios ----------------------------------------------------
+
+for (const make of [() => new DfsStrategy(), () => new DporStrategy()]) {
+  const name = make().name;
+  Deno.test(`${name} finds lost-update/racy and lock-order/opposite`, () => {
+    const racy = exploreExhaustive(makeTarget(lostUpdate, "racy"), make(), { runs: 1000 });
+    assertEquals(racy.failures[0]?.outcome.check, "no-lost-update");
+    const order = exploreExhaustive(makeTarget(lockOrder, "opposite"), make(), { runs: 1000 });
+    assertEquals(order.failures[0]?.outcome.verdict, "deadlock");
+  });
+
+  Deno.test(`${name} exhausts lost-update/locked and lock-order/fixed, and they pass`, () => {
+    for (
+      const target of [
+        makeTarget(lostUpdate, "locked", { params: { fibers: 3, increments: 2 } }),
+        makeTarget(lockOrder, "fixed", { params: { rounds: 2 } }),
+      ]
+    ) {
+      const r = exploreExhaustive(target, make(), { runs: 100_000 });
+      assertEquals([r.exhausted, r.bound, r.failures.length], [true, "none", 0]);
+    }
+  });
+}
+
+Deno.test("iterative DFS finds the lost update at one preemption, before trying more", () => {
+  const r = exploreExhaustive(makeTarget(lostUpdate, "racy"), new IterativeDfsStrategy(), {
+    runs: 1000,
+  });
+  assertEquals(r.failures[0]?.outcome.check, "no-lost-update");
+  assertEquals(r.bound, "1 preemptions");
+});
+
+Deno.test("DPOR needs far fewer schedules than DFS when fibers mostly touch their own cells", () => {
+  const target = makeTarget(countScenario("two-steps"), "v", { params: { fibers: 4 } });
+  const dfs = exploreExhaustive(target, new DfsStrategy(), { runs: 1e6 });
+  const dpor = exploreExhaustive(target, new DporStrategy(), { runs: 1e6 });
+  assertEquals([dfs.schedules, dpor.schedules], [2520, 1]);
+});
+
+// ---- a guard that reads state its footprint does not name ---------------------
+
+/** Waits until a cell is non-zero. Its footprint names no object: only its guard reads the cell. */
+function* awaitNonZero(k: Kernel, c: Cell<number>) {
+  yield new Op("await", -1, false, {
+    ready: () => c.peek() !== 0,
+    waitReason: () => `${c.name} to become non-zero`,
+  });
+  k.assert(false, "woke up");
+}
+
+function* flicker(c: Cell<number>) {
+  yield* c.write(1);
+  yield* c.write(0);
+}
+
+Deno.test("DPOR explores steps that enable or disable others even when footprints miss it", () => {
+  const s = defineScenario({
+    name: "flicker",
+    description: "-",
+    params: z.object({}),
+    variants: {
+      v: { description: "-", expect: { verdict: "pass", budget: { strategy: "dpor", runs: 9 } } },
+    },
+    setup(k) {
+      const c = k.cell("c", 0);
+      k.spawn("waiter", awaitNonZero, k, c);
+      k.spawn("flicker", flicker, c);
+    },
+  });
+  const target = makeTarget(s, "v");
+  const dfs = observe(target, new DfsStrategy());
+  const dpor = observe(target, new DporStrategy());
+  assertEquals(dfs.failures, ["bug assert: woke up"]);
+  assertEquals(dpor.failures, dfs.failures);
+  assertEquals(dpor.finals, dfs.finals);
+});
+
+// ---- nondeterministic scenarios are reported, not explored wrongly ------------------
+
+let leak = 0;
+
+function* leaky(k: Kernel, c: Cell<number>) {
+  if (leak++ % 2 === 0) k.spawn("extra", oneWrite, c, 9);
+  yield* c.write(1);
+}
+
+Deno.test("a scenario that behaves differently on re-execution is reported as nondeterministic", () => {
+  const s = defineScenario({
+    name: "leaky",
+    description: "-",
+    params: z.object({}),
+    variants: {
+      v: { description: "-", expect: { verdict: "pass", budget: { strategy: "dfs", runs: 9 } } },
+    },
+    setup(k) {
+      const c = k.cell("c", 0);
+      k.spawn("a", leaky, k, c);
+      k.spawn("b", oneWrite, c, 2);
+    },
+  });
+  assertThrows(
+    () => exploreExhaustive(makeTarget(s, "v"), new DfsStrategy(), { runs: 100 }),
+    Nondeterminism,
+  );
+});
