@@ -4,12 +4,14 @@
  *   deno task bench            all sections
  *   deno task bench kernel     one section
  */
+import { commBench } from "./comm_bench.ts";
 import { exploreBench } from "./explore_bench.ts";
 import { kernelBench } from "./kernel_bench.ts";
 
 const SECTIONS: Record<string, () => void | Promise<void>> = {
   kernel: kernelBench,
   explore: exploreBench,
+  comm: commBench,
 };
 
 const wanted = Deno.args.length === 0 ? Object.keys(SECTIONS) : Deno.args;
