@@ -4,6 +4,7 @@
  *   deno task bench            all sections
  *   deno task bench kernel     one section
  */
+import { commBench } from "./comm_bench.ts";
 import { exploreBench } from "./explore_bench.ts";
 import { kernelBench } from "./kernel_bench.ts";
 import { memoryBench } from "./memory_bench.ts";
@@ -12,6 +13,7 @@ const SECTIONS: Record<string, () => void | Promise<void>> = {
   kernel: kernelBench,
   explore: exploreBench,
   memory: memoryBench,
+  comm: commBench,
 };
 
 const wanted = Deno.args.length === 0 ? Object.keys(SECTIONS) : Deno.args;
