@@ -5,13 +5,17 @@
  *   deno task bench kernel     one section
  *   deno task bench time       virtual time: clock-sync speed, timer cost
  */
+import { commBench } from "./comm_bench.ts";
 import { exploreBench } from "./explore_bench.ts";
 import { kernelBench } from "./kernel_bench.ts";
+import { memoryBench } from "./memory_bench.ts";
 import { timeBench } from "./time_bench.ts";
 
 const SECTIONS: Record<string, () => void | Promise<void>> = {
   kernel: kernelBench,
   explore: exploreBench,
+  memory: memoryBench,
+  comm: commBench,
   time: timeBench,
 };
 

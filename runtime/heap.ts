@@ -1,0 +1,625 @@
+/**
+ * The modeled heap: objects whose fields are shared cells, the spaces they
+ * live in, the roots, and a reachability oracle for checks.
+ *
+ * Every field of every object is its own kernel cell, so each load and store
+ * is a scheduling point with a precise footprint. Freeing an object poisons
+ * each of its fields (writes `POISON` into it), so a later use of the object
+ * touches a cell the free wrote: the explorer always orders the two, and the
+ * use sees the poison and fails as `use-after-free`.
+ *
+ * @module
+ */
+import type { Cell, Kernel } from "../sim/kernel.ts";
+import type { Action } from "../sim/op.ts";
+import { Violation } from "../sim/outcome.ts";
+
+/** A pointer: the id of an object, or `NULL`. */
+export type Ref = number;
+
+/** The null pointer. */
+export const NULL: Ref = -1;
+
+/** What every field of a freed object holds: a use of it is a use-after-free. */
+export const POISON = NaN;
+
+/** Bytes in a field. */
+export const WORD_BYTES = 8;
+
+/** Bytes in an object header (kind, size, forwarding address). */
+export const HEADER_BYTES = 8;
+
+/**
+ * What an object is. `record`: pointer and immediate fields. `binary`: a
+ * pointer-free value (bytes, text), moved by a copying collector without
+ * being scanned. `slice`: a lazy slice of a binary (see `slices.ts`).
+ */
+export type ObjectKind = "record" | "binary" | "slice";
+
+/** The fields and initial values of an object to allocate. */
+export interface Shape {
+  readonly kind?: ObjectKind;
+  /** Initial pointer fields; their count is the object's pointer-field count. */
+  readonly ptrs?: readonly Ref[];
+  /** Initial immediate fields (finite numbers). */
+  readonly imms?: readonly number[];
+  /** A name for reports and the run's final state; `o<id>` by default. */
+  readonly name?: string;
+  /**
+   * True for objects the program will store into (mark-and-sweep nodes).
+   * Only immutable values carry a live-set size.
+   */
+  readonly mutable?: boolean;
+}
+
+/** The size in bytes of an object of `shape`. */
+export function shapeBytes(shape: Shape): number {
+  return HEADER_BYTES + WORD_BYTES * ((shape.ptrs?.length ?? 0) + (shape.imms?.length ?? 0));
+}
+
+/** Anything that allocates objects: an arena, a free list. */
+export interface Allocator {
+  /** Allocates an object of `shape` (a scheduling point); may raise `HeapExhausted`. */
+  alloc(shape: Shape): Action<Ref>;
+}
+
+/**
+ * A resumable allocation failure: the allocator had no room, and nothing was
+ * written. The allocating code catches it, drops its work and carries on
+ * (the seed notes' long-jump out of a job).
+ */
+export class HeapExhausted extends Error {
+  /** The allocator that had no room ("w0.arena"). */
+  readonly allocator: string;
+  /** The bytes asked for. */
+  readonly bytesWanted: number;
+  /** The bytes that were left. */
+  readonly bytesFree: number;
+
+  constructor(allocator: string, bytesWanted: number, bytesFree: number) {
+    super(`${allocator} is exhausted: ${bytesWanted} bytes wanted, ${bytesFree} free`);
+    this.name = "HeapExhausted";
+    this.allocator = allocator;
+    this.bytesWanted = bytesWanted;
+    this.bytesFree = bytesFree;
+  }
+}
+
+/** An object in the heap. Its fields are cells; everything else is fixed at allocation. */
+export class HeapObject {
+  /** Its identity and the pointer value that refers to it. Never reused within a heap. */
+  readonly id: number;
+  readonly name: string;
+  readonly kind: ObjectKind;
+  readonly space: Space;
+  /** Byte offset within its space. */
+  readonly addr: number;
+  readonly bytes: number;
+  readonly ptrs: readonly Cell<number>[];
+  readonly imms: readonly Cell<number>[];
+  readonly mutable: boolean;
+  /**
+   * The live-set obligation of this value (seed note on immutability): its
+   * own bytes plus the obligations of its children, summed when it was
+   * built. Shared children count once per reference, so this is an upper
+   * bound of the bytes it keeps alive. -1 for mutable objects.
+   */
+  readonly liveBytes: number;
+  /** The id of the object this one was first allocated as (its own id for originals). */
+  readonly origin: number;
+  /** True once freed (for the oracle; the cells hold `POISON`). */
+  freed = false;
+  #header: Cell<number> | null = null;
+  readonly #kernel: Kernel;
+
+  constructor(
+    kernel: Kernel,
+    init: {
+      id: number;
+      name: string;
+      kind: ObjectKind;
+      space: Space;
+      addr: number;
+      ptrs: Cell<number>[];
+      imms: Cell<number>[];
+      mutable: boolean;
+      liveBytes: number;
+      origin: number;
+    },
+  ) {
+    this.#kernel = kernel;
+    this.id = init.id;
+    this.name = init.name;
+    this.kind = init.kind;
+    this.space = init.space;
+    this.addr = init.addr;
+    this.ptrs = init.ptrs;
+    this.imms = init.imms;
+    this.bytes = HEADER_BYTES + WORD_BYTES * (init.ptrs.length + init.imms.length);
+    this.mutable = init.mutable;
+    this.liveBytes = init.liveBytes;
+    this.origin = init.origin;
+  }
+
+  /** True when the object holds no pointer fields: a copy moves it without scanning it. */
+  get simple(): boolean {
+    return this.ptrs.length === 0;
+  }
+
+  /**
+   * The header cell holding the forwarding address (`NULL` until a copying
+   * collector moves the object). Created on first use: only copied objects
+   * need one.
+   */
+  get header(): Cell<number> {
+    return this.#header ??= this.#kernel.cell(`${this.name}.fwd`, NULL);
+  }
+
+  toString(): string {
+    return this.name;
+  }
+}
+
+/**
+ * A region of the heap: the start-up arena, a worker's arena, a semispace,
+ * the fixed global heap. Allocators decide how its bytes are handed out;
+ * the space only knows which objects it holds.
+ */
+export class Space {
+  readonly name: string;
+  readonly bytesMax: number;
+  /** Objects placed here and not freed, in placement (address) order. */
+  readonly objects: HeapObject[] = [];
+  /** Bytes of the objects placed here and not freed. */
+  bytesLive = 0;
+  /** The end of the last placement: where the next object goes by default. */
+  top = 0;
+  /** A sealed space takes no more objects: the fixed global heap after compaction. */
+  sealed = false;
+
+  constructor(name: string, bytesMax: number) {
+    if (!Number.isInteger(bytesMax) || bytesMax < 0) {
+      throw new RangeError(`Cannot create space ${name} of ${bytesMax} bytes`);
+    }
+    this.name = name;
+    this.bytesMax = bytesMax;
+  }
+
+  /** True when `obj` lives here (and is not freed). */
+  holds(obj: HeapObject): boolean {
+    return obj.space === this && !obj.freed;
+  }
+}
+
+/**
+ * The roots of a heap: global slots and each fiber's stack slots, all shared
+ * cells a collector reads (and a moving collector rewrites), plus each
+ * fiber's local references, which only the oracle sees.
+ */
+export class Roots {
+  readonly #kernel: Kernel;
+  readonly #slots: Cell<number>[] = [];
+  readonly #locals: LocalRefs[] = [];
+
+  constructor(kernel: Kernel) {
+    this.#kernel = kernel;
+  }
+
+  /** A global root slot. */
+  global(name: string, init: Ref = NULL): Cell<number> {
+    const c = this.#kernel.cell(name, init);
+    this.#slots.push(c);
+    return c;
+  }
+
+  /** `count` stack slots of `owner` (a fiber's registers), initially `NULL`. */
+  stack(owner: string, count: number): Cell<number>[] {
+    const out: Cell<number>[] = [];
+    for (let i = 0; i < count; i++) out.push(this.global(`${owner}.r${i}`));
+    return out;
+  }
+
+  /**
+   * `count` local reference slots of `owner`: refs a fiber holds privately
+   * (a reader's position in a message it reads in place). No collector sees
+   * them; the safety oracle does.
+   */
+  locals(owner: string, count: number): LocalRefs {
+    const l = new LocalRefs(owner, count);
+    this.#locals.push(l);
+    return l;
+  }
+
+  /** Every root slot (globals and stacks), in creation order. */
+  get slots(): readonly Cell<number>[] {
+    return this.#slots;
+  }
+
+  /** Every local-reference set, in creation order. */
+  get localSets(): readonly LocalRefs[] {
+    return this.#locals;
+  }
+}
+
+/** A fiber's private references, visible to the safety oracle only. */
+export class LocalRefs {
+  readonly owner: string;
+  readonly refs: Ref[];
+
+  constructor(owner: string, count: number) {
+    this.owner = owner;
+    this.refs = new Array(count).fill(NULL);
+  }
+
+  /** Holds `ref` in slot `i`. */
+  set(i: number, ref: Ref): void {
+    this.refs[i] = ref;
+  }
+
+  /** Drops every reference. */
+  clear(): void {
+    this.refs.fill(NULL);
+  }
+}
+
+/** Where `Heap.place` puts an object. */
+export interface PlaceOptions {
+  /** Byte offset in the space; the space's top by default. */
+  readonly addr?: number;
+  /** The object this one is a copy of. */
+  readonly origin?: Ref;
+}
+
+/** Limits of a heap. */
+export interface HeapOptions {
+  /** Objects a run may allocate in total; past it allocation is a crash (runaway allocation?). */
+  readonly objectsMax?: number;
+}
+
+const OBJECTS_MAX_DEFAULT = 10_000;
+
+/**
+ * The heap of one run: spaces, objects, roots, field access with checks, and
+ * the reachability oracle. Field access is a scheduling point; placing an
+ * object is not (an allocator places objects inside its own operation).
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "../deps.ts";
+ * import { Kernel } from "../sim/kernel.ts";
+ * import { RandomStrategy } from "../sim/random.ts";
+ * const k = new Kernel();
+ * k.reset({ cores: 0, stepsMax: 100 }, new RandomStrategy(), 1);
+ * const heap = new Heap(k);
+ * const space = heap.space("s", 1024);
+ * const leaf = heap.place(space, { kind: "binary", imms: [1, 2] });
+ * const pair = heap.place(space, { ptrs: [leaf.id, leaf.id] });
+ * heap.roots.global("g", pair.id);
+ * assertEquals(heap.isReachable(leaf.id), true);
+ * assertEquals(pair.liveBytes, pair.bytes + 2 * leaf.bytes);
+ * ```
+ */
+export class Heap {
+  readonly kernel: Kernel;
+  readonly roots: Roots;
+  readonly objectsMax: number;
+  readonly #objects: HeapObject[] = [];
+  readonly #spaces: Space[] = [];
+  #marks = new Uint8Array(64);
+  #stack: number[] = [];
+
+  constructor(kernel: Kernel, options: HeapOptions = {}) {
+    this.kernel = kernel;
+    this.roots = new Roots(kernel);
+    this.objectsMax = options.objectsMax ?? OBJECTS_MAX_DEFAULT;
+  }
+
+  /** A new space of `bytesMax` bytes. */
+  space(name: string, bytesMax: number): Space {
+    const s = new Space(name, bytesMax);
+    this.#spaces.push(s);
+    return s;
+  }
+
+  /** Every space, in creation order. */
+  get spaces(): readonly Space[] {
+    return this.#spaces;
+  }
+
+  /** How many objects were ever allocated. */
+  get objectCount(): number {
+    return this.#objects.length;
+  }
+
+  /** Every object ever allocated, freed or not, by id. */
+  get objects(): readonly HeapObject[] {
+    return this.#objects;
+  }
+
+  /**
+   * Creates an object in `space` with `shape`'s fields. Not a scheduling
+   * point: allocators call it inside their own operation, and setup calls it
+   * to build the initial heap. By default the object goes at the space's
+   * top; `at.origin` links a copy to the object it copies.
+   */
+  place(space: Space, shape: Shape, at: PlaceOptions = {}): HeapObject {
+    if (space.sealed) {
+      throw new RangeError(`Cannot allocate in ${space.name}: it is sealed (a fixed heap)`);
+    }
+    const addr = at.addr ?? space.top;
+    const bytes = shapeBytes(shape);
+    if (addr + bytes > space.bytesMax) {
+      throw new RangeError(
+        `Cannot place ${bytes} bytes at ${addr} in ${space.name}: it has ${space.bytesMax}`,
+      );
+    }
+    const origin = at.origin ?? NULL;
+    const id = this.#objects.length;
+    if (id >= this.objectsMax) {
+      throw new RangeError(
+        `Cannot allocate object ${id}: ${this.objectsMax} objects is the limit (runaway allocation?)`,
+      );
+    }
+    const name = shape.name ?? `o${id}`;
+    const k = this.kernel;
+    const ptrInit = shape.ptrs ?? [];
+    const immInit = shape.imms ?? [];
+    const ptrs: Cell<number>[] = [];
+    const imms: Cell<number>[] = [];
+    let liveBytes = shape.mutable ? -1 : shapeBytes(shape);
+    for (let i = 0; i < ptrInit.length; i++) {
+      const r = ptrInit[i];
+      this.#checkRef(r, `${name}.p${i}`);
+      if (liveBytes >= 0 && r !== NULL) {
+        const child = this.#objects[r].liveBytes;
+        liveBytes = child < 0 ? -1 : liveBytes + child;
+      }
+      ptrs.push(k.cell(`${name}.p${i}`, r));
+    }
+    for (let i = 0; i < immInit.length; i++) {
+      checkImmediate(immInit[i], `${name}.i${i}`);
+      imms.push(k.cell(`${name}.i${i}`, immInit[i]));
+    }
+    const obj = new HeapObject(k, {
+      id,
+      name,
+      kind: shape.kind ?? "record",
+      space,
+      addr,
+      ptrs,
+      imms,
+      mutable: shape.mutable ?? false,
+      liveBytes,
+      origin: origin === NULL ? id : this.#objects[origin].origin,
+    });
+    this.#objects.push(obj);
+    space.objects.push(obj);
+    space.bytesLive += obj.bytes;
+    if (addr + bytes > space.top) space.top = addr + bytes;
+    if (this.#marks.length < this.#objects.length) {
+      this.#marks = new Uint8Array(this.#objects.length * 2);
+    }
+    return obj;
+  }
+
+  /** The object `ref` points to. A ref to no object is a crash of the model. */
+  get(ref: Ref): HeapObject {
+    const obj = this.#objects[ref];
+    if (obj === undefined) throw new RangeError(`Cannot follow pointer ${ref}: no such object`);
+    return obj;
+  }
+
+  #checkRef(r: Ref, where: string): void {
+    if (r !== NULL && this.#objects[r] === undefined) {
+      throw new RangeError(`Cannot store pointer ${r} into ${where}: no such object`);
+    }
+  }
+
+  // ---- field access: scheduling points -----------------------------------
+
+  /** Reads pointer field `i` of `ref`. */
+  *load(ref: Ref, i: number): Action<Ref> {
+    const obj = this.#field(ref, i, true);
+    const v = yield* obj.ptrs[i].read();
+    if (v !== v) throw useAfterFree(obj, `load ${obj.name}.p${i}`);
+    return v;
+  }
+
+  /** Writes `value` into pointer field `i` of `ref`. */
+  *store(ref: Ref, i: number, value: Ref): Action<void> {
+    yield* this.swap(ref, i, value);
+  }
+
+  /** Writes `value` into pointer field `i` of `ref` and returns what was there. */
+  *swap(ref: Ref, i: number, value: Ref): Action<Ref> {
+    const obj = this.#field(ref, i, true);
+    this.#checkRef(value, `${obj.name}.p${i}`);
+    const old = yield* obj.ptrs[i].swap(value);
+    if (old !== old) throw useAfterFree(obj, `store into ${obj.name}.p${i}`);
+    return old;
+  }
+
+  /** Reads immediate field `i` of `ref`. */
+  *readImm(ref: Ref, i: number): Action<number> {
+    const obj = this.#field(ref, i, false);
+    const v = yield* obj.imms[i].read();
+    if (v !== v) throw useAfterFree(obj, `read ${obj.name}.i${i}`);
+    return v;
+  }
+
+  /** Writes immediate field `i` of `ref`. */
+  *writeImm(ref: Ref, i: number, value: number): Action<void> {
+    const obj = this.#field(ref, i, false);
+    checkImmediate(value, `${obj.name}.i${i}`);
+    const old = yield* obj.imms[i].swap(value);
+    if (old !== old) throw useAfterFree(obj, `write ${obj.name}.i${i}`);
+  }
+
+  #field(ref: Ref, i: number, ptr: boolean): HeapObject {
+    if (ref === NULL) throw new TypeError(`Cannot access field ${i} of a null pointer`);
+    const obj = this.get(ref);
+    const n = ptr ? obj.ptrs.length : obj.imms.length;
+    if (!Number.isInteger(i) || i < 0 || i >= n) {
+      throw new RangeError(
+        `Cannot access ${ptr ? "pointer" : "immediate"} field ${i} of ${obj.name}: it has ${n}`,
+      );
+    }
+    return obj;
+  }
+
+  /**
+   * Frees `ref`: checks that no root and no local reference reaches it
+   * (safety, check `free-safety`), then poisons each field, one scheduling
+   * point per field. A header-only object is freed in one step on its header.
+   */
+  *free(ref: Ref): Action<void> {
+    const obj = this.get(ref);
+    const cells = obj.ptrs.length + obj.imms.length;
+    if (cells === 0) {
+      yield* obj.header.read();
+      this.#release(obj);
+      return;
+    }
+    for (let i = 0; i < obj.ptrs.length; i++) {
+      const old = yield* obj.ptrs[i].swap(POISON);
+      if (i === 0) this.#release(obj, old);
+    }
+    for (let i = 0; i < obj.imms.length; i++) {
+      const old = yield* obj.imms[i].swap(POISON);
+      if (i === 0 && obj.ptrs.length === 0) this.#release(obj, old);
+    }
+  }
+
+  // The free takes effect at its first step: checked there, then recorded.
+  #release(obj: HeapObject, old = 0): void {
+    if (obj.freed || old !== old) {
+      throw new Violation("double-free", `${obj.name} freed twice`);
+    }
+    if (this.reachable()[obj.id] === 1) {
+      const path = this.pathTo(obj.id);
+      throw new Violation("free-safety", `freed ${obj.name}, which is still reachable: ${path}`);
+    }
+    obj.freed = true;
+    const s = obj.space;
+    s.bytesLive -= obj.bytes;
+    const at = s.objects.indexOf(obj);
+    if (at >= 0) s.objects.splice(at, 1);
+  }
+
+  // ---- the oracle: no scheduling points ----------------------------------
+
+  /**
+   * Marks, by object id, everything reachable from the roots, the local
+   * references and `extra`. The array is reused by the next call.
+   */
+  reachable(extra: readonly Ref[] = []): Uint8Array {
+    const marks = this.#marks;
+    marks.fill(0);
+    const stack = this.#stack;
+    stack.length = 0;
+    const push = (r: number) => {
+      if (r >= 0 && r === r && marks[r] === 0) {
+        marks[r] = 1;
+        stack.push(r);
+      }
+    };
+    for (const c of this.roots.slots) push(c.peek());
+    for (const l of this.roots.localSets) for (const r of l.refs) push(r);
+    for (const r of extra) push(r);
+    while (stack.length > 0) {
+      const obj = this.#objects[stack.pop() as number];
+      if (obj.freed) continue;
+      for (const p of obj.ptrs) push(p.peek());
+    }
+    return marks;
+  }
+
+  /** True when a root or local reference reaches `ref`. */
+  isReachable(ref: Ref): boolean {
+    return this.reachable()[ref] === 1;
+  }
+
+  /**
+   * A path from a root or local reference to `ref` ("g0 → A.p0 → C"), or
+   * null when nothing reaches it: for failure messages.
+   */
+  pathTo(ref: Ref): string | null {
+    const from = new Map<number, string>();
+    const queue: number[] = [];
+    const visit = (r: number, how: string) => {
+      if (r >= 0 && r === r && !from.has(r)) {
+        from.set(r, how);
+        queue.push(r);
+      }
+    };
+    for (const c of this.roots.slots) visit(c.peek(), c.name);
+    for (const l of this.roots.localSets) {
+      l.refs.forEach((r, i) => visit(r, `${l.owner}.local${i}`));
+    }
+    for (let q = 0; q < queue.length && !from.has(ref); q++) {
+      const obj = this.#objects[queue[q]];
+      if (obj.freed) continue;
+      obj.ptrs.forEach((p, i) => visit(p.peek(), `${from.get(obj.id)} → ${obj.name}.p${i}`));
+    }
+    const how = from.get(ref);
+    return how === undefined ? null : `${how} → ${this.#objects[ref].name}`;
+  }
+
+  /** Bytes of the objects reachable from `refs` (each counted once): the exact live set. */
+  reachableBytes(refs: readonly Ref[]): number {
+    const seen = new Set<number>();
+    const stack = refs.filter((r) => r !== NULL);
+    let bytes = 0;
+    while (stack.length > 0) {
+      const r = stack.pop() as number;
+      if (seen.has(r)) continue;
+      seen.add(r);
+      const obj = this.#objects[r];
+      bytes += obj.bytes;
+      for (const p of obj.ptrs) {
+        const v = p.peek();
+        if (v >= 0) stack.push(v);
+      }
+    }
+    return bytes;
+  }
+
+  /**
+   * The live-set size as the seed note computes it: the sum of the stored
+   * obligations of `refs`, with no traversal. -1 when one is mutable.
+   */
+  liveBytesOf(refs: readonly Ref[]): number {
+    let sum = 0;
+    for (const r of refs) {
+      if (r === NULL) continue;
+      const b = this.#objects[r].liveBytes;
+      if (b < 0) return -1;
+      sum += b;
+    }
+    return sum;
+  }
+
+  /**
+   * A message naming a freed object that a root or local reference still
+   * reaches (a dangling pointer), or null when there is none.
+   */
+  dangling(): string | null {
+    const marks = this.reachable();
+    for (let id = 0; id < this.#objects.length; id++) {
+      if (marks[id] === 1 && this.#objects[id].freed) {
+        return `${this.#objects[id].name} is freed but reachable: ${this.pathTo(id)}`;
+      }
+    }
+    return null;
+  }
+}
+
+function checkImmediate(v: number, where: string): void {
+  if (!Number.isFinite(v)) {
+    throw new RangeError(`Cannot store ${v} into ${where}: immediates are finite numbers`);
+  }
+}
+
+function useAfterFree(obj: HeapObject, what: string): Violation {
+  return new Violation("use-after-free", `${what}: ${obj.name} was freed`);
+}

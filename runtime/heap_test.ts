@@ -1,0 +1,142 @@
+import { assert, assertEquals, assertMatch, assertThrows } from "../deps.ts";
+import { Arena } from "./arena.ts";
+import { HEADER_BYTES, Heap, NULL, type Ref, shapeBytes, WORD_BYTES } from "./heap.ts";
+import { runLogged, world } from "./_testing.ts";
+
+function* freeIt(heap: Heap, ref: Ref) {
+  yield* heap.free(ref);
+}
+
+function* loadThenStore(heap: Heap, ref: Ref) {
+  const v = yield* heap.load(ref, 0);
+  yield* heap.store(ref, 1, v);
+}
+
+Deno.test("objects have sizes from their fields, and values their live-set obligations", () => {
+  const { heap } = world();
+  const s = heap.space("s", 4096);
+  const leaf = heap.place(s, { kind: "binary", imms: [1, 2, 3] });
+  assertEquals(leaf.bytes, HEADER_BYTES + 3 * WORD_BYTES);
+  assertEquals(leaf.bytes, shapeBytes({ imms: [1, 2, 3] }));
+  assert(leaf.simple);
+  const tree = heap.place(s, {
+    ptrs: [leaf.id, heap.place(s, { kind: "binary", imms: [4] }).id, NULL],
+  });
+  assert(!tree.simple);
+  // A tree: the stored obligation is exact, with no traversal.
+  assertEquals(tree.liveBytes, heap.reachableBytes([tree.id]));
+  // Sharing counts once per reference: the obligation is an upper bound.
+  const shared = heap.place(s, { ptrs: [leaf.id, leaf.id] });
+  assertEquals(shared.liveBytes, shared.bytes + 2 * leaf.bytes);
+  assertEquals(heap.reachableBytes([shared.id]), shared.bytes + leaf.bytes);
+  assertEquals(heap.liveBytesOf([tree.id, shared.id, NULL]), tree.liveBytes + shared.liveBytes);
+  // Mutable objects carry no obligation.
+  const node = heap.place(s, { ptrs: [NULL], mutable: true });
+  assertEquals(node.liveBytes, -1);
+  assertEquals(heap.place(s, { ptrs: [node.id] }).liveBytes, -1);
+  assertEquals(heap.liveBytesOf([node.id]), -1);
+});
+
+Deno.test("every field access is a scheduling point on that field's own cell", () => {
+  const { k, heap } = world();
+  const s = heap.space("s", 1024);
+  const a = heap.place(s, { name: "A", ptrs: [NULL, NULL], mutable: true });
+  const b = heap.place(s, { name: "B", ptrs: [a.id, NULL], mutable: true });
+  k.spawn("m", loadThenStore, heap, b.id);
+  const { outcome, log } = runLogged(k);
+  assertEquals(outcome.verdict, "pass");
+  assertEquals(log, ["m read B.p0", "m rmw B.p1"]);
+  assertEquals(b.ptrs[1].peek(), a.id);
+});
+
+Deno.test("a free poisons every field, one step each, and a later use is a use-after-free", () => {
+  const { k, heap } = world();
+  const s = heap.space("s", 1024);
+  const a = heap.place(s, { name: "A", ptrs: [NULL], imms: [7], mutable: true });
+  k.spawn("gc", freeIt, heap, a.id);
+  const { outcome, log } = runLogged(k);
+  assertEquals(outcome.verdict, "pass");
+  assertEquals(log, ["gc rmw A.p0", "gc rmw A.i0"]);
+  assert(a.freed);
+  assertEquals(s.objects.length, 0);
+  assertEquals(s.bytesLive, 0);
+
+  // A mutator racing with the free: whenever it touches B after the free's
+  // first step, it fails.
+  let failed = 0;
+  for (let seed = 0; seed < 50; seed++) {
+    const v = world(seed);
+    const obj = v.heap.place(v.heap.space("s", 1024), { name: "B", ptrs: [NULL, NULL] });
+    v.k.spawn("gc", freeIt, v.heap, obj.id);
+    v.k.spawn("m", loadThenStore, v.heap, obj.id);
+    const o = v.k.execute();
+    if (o.verdict !== "pass") {
+      assertEquals([o.verdict, o.check], ["bug", "use-after-free"]);
+      failed++;
+    }
+  }
+  assert(failed > 0, "some schedule uses B after its free");
+});
+
+Deno.test("freeing a reachable object fails with the path that reaches it", () => {
+  const { k, heap } = world();
+  const s = heap.space("s", 1024);
+  const c = heap.place(s, { name: "C", imms: [1] });
+  const a = heap.place(s, { name: "A", ptrs: [c.id] });
+  heap.roots.global("g0", a.id);
+  k.spawn("gc", freeIt, heap, c.id);
+  const o = k.execute();
+  assertEquals([o.verdict, o.check], ["bug", "free-safety"]);
+  assertMatch(o.message, /freed C, which is still reachable: g0 → A.p0 → C/);
+});
+
+Deno.test("local references keep objects alive for the oracle, not for collectors", () => {
+  const { k, heap } = world();
+  const s = heap.space("s", 1024);
+  const c = heap.place(s, { name: "C", imms: [1] });
+  const locals = heap.roots.locals("reader", 2);
+  locals.set(1, c.id);
+  assert(heap.isReachable(c.id));
+  assertEquals(heap.roots.slots.length, 0);
+  k.spawn("gc", freeIt, heap, c.id);
+  const o = k.execute();
+  assertEquals(o.check, "free-safety");
+  assertMatch(o.message, /reader.local1 → C/);
+  locals.clear();
+  assert(!heap.isReachable(c.id));
+});
+
+Deno.test("a double free and a dangling pointer are reported", () => {
+  const { k, heap } = world();
+  const s = heap.space("s", 1024);
+  const c = heap.place(s, { name: "C", imms: [1] });
+  k.spawn("gc", freeIt, heap, c.id);
+  k.spawn("gc2", freeIt, heap, c.id);
+  const o = k.execute();
+  assertEquals([o.verdict, o.check], ["bug", "double-free"]);
+  heap.roots.global("g", c.id);
+  assertMatch(heap.dangling() ?? "", /C is freed but reachable: g → C/);
+});
+
+Deno.test("bad pointers, fields and immediates are errors of the model, not verdicts", () => {
+  const { heap } = world();
+  const s = heap.space("s", 64);
+  assertThrows(() => heap.place(s, { ptrs: [99] }), /no such object/);
+  assertThrows(() => heap.place(s, { imms: [NaN] }), /finite/);
+  assertThrows(() => heap.get(5), /no such object/);
+  assertThrows(() => heap.place(s, { imms: new Array(8).fill(0) }), /it has 64/);
+  const { k, heap: h2 } = world();
+  const obj = h2.place(h2.space("s", 64), { ptrs: [NULL] });
+  k.spawn("m", loadThenStore, h2, obj.id);
+  const o = k.execute();
+  assertEquals([o.verdict, o.check], ["crash", "RangeError"]);
+  assertMatch(o.message, /pointer field 1 of o0: it has 1/);
+});
+
+Deno.test("the heap's object limit stops runaway allocation", () => {
+  const { k } = world();
+  const arena = new Arena(new Heap(k, { objectsMax: 2 }), "a", 1024);
+  arena.place({});
+  arena.place({});
+  assertThrows(() => arena.place({}), /2 objects is the limit/);
+});

@@ -1,0 +1,158 @@
+/**
+ * Jobs on per-worker arenas (seed notes "GC := Reactor" and context-local
+ * parallelism): a job builds its result in its worker's arena and writes only
+ * a complete result into the shared context; a job that overflows its arena
+ * gets the resumable `HeapExhausted`, drops its work, and the worker goes on
+ * with the next job after resetting the arena.
+ *
+ * @module
+ */
+import { z } from "zod";
+import { Arena } from "../runtime/arena.ts";
+import { Heap, HeapExhausted, NULL, type Ref, shapeBytes } from "../runtime/heap.ts";
+import type { Cell } from "../sim/kernel.ts";
+import { defineScenario } from "../sim/scenario.ts";
+
+/** A result cell: the next cell, and (job, index) as immediates. */
+const CELL_BYTES = shapeBytes({ ptrs: [NULL], imms: [0, 0] });
+
+interface Shared {
+  readonly heap: Heap;
+  /** The context's heap: results live here. */
+  readonly context: Arena;
+  /** The next job to take. */
+  readonly next: Cell<number>;
+  /** Cells each job builds. */
+  readonly sizes: readonly number[];
+  /** Where each job's result is published (NULL until it is complete). */
+  readonly results: readonly Cell<number>[];
+  /** Jobs that raised HeapExhausted. */
+  readonly exhausted: boolean[];
+  /** Publish each cell into the context as soon as it is built (the broken variant). */
+  readonly eager: boolean;
+}
+
+/** Builds job `j`'s list in the arena, then copies it into the context and publishes it. */
+function* runJob(s: Shared, arena: Arena, j: number) {
+  const heap = s.heap;
+  let list: Ref = NULL;
+  for (let i = s.sizes[j] - 1; i >= 0; i--) {
+    list = yield* arena.alloc({ ptrs: [list], imms: [j, i], name: `job${j}.${i}` });
+    if (s.eager) {
+      // Writes into the context before the job is known to finish.
+      const old = yield* s.results[j].read();
+      const cell = yield* s.context.alloc({ ptrs: [old], imms: [j, i], name: `result${j}.${i}` });
+      yield* s.results[j].write(cell);
+    }
+  }
+  if (s.eager) return;
+  // The job is complete: only now does anything reach the context.
+  const cells: Ref[] = [];
+  for (let r = list; r !== NULL; r = yield* heap.load(r, 0)) cells.push(r);
+  let copy: Ref = NULL;
+  for (let n = cells.length - 1; n >= 0; n--) {
+    const i = yield* heap.readImm(cells[n], 1);
+    copy = yield* s.context.alloc({ ptrs: [copy], imms: [j, i], name: `result${j}.${i}` });
+  }
+  yield* s.results[j].write(copy);
+}
+
+/** Takes jobs until none is left; resets its arena after each, failed or not. */
+function* worker(s: Shared, arena: Arena) {
+  for (;;) {
+    const j = yield* s.next.fetchAdd(1);
+    if (j >= s.sizes.length) return;
+    try {
+      yield* runJob(s, arena, j);
+    } catch (e) {
+      if (!(e instanceof HeapExhausted)) throw e;
+      s.exhausted[j] = true;
+    }
+    yield* arena.reset();
+  }
+}
+
+/** A message naming the first job that raised HeapExhausted when it fits, or the reverse. */
+function checkRaised(s: Shared, cellsMax: number): string | null {
+  for (let j = 0; j < s.sizes.length; j++) {
+    const fits = s.sizes[j] <= cellsMax;
+    if (s.exhausted[j] === fits) {
+      return `job ${j} (${s.sizes[j]} cells, arenas hold ${cellsMax}) ` +
+        (fits ? "raised HeapExhausted" : "did not raise HeapExhausted");
+    }
+  }
+  return null;
+}
+
+/** A message naming the first job whose published result is partial or wrong, or null. */
+function checkResults(s: Shared, cellsMax: number): string | null {
+  for (let j = 0; j < s.sizes.length; j++) {
+    const fits = s.sizes[j] <= cellsMax;
+    const got: number[] = [];
+    for (let r = s.results[j].peek(); r !== NULL; r = s.heap.get(r).ptrs[0].peek()) {
+      const obj = s.heap.get(r);
+      if (obj.freed || obj.space !== s.context.space) {
+        return `job ${j}'s result is not in the context`;
+      }
+      if (obj.imms[0].peek() !== j) return `job ${j}'s result holds a cell of another job`;
+      got.push(obj.imms[1].peek());
+    }
+    const want = fits ? Array.from({ length: s.sizes[j] }, (_, i) => i) : [];
+    if (got.join() !== want.join()) {
+      return `job ${j} left [${got.join(", ")}] in the context, expected [${want.join(", ")}]`;
+    }
+  }
+  return null;
+}
+
+/** `drop-and-reset` (pass); `eager-publish` writes partial results into the context. */
+export const arenaOverflow = defineScenario({
+  name: "arena-overflow",
+  description: "workers run jobs on their own arenas; jobs that overflow raise HeapExhausted, " +
+    "leave nothing behind, and later jobs still succeed",
+  params: z.object({
+    workers: z.number().int().min(1).max(4).default(2),
+    jobs: z.number().int().min(2).max(12).default(5),
+    arenaCells: z.number().int().min(1).max(8).default(3),
+  }),
+  variants: {
+    "drop-and-reset": {
+      description: "results reach the context only once complete; a failed job is dropped",
+      // DPOR exhausts the default size in 240 schedules.
+      expect: { verdict: "pass", budget: { strategy: "dpor", runs: 2_000 } },
+    },
+    "eager-publish": {
+      description: "each cell is written into the context as it is built: overflow leaves a part",
+      expect: {
+        verdict: "bug",
+        check: "no-partial-state",
+        budget: { strategy: "random", runs: 20 },
+      },
+    },
+  },
+  stepsMax: ({ workers, jobs, arenaCells }) => 200 + 30 * jobs * (arenaCells + 2) + 20 * workers,
+  setup(k, { workers, jobs, arenaCells }, variant) {
+    const heap = new Heap(k, { objectsMax: 2_000 });
+    // Every third job is one cell too big for an arena; the others fit.
+    const sizes = Array.from(
+      { length: jobs },
+      (_, j) => j % 3 === 1 ? arenaCells + 1 : 1 + (j % arenaCells),
+    );
+    const s: Shared = {
+      heap,
+      context: new Arena(heap, "context", CELL_BYTES * jobs * (arenaCells + 1)),
+      next: k.cell("next-job", 0),
+      sizes,
+      results: sizes.map((_, j) => heap.roots.global(`result${j}`)),
+      exhausted: sizes.map(() => false),
+      eager: variant === "eager-publish",
+    };
+    // The start-up arena, subdivided into one arena per worker.
+    const startup = new Arena(heap, "startup", CELL_BYTES * arenaCells * workers);
+    const arenas = startup.subdivide(workers);
+    for (let w = 0; w < workers; w++) k.spawn(`w${w}`, worker, s, arenas[w]);
+    k.invariant("overflow-raised", () => checkRaised(s, arenaCells) ?? true);
+    k.invariant("no-partial-state", () => checkResults(s, arenaCells) ?? true);
+    k.invariant("no-dangling", () => heap.dangling() ?? true);
+  },
+});

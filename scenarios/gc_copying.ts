@@ -1,0 +1,133 @@
+/**
+ * The start-up heap compacted into the fixed global heap (seed note "GC :=
+ * Reactor"): script fibers build cyclic, shared structures in the start-up
+ * arena; once they are done the heap is compacted by a copying collector into
+ * a global heap that is then sealed, the start-up arena is split into worker
+ * arenas, and workers read their structures in the global heap.
+ *
+ * @module
+ */
+import { z } from "zod";
+import { Arena } from "../runtime/arena.ts";
+import { Compaction } from "../runtime/compaction.ts";
+import { Heap, NULL, type Ref } from "../runtime/heap.ts";
+import type { Fiber } from "../sim/fiber.ts";
+import type { Cell } from "../sim/kernel.ts";
+import { Violation } from "../sim/outcome.ts";
+import { defineScenario } from "../sim/scenario.ts";
+
+/**
+ * A start-up script: a shared text, then a cyclic list of `length` cells
+ * (next, text, peer), with garbage between them; the first cell's peer is
+ * whatever another script has published by then.
+ */
+function* script(heap: Heap, arena: Arena, me: number, roots: Cell<number>[], length: number) {
+  const text = yield* arena.alloc({
+    kind: "binary",
+    imms: [me, me + 1, me + 2],
+    name: `text${me}`,
+  });
+  let head: Ref = NULL;
+  let tail: Ref = NULL;
+  for (let i = 0; i < length; i++) {
+    yield* arena.alloc({ imms: [-1] }); // garbage
+    const cell = yield* arena.alloc({
+      ptrs: [NULL, text, NULL],
+      imms: [me, i],
+      mutable: true,
+      name: `s${me}.${i}`,
+    });
+    if (head === NULL) head = cell;
+    else yield* heap.store(tail, 0, cell);
+    tail = cell;
+  }
+  yield* heap.store(tail, 0, head);
+  const peer = roots[(me + 1) % roots.length];
+  yield* heap.store(head, 2, yield* peer.read());
+  yield* roots[me].write(head);
+}
+
+/** Reads a structure back, cell by cell, and checks it; then uses its worker arena. */
+function* worker(heap: Heap, arena: Arena, me: number, root: Cell<number>, length: number) {
+  let cell = yield* root.read();
+  for (let i = 0; i < length; i++) {
+    const who = yield* heap.readImm(cell, 0);
+    const at = yield* heap.readImm(cell, 1);
+    const text = yield* heap.load(cell, 1);
+    const word = yield* heap.readImm(text, 2);
+    if (who !== me || at !== i || word !== me + 2) {
+      throw new Violation(
+        "content-intact",
+        `script ${me} cell ${i} reads (${who}, ${at}, ${word})`,
+      );
+    }
+    cell = yield* heap.load(cell, 0);
+  }
+  if (cell !== (yield* root.read())) {
+    throw new Violation("content-intact", `script ${me}'s list is no longer a cycle`);
+  }
+  yield* arena.alloc({ imms: [me] });
+  yield* arena.reset();
+}
+
+/** Waits for the scripts, compacts, seals the global heap and starts the workers. */
+function* reactor(
+  heap: Heap,
+  compaction: Compaction,
+  arenas: { startup: Arena; global: Arena },
+  scripts: Fiber[],
+  roots: Cell<number>[],
+  length: number,
+) {
+  for (const s of scripts) yield* heap.kernel.join(s);
+  const stats = yield* compaction.compact(arenas.startup, arenas.global, { seal: true });
+  if (stats.skippedSimple !== roots.length) {
+    throw new Violation("simple-unscanned", `${stats.skippedSimple} texts moved unscanned`);
+  }
+  const workers = arenas.startup.subdivide(roots.length);
+  for (let w = 0; w < roots.length; w++) {
+    heap.kernel.spawn(`w${w}`, worker, heap, workers[w], w, roots[w], length);
+  }
+}
+
+/** `cheney`: forwarding addresses (pass). `no-forwarding`: shared cells are copied twice. */
+export const gcCopying = defineScenario({
+  name: "gc-copying",
+  description: "start-up scripts build cyclic shared structures; a Cheney copy compacts them " +
+    "into the fixed global heap; workers then read them and use their own arenas",
+  params: z.object({
+    scripts: z.number().int().min(1).max(4).default(2),
+    length: z.number().int().min(1).max(6).default(3),
+  }),
+  variants: {
+    cheney: {
+      description: "Cheney's copy with forwarding addresses: isomorphic, each object copied once",
+      expect: { verdict: "pass", budget: { strategy: "random", runs: 500 } },
+    },
+    "no-forwarding": {
+      description: "no forwarding addresses: a shared or cyclic object is copied twice",
+      expect: { verdict: "bug", check: "copied-once", budget: { strategy: "random", runs: 20 } },
+    },
+  },
+  stepsMax: ({ scripts, length }) => 300 + 80 * scripts * (length + 2),
+  setup(k, { scripts, length }, variant) {
+    const heap = new Heap(k, { objectsMax: 1_000 });
+    const arenas = {
+      startup: new Arena(heap, "startup", 4096),
+      global: new Arena(heap, "global", 4096),
+    };
+    const compaction = new Compaction(heap, { forwarding: variant === "cheney" });
+    const roots: Cell<number>[] = [];
+    for (let s = 0; s < scripts; s++) roots.push(heap.roots.global(`script${s}`));
+    const fibers: Fiber[] = [];
+    for (let s = 0; s < scripts; s++) {
+      fibers.push(k.spawn(`script${s}`, script, heap, arenas.startup, s, roots, length));
+    }
+    k.spawn("reactor", reactor, heap, compaction, arenas, fibers, roots, length);
+    k.invariant(
+      "global-sealed",
+      () => arenas.global.space.sealed || "the global heap is not sealed",
+    );
+    k.invariant("no-dangling", () => heap.dangling() ?? true);
+  },
+});
