@@ -158,26 +158,35 @@ export class Channel<T> {
     const stamp = k.cell(`${this.name}.stamp[${i}]`, 2 * i);
     const value = k.cell<T | undefined>(`${this.name}.slot[${i}]`, undefined);
     const want = this.#want;
+    // The closed state lives in the tail (or in a separate flag in the racy
+    // variant): with it as the wait's second object, the guard reads only its
+    // footprint, which DPOR can then trust.
+    const closedId = this.#closedFlag !== null ? this.#closedFlag.id : this.#tail.id;
     const space: Guard = {
+      footprintOnly: true,
       ready: (f: Fiber) => stamp.peek() >= want[f.id] || this.#closedNow(),
       waitReason: () => `space in channel ${this.name} (slot ${i} holds an undelivered message)`,
     };
     const item: Guard = {
+      // Reads only the stamp cell, this operation's footprint (and the
+      // fiber's own ticket).
+      footprintOnly: true,
       ready: (f: Fiber) => stamp.peek() >= want[f.id],
       waitReason: (f: Fiber) =>
         `a message in channel ${this.name} (position ${(want[f.id] - 1) / 2} is claimed, ` +
         "not yet written)",
     };
     const itemOrClose: Guard = {
+      footprintOnly: true,
       ready: (f: Fiber) => stamp.peek() >= want[f.id] || this.#closedNow(),
       waitReason: () => `a message in channel ${this.name} (empty)`,
     };
     const slot: Slot<T> = {
       stamp,
       value,
-      spaceOp: new Op("wait-space", stamp.id, false, space),
+      spaceOp: new Op("wait-space", stamp.id, false, space, 1, -1, closedId),
       itemOp: new Op("wait-item", stamp.id, false, item),
-      itemOrCloseOp: new Op("wait-item", stamp.id, false, itemOrClose),
+      itemOrCloseOp: new Op("wait-item", stamp.id, false, itemOrClose, 1, -1, closedId),
     };
     this.#slots[i] = slot;
     return slot;

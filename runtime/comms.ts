@@ -99,12 +99,14 @@ class Link {
     for (let i = 0; i < slots; i++) this.slots.push(from.outboxSlot(`out[${to.name}][${i}]`));
     const posted = this.posted, taken = this.taken;
     this.hasMessage = new ParkingSpot(`${name}.inbox`, {
-      watches: posted.id,
+      watches: [posted.id, taken.id],
+      watchesAll: true,
       ready: () => posted.peek() > taken.peek(),
       reason: `a message from ${from.name}`,
     });
     this.hasRoom = new ParkingSpot(`${name}.outbox`, {
-      watches: taken.id,
+      watches: [taken.id, posted.id],
+      watchesAll: true,
       ready: () => taken.peek() > posted.peek() - slots,
       reason: `${to.name} to take a message (the outbox to ${to.name} is full)`,
     });

@@ -44,6 +44,9 @@ export class Future<T> implements Guard {
     this.#joinOp = new Op("join", this.id, false, this);
   }
 
+  /** Only `resolve`, an operation on this future, changes it. */
+  readonly footprintOnly = true;
+
   ready(): boolean {
     return this.#resolved;
   }

@@ -8,10 +8,15 @@ import { type Action, type Guard, Op } from "../sim/op.ts";
 /** How a parking spot is built. */
 export interface ParkingOptions {
   /**
-   * The id of the object whose writes usually make `ready` true (a queue's
-   * bottom, a flag): the footprint of the wait, read-only.
+   * The ids of the objects (one or two) whose writes make `ready` true (a
+   * queue's bottom, a flag): the footprint of the wait, read-only.
    */
-  readonly watches: number;
+  readonly watches: number | readonly [number, number];
+  /**
+   * True when `ready` reads only the watched objects; DPOR then trusts the
+   * footprint. Leave it out when `ready` reads anything else.
+   */
+  readonly watchesAll?: boolean;
   /** True when a parked fiber may go on; reads state with `peek`, never an action. */
   readonly ready: () => boolean;
   /** What a parked fiber waits for, for deadlock reports. */
@@ -42,6 +47,7 @@ export interface ParkingOptions {
  */
 export class ParkingSpot implements Guard {
   readonly name: string;
+  readonly footprintOnly: boolean;
   readonly #op: Op;
   readonly #ready: () => boolean;
   readonly #reason: string;
@@ -50,7 +56,11 @@ export class ParkingSpot implements Guard {
     this.name = name;
     this.#ready = options.ready;
     this.#reason = options.reason;
-    this.#op = new Op("park", options.watches, false, this);
+    const [obj, obj2] = typeof options.watches === "number"
+      ? [options.watches, -1]
+      : options.watches;
+    this.footprintOnly = options.watchesAll === true;
+    this.#op = new Op("park", obj, false, this, 1, -1, obj2);
   }
 
   ready(): boolean {

@@ -71,6 +71,9 @@ export class Fiber implements Guard {
     return this.#joinOp ??= new Op("join", this.obj, false, this);
   }
 
+  /** Only this fiber's completion (a write of its object) changes `done`. */
+  readonly footprintOnly = true;
+
   /** Joining this fiber is possible once it is done. */
   ready(): boolean {
     return this.done;

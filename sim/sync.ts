@@ -13,6 +13,8 @@ import { Violation } from "./outcome.ts";
 /** A mutual-exclusion lock. Unlocking a lock one does not hold is a bug. */
 export class Mutex implements Guard {
   readonly id: number;
+  /** The owner changes only by operations on this mutex. */
+  readonly footprintOnly = true;
   readonly name: string;
   #owner: Fiber | null = null;
   readonly #kernel: Kernel;
@@ -68,6 +70,9 @@ export class Mutex implements Guard {
    */
   *reacquire(fiber: Fiber, cond: CondVar): Generator<Op, void, void> {
     const guard: Guard = {
+      // The owner and the signal change only by operations on the mutex or
+      // the condition variable, both in this operation's footprint.
+      footprintOnly: true,
       ready: () => this.#owner === null && cond.signalled(fiber, false),
       waitReason: () =>
         cond.signalled(fiber, false)
@@ -114,10 +119,12 @@ export class RwLock {
     this.id = kernel.newObject(name);
     this.name = name;
     const forRead: Guard = {
+      footprintOnly: true,
       ready: () => this.#writer === null,
       waitReason: () => `read lock ${name} (written by ${this.#writer?.name})`,
     };
     const forWrite: Guard = {
+      footprintOnly: true,
       ready: () => this.#writer === null && this.#readers.length === 0,
       waitReason: () =>
         this.#writer !== null
@@ -253,6 +260,8 @@ export class CondVar {
 /** A counting semaphore. */
 export class Semaphore implements Guard {
   readonly id: number;
+  /** Permits change only by operations on this semaphore. */
+  readonly footprintOnly = true;
   readonly name: string;
   #permits: number;
   readonly #acquireOp: Op;
