@@ -3,18 +3,23 @@
  *
  *   deno task bench            all sections
  *   deno task bench kernel     one section
+ *   deno task bench time       virtual time: clock-sync speed, timer cost
  */
+import { commBench } from "./comm_bench.ts";
 import { exploreBench } from "./explore_bench.ts";
 import { fastCheckBench } from "./fastcheck_bench.ts";
 import { kernelBench } from "./kernel_bench.ts";
 import { memoryBench } from "./memory_bench.ts";
 import { shrinkBench } from "./shrink_bench.ts";
+import { timeBench } from "./time_bench.ts";
 import { workersBench } from "./workers_bench.ts";
 
 const SECTIONS: Record<string, () => void | Promise<void>> = {
   kernel: kernelBench,
   explore: exploreBench,
   memory: memoryBench,
+  comm: commBench,
+  time: timeBench,
   fastcheck: fastCheckBench,
   workers: workersBench,
   shrink: shrinkBench,

@@ -51,10 +51,17 @@ export class StepLog implements StepObserver {
     if (this.tail.length > this.#tailMax) this.tail.shift();
   }
 
-  /** The log as aligned text lines. */
+  /**
+   * The log as aligned text lines. When virtual time is not simply one tick
+   * per step (timers, costs), each line also shows the time after the step.
+   */
   format(): string[] {
+    const lines = this.head.concat(this.tail);
+    const timed = lines.some((l) => l.time !== l.step);
+    const width = timed ? Math.max(...lines.map((l) => String(l.time).length)) : 0;
     const fmt = (l: StepLine): string =>
-      `${String(l.step).padStart(6)}  core ${String(l.core).padEnd(3)} ${l.fiber.padEnd(14)} ` +
+      `${String(l.step).padStart(6)}  ${timed ? `t=${String(l.time).padEnd(width)}  ` : ""}` +
+      `core ${String(l.core).padEnd(3)} ${l.fiber.padEnd(14)} ` +
       `${l.kind.padEnd(8)} ${l.object}`.trimEnd();
     const out = this.head.map(fmt);
     const skipped = this.total - this.head.length - this.tail.length;

@@ -7,12 +7,27 @@
  * reader-writer lock (`compaction.ts`), lazy slices (`slices.ts`) and the
  * concurrent mark-and-sweep (`mark_sweep.ts`).
  *
+ * Communication and scheduling: channels (`channel.ts`), messages between
+ * contexts (`comms.ts`), futures and process
+ * functions (`future.ts`, `process.ts`), the Chase-Lev deque (`deque.ts`),
+ * load balancing (`balance.ts`), parking idle workers (`park.ts`) and the
+ * reactor (`reactor.ts`).
+ *
  * @module
  */
 export * from "./arena.ts";
+export * from "./balance.ts";
+export * from "./channel.ts";
+export * from "./comms.ts";
 export * from "./compaction.ts";
 export * from "./copying.ts";
+export * from "./deque.ts";
 export * from "./freelist.ts";
+export * from "./future.ts";
 export * from "./heap.ts";
 export * from "./mark_sweep.ts";
+export * from "./park.ts";
+export * from "./process.ts";
+export * from "./reactor.ts";
+export * from "./regions.ts";
 export * from "./slices.ts";

@@ -10,8 +10,15 @@ import { gcCopying } from "./gc_copying.ts";
 import { gcFreeList } from "./gc_free_list.ts";
 import { gcMarkSweep } from "./gc_mark_sweep.ts";
 import { lazySlice } from "./lazy_slice.ts";
+import { channelMpmc } from "./channel_mpmc.ts";
+import { comms } from "./comms.ts";
+import { clockSync } from "./clock_sync.ts";
 import { lockOrder } from "./lock_order.ts";
+import { logicalTimers } from "./logical_timers.ts";
 import { lostUpdate } from "./lost_update.ts";
+import { pfPipeline } from "./pf_pipeline.ts";
+import { reactor } from "./reactor.ts";
+import { workStealing } from "./work_stealing.ts";
 
 export { arenaOverflow } from "./arena_overflow.ts";
 export { gcCompaction } from "./gc_compaction.ts";
@@ -19,8 +26,18 @@ export { gcCopying } from "./gc_copying.ts";
 export { gcFreeList } from "./gc_free_list.ts";
 export { gcMarkSweep } from "./gc_mark_sweep.ts";
 export { lazySlice } from "./lazy_slice.ts";
+export { channelMpmc } from "./channel_mpmc.ts";
+export { comms } from "./comms.ts";
+import { zeno } from "./zeno.ts";
+
+export { clockSync } from "./clock_sync.ts";
 export { lockOrder } from "./lock_order.ts";
+export { logicalTimers } from "./logical_timers.ts";
 export { lostUpdate } from "./lost_update.ts";
+export { pfPipeline } from "./pf_pipeline.ts";
+export { reactor } from "./reactor.ts";
+export { workStealing } from "./work_stealing.ts";
+export { zeno } from "./zeno.ts";
 
 /** Every catalog scenario, in the order the main job runs them. */
 export const catalog: readonly AnyScenario[] = [
@@ -32,6 +49,14 @@ export const catalog: readonly AnyScenario[] = [
   lazySlice,
   gcFreeList,
   arenaOverflow,
+  channelMpmc,
+  reactor,
+  comms,
+  pfPipeline,
+  workStealing,
+  logicalTimers,
+  zeno,
+  clockSync,
 ];
 
 /** The catalog scenario called `name`, or undefined. */

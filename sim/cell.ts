@@ -22,9 +22,9 @@ export class Cell<T> {
     this.id = kernel.newObject(name);
     this.name = name;
     this.#value = init;
-    this.#readOp = kernel.plainOp(this.id, 0, "read", false);
-    this.#writeOp = kernel.plainOp(this.id, 1, "write", true);
-    this.#rmwOp = kernel.plainOp(this.id, 2, "rmw", true);
+    this.#readOp = kernel.plainOp(this.id, 0, "read", false, kernel.costOf("read"));
+    this.#writeOp = kernel.plainOp(this.id, 1, "write", true, kernel.costOf("write"));
+    this.#rmwOp = kernel.plainOp(this.id, 2, "rmw", true, kernel.costOf("rmw"));
   }
 
   /** Reads the value. */

@@ -336,6 +336,43 @@ Deno.test("DPOR explores steps that enable or disable others even when footprint
   assertEquals(dpor.finals, dfs.finals);
 });
 
+/** Steps only while a flag is clear; its footprint is its own object. */
+function* whileClear(flag: Cell<number>, me: number) {
+  yield new Op("check", me, true, {
+    ready: () => flag.peek() === 0,
+    waitReason: () => "the flag to be clear",
+  });
+}
+
+function* setFlag(flag: Cell<number>) {
+  yield* flag.write(1);
+}
+
+Deno.test("DPOR does not put to sleep a step that would disable the step just taken", () => {
+  for (const writerFirst of [true, false]) {
+    const s = defineScenario({
+      name: "disable",
+      description: "-",
+      params: z.object({}),
+      variants: {
+        v: { description: "-", expect: { verdict: "pass", budget: { strategy: "dpor", runs: 9 } } },
+      },
+      setup(k) {
+        const flag = k.cell("flag", 0);
+        const me = k.newObject("own");
+        if (writerFirst) k.spawn("writer", setFlag, flag);
+        k.spawn("checker", whileClear, flag, me);
+        if (!writerFirst) k.spawn("writer", setFlag, flag);
+      },
+    });
+    const target = makeTarget(s, "v");
+    const dfs = observe(target, new DfsStrategy());
+    const dpor = observe(target, new DporStrategy());
+    assertEquals(dfs.finals.length, 2, dfs.finals.join(" | "));
+    assertEquals(dpor.finals, dfs.finals);
+  }
+});
+
 // ---- nondeterministic scenarios are reported, not explored wrongly ------------------
 
 let leak = 0;

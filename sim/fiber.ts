@@ -33,6 +33,12 @@ export class Fiber implements Guard {
   result: unknown = undefined;
   /** Steps this fiber has taken. */
   steps = 0;
+  /**
+   * The fiber's dynamic scope: an object a runtime layer hangs on it (the
+   * innermost region it runs in). A spawned fiber starts in its parent's
+   * scope; the kernel never looks inside.
+   */
+  scope: object | null = null;
   /** @internal The generator; owned by the kernel. */
   gen: Generator<Op, unknown, void> | null = null;
 
@@ -54,6 +60,8 @@ export class Fiber implements Guard {
     this.parent = init.parent;
     this.daemon = init.daemon;
     this.spawnStep = spawnStep;
+    // Written only when inherited: fibers spawned in setup never touch it.
+    if (init.parent !== null) this.scope = init.parent.scope;
   }
 
   #joinOp: Op | null = null;
@@ -62,6 +70,9 @@ export class Fiber implements Guard {
   get joinOp(): Op {
     return this.#joinOp ??= new Op("join", this.obj, false, this);
   }
+
+  /** Only this fiber's completion (a write of its object) changes `done`. */
+  readonly footprintOnly = true;
 
   /** Joining this fiber is possible once it is done. */
   ready(): boolean {

@@ -7,6 +7,8 @@
  *
  * @module
  */
+export * from "./clock.ts";
+export * from "./core_clocks.ts";
 export * from "./determinism.ts";
 export * from "./events.ts";
 export * from "./explore.ts";

@@ -15,6 +15,15 @@ export interface Guard {
   ready(fiber: Fiber): boolean;
   /** Why `fiber` is waiting, for deadlock reports ("lock A held by t1"). */
   waitReason(fiber: Fiber): string;
+  /**
+   * True when `ready` reads only state that operations on this guard's
+   * operation footprint write (a mutex's owner, changed only by operations on
+   * that mutex). DPOR trusts footprints for such guards; any other guard
+   * (one reading virtual time, or cells its operation does not name) makes
+   * its operation dependent with every other step, which is sound but
+   * explores more.
+   */
+  readonly footprintOnly?: boolean;
 }
 
 /**
@@ -35,8 +44,13 @@ export class Op {
   readonly guard: Guard | null;
   /** Virtual time this operation takes, in ticks. */
   readonly cost: number;
-  /** A deadline in virtual time when this is a timed wait, else -1. */
-  readonly deadline: number;
+  /**
+   * A deadline in virtual time when this is a timed wait, else -1. When no
+   * fiber can step, the kernel jumps the clock to the earliest deadline after
+   * `now`. Writable: a timer queue shares one op among its waiters and keeps
+   * its deadline at the queue's earliest, so timed waits allocate nothing.
+   */
+  deadline: number;
   /**
    * A second object the action touches (a condition-variable wait also
    * releases its mutex), with the same access as `obj`; -1 for none.
@@ -74,9 +88,15 @@ export class Op {
  * ```
  */
 export function dependent(a: Op, b: Op): boolean {
+  if (opaque(a) || opaque(b)) return true;
   if (!a.write && !b.write) return false;
   return (a.obj >= 0 && (a.obj === b.obj || a.obj === b.obj2)) ||
     (a.obj2 >= 0 && (a.obj2 === b.obj || a.obj2 === b.obj2));
+}
+
+/** True for an operation whose guard may read state outside its footprint. */
+function opaque(op: Op): boolean {
+  return op.guard !== null && op.guard.footprintOnly !== true;
 }
 
 /** The type of every fiber body: a generator function yielding operation descriptors. */

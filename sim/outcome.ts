@@ -33,16 +33,21 @@ export interface Outcome {
 
 /**
  * Thrown by scenario and runtime code when a property does not hold. The
- * kernel turns it into a `bug` outcome naming `check`.
+ * kernel turns it into an outcome naming `check`, with verdict `bug` unless
+ * the violation names another failing verdict (a liveness failure such as
+ * `zeno` found by a runtime monitor).
  */
 export class Violation extends Error {
   /** The name of the property that failed ("assert", "no-lost-update", ...). */
   readonly check: string;
+  /** The verdict of the run it ends. */
+  readonly verdict: Exclude<Verdict, "pass">;
 
-  constructor(check: string, message: string) {
+  constructor(check: string, message: string, verdict: Exclude<Verdict, "pass"> = "bug") {
     super(message);
     this.name = "Violation";
     this.check = check;
+    this.verdict = verdict;
   }
 }
 

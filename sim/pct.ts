@@ -21,8 +21,12 @@ export interface PctOptions {
 /**
  * Runs the highest-priority eligible fiber. Each fiber gets a random priority
  * above d when spawned; at each of d - 1 change points drawn uniformly from
- * steps 1..k, the fiber about to run drops to priority i (below every initial
- * priority). A bug of depth d is found with probability at least 1/(n k^(d-1)).
+ * steps 1..k, the fiber about to run drops below every initial priority.
+ * As in the paper, change point k_i carries priority i and the k_i are drawn
+ * independently, so the order in which demoted fibers rank is itself random:
+ * a fiber demoted later may rank above or below one demoted earlier, which
+ * is what lets two fibers that never block alternate A, B, A, B. A bug of
+ * depth d is found with probability at least 1/(n k^(d-1)).
  *
  * @example
  * ```ts
@@ -38,7 +42,8 @@ export class PctStrategy implements Strategy {
   readonly #rng = new Rng(0);
   readonly #streams = new Streams();
   #priority: number[] = [];
-  #changes: number[] = [];
+  /** Change points in step order, each with its own low priority. */
+  #changes: { step: number; priority: number }[] = [];
   #nextChange = 0;
 
   constructor(options: PctOptions) {
@@ -61,8 +66,10 @@ export class PctStrategy implements Strategy {
     this.#streams.begin(seed);
     this.#priority.length = 0;
     this.#changes.length = 0;
-    for (let i = 1; i < this.#depth; i++) this.#changes.push(1 + this.#rng.below(this.#steps));
-    this.#changes.sort((a, b) => a - b);
+    for (let i = 1; i < this.#depth; i++) {
+      this.#changes.push({ step: 1 + this.#rng.below(this.#steps), priority: i });
+    }
+    this.#changes.sort((a, b) => a.step - b.step || a.priority - b.priority);
     this.#nextChange = 0;
   }
 
@@ -75,9 +82,9 @@ export class PctStrategy implements Strategy {
   pickFiber(eligible: readonly Fiber[], count: number, kernel: Kernel): number {
     let best = this.#highest(eligible, count);
     const step = kernel.step + 1;
-    while (this.#nextChange < this.#changes.length && this.#changes[this.#nextChange] <= step) {
-      this.#nextChange++;
-      this.#priority[eligible[best].id] = this.#nextChange;
+    const changes = this.#changes;
+    while (this.#nextChange < changes.length && changes[this.#nextChange].step <= step) {
+      this.#priority[eligible[best].id] = changes[this.#nextChange++].priority;
       best = this.#highest(eligible, count);
     }
     return best;

@@ -13,6 +13,8 @@ import { Violation } from "./outcome.ts";
 /** A mutual-exclusion lock. Unlocking a lock one does not hold is a bug. */
 export class Mutex implements Guard {
   readonly id: number;
+  /** The owner changes only by operations on this mutex. */
+  readonly footprintOnly = true;
   readonly name: string;
   #owner: Fiber | null = null;
   readonly #kernel: Kernel;
@@ -24,9 +26,9 @@ export class Mutex implements Guard {
     this.#kernel = kernel;
     this.id = kernel.newObject(name);
     this.name = name;
-    this.#lockOp = new Op("lock", this.id, true, this);
-    this.#unlockOp = new Op("unlock", this.id, true);
-    this.#tryOp = new Op("trylock", this.id, true);
+    this.#lockOp = new Op("lock", this.id, true, this, kernel.costOf("lock"));
+    this.#unlockOp = new Op("unlock", this.id, true, null, kernel.costOf("unlock"));
+    this.#tryOp = new Op("trylock", this.id, true, null, kernel.costOf("trylock"));
   }
 
   /** Guard of `lock`: the lock is free. */
@@ -68,13 +70,16 @@ export class Mutex implements Guard {
    */
   *reacquire(fiber: Fiber, cond: CondVar): Generator<Op, void, void> {
     const guard: Guard = {
+      // The owner and the signal change only by operations on the mutex or
+      // the condition variable, both in this operation's footprint.
+      footprintOnly: true,
       ready: () => this.#owner === null && cond.signalled(fiber, false),
       waitReason: () =>
         cond.signalled(fiber, false)
           ? `lock ${this.name} after a signal on ${cond.name} (held by ${this.#owner?.name})`
           : `a signal on ${cond.name}`,
     };
-    yield new Op("relock", this.id, true, guard, 1, -1, cond.id);
+    yield new Op("relock", this.id, true, guard, this.#kernel.costOf("relock"), -1, cond.id);
     cond.signalled(fiber, true);
     this.#owner = fiber;
   }
@@ -114,20 +119,22 @@ export class RwLock {
     this.id = kernel.newObject(name);
     this.name = name;
     const forRead: Guard = {
+      footprintOnly: true,
       ready: () => this.#writer === null,
       waitReason: () => `read lock ${name} (written by ${this.#writer?.name})`,
     };
     const forWrite: Guard = {
+      footprintOnly: true,
       ready: () => this.#writer === null && this.#readers.length === 0,
       waitReason: () =>
         this.#writer !== null
           ? `write lock ${name} (written by ${this.#writer.name})`
           : `write lock ${name} (read by ${this.#readers.map((f) => f.name).join(", ")})`,
     };
-    this.#readOp = new Op("rlock", this.id, false, forRead);
-    this.#readUnlockOp = new Op("runlock", this.id, false);
-    this.#writeOp = new Op("wlock", this.id, true, forWrite);
-    this.#writeUnlockOp = new Op("wunlock", this.id, true);
+    this.#readOp = new Op("rlock", this.id, false, forRead, kernel.costOf("rlock"));
+    this.#readUnlockOp = new Op("runlock", this.id, false, null, kernel.costOf("runlock"));
+    this.#writeOp = new Op("wlock", this.id, true, forWrite, kernel.costOf("wlock"));
+    this.#writeUnlockOp = new Op("wunlock", this.id, true, null, kernel.costOf("wunlock"));
   }
 
   /** The fiber holding the write lock, or null. */
@@ -197,7 +204,7 @@ export class CondVar {
     this.#kernel = kernel;
     this.id = kernel.newObject(name);
     this.name = name;
-    this.#signalOp = new Op("signal", this.id, true);
+    this.#signalOp = new Op("signal", this.id, true, null, kernel.costOf("signal"));
   }
 
   /** How many fibers are waiting and not yet signalled. */
@@ -210,7 +217,7 @@ export class CondVar {
     let op = this.#waitOps.get(mutex);
     if (op === undefined) {
       // Waiting also releases the mutex: both are in the footprint.
-      op = new Op("wait", this.id, true, null, 1, -1, mutex.id);
+      op = new Op("wait", this.id, true, null, this.#kernel.costOf("wait"), -1, mutex.id);
       this.#waitOps.set(mutex, op);
     }
     yield op;
@@ -253,6 +260,8 @@ export class CondVar {
 /** A counting semaphore. */
 export class Semaphore implements Guard {
   readonly id: number;
+  /** Permits change only by operations on this semaphore. */
+  readonly footprintOnly = true;
   readonly name: string;
   #permits: number;
   readonly #acquireOp: Op;
@@ -265,8 +274,8 @@ export class Semaphore implements Guard {
     this.id = kernel.newObject(name);
     this.name = name;
     this.#permits = permits;
-    this.#acquireOp = new Op("acquire", this.id, true, this);
-    this.#releaseOp = new Op("release", this.id, true);
+    this.#acquireOp = new Op("acquire", this.id, true, this, kernel.costOf("acquire"));
+    this.#releaseOp = new Op("release", this.id, true, null, kernel.costOf("release"));
   }
 
   /** Permits available now. */

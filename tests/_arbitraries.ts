@@ -46,6 +46,52 @@ const PARAMS: Record<string, fc.Arbitrary<Record<string, unknown>>> = {
     jobs: fc.integer({ min: 2, max: 5 }),
     arenaCells: fc.integer({ min: 1, max: 3 }),
   }),
+  "channel-mpmc": fc.record({
+    producers: fc.integer({ min: 1, max: 3 }),
+    consumers: fc.integer({ min: 1, max: 2 }),
+    messages: fc.integer({ min: 1, max: 3 }),
+    capacity: fc.integer({ min: 1, max: 3 }),
+  }),
+  reactor: fc.record({
+    workers: fc.integer({ min: 1, max: 3 }),
+    events: fc.integer({ min: 1, max: 6 }),
+    arenaBytes: fc.constantFrom(48, 96, 200),
+    queue: fc.integer({ min: 1, max: 3 }),
+    delayMax: fc.integer({ min: 0, max: 4 }),
+  }),
+  comms: fc.record({
+    messages: fc.integer({ min: 1, max: 3 }),
+    words: fc.integer({ min: 1, max: 3 }),
+    slots: fc.integer({ min: 1, max: 2 }),
+    gcs: fc.integer({ min: 1, max: 2 }),
+  }),
+  "pf-pipeline": fc.record({
+    stages: fc.integer({ min: 1, max: 3 }),
+    producers: fc.integer({ min: 1, max: 2 }),
+    tasks: fc.integer({ min: 1, max: 3 }),
+    bound: fc.integer({ min: 1, max: 2 }),
+    hops: fc.integer({ min: 1, max: 3 }),
+  }),
+  "work-stealing": fc.record({
+    thieves: fc.integer({ min: 1, max: 3 }),
+    tasks: fc.integer({ min: 1, max: 6 }),
+    takeEvery: fc.integer({ min: 1, max: 4 }),
+    capacity: fc.constantFrom(1, 2, 4),
+  }),
+  "logical-timers": fc.record({
+    fibers: fc.integer({ min: 0, max: 3 }),
+    messages: fc.integer({ min: 0, max: 3 }),
+  }),
+  zeno: fc.record({ instantStepsMax: fc.integer({ min: 10, max: 60 }) }),
+  "clock-sync": fc.record({
+    clients: fc.integer({ min: 1, max: 3 }),
+    rounds: fc.integer({ min: 1, max: 3 }),
+    periodTicks: fc.integer({ min: 0, max: 1_000_000 }),
+    minDelay: fc.integer({ min: 0, max: 50 }),
+    extraDelay: fc.integer({ min: 0, max: 500 }),
+    driftPpmMax: fc.integer({ min: 0, max: 1000 }),
+    offsetMax: fc.integer({ min: 0, max: 1_000_000 }),
+  }).map(({ extraDelay, ...p }) => ({ ...p, maxDelay: p.minDelay + extraDelay })),
 };
 
 /** Any catalog scenario and variant, small parameters, either sampler, any seed. */

@@ -3,7 +3,7 @@
  * it declares, within the budget it declares.
  */
 import { assert, assertEquals } from "../deps.ts";
-import { catalog, lockOrder, lostUpdate } from "../scenarios/mod.ts";
+import { catalog, clockSync, lockOrder, lostUpdate, zeno } from "../scenarios/mod.ts";
 import { judge, makeTarget, makeTrace, planFor, replay } from "../sim/explore.ts";
 import { parseTrace, serializeTrace } from "../sim/trace.ts";
 
@@ -58,4 +58,38 @@ Deno.test("a broken variant run with too small a budget is reported as not found
   // with depth 1 never preempt.
   const r = judge(target, { ...planFor(target, { strategy: "pct", depth: 1, runs: 2 }), seed: 1 });
   assertEquals([r.ok, r.outcome], [false, undefined]);
+});
+
+Deno.test("zeno outcomes are traces like any other: written, read back and replayed exactly", () => {
+  for (const variant of ["busy-wait", "endless-nested"]) {
+    const target = makeTarget(zeno, variant);
+    const r = judge(target, { ...planFor(target), seed: 11 });
+    assertEquals([r.outcome?.verdict, r.outcome?.check], ["zeno", "zeno"]);
+    const trace = parseTrace(serializeTrace(makeTrace(target, r.strategy, r.failures[0])));
+    const again = replay(trace, zeno);
+    assert(again.reproduced, again.message);
+  }
+});
+
+Deno.test("clock-sync: ignoring the round trip is found at once once delays exceed rounding", () => {
+  for (const variant of ["no-rtt", "berkeley-no-rtt"]) {
+    for (const minDelay of [10, 100, 1_000]) {
+      const target = makeTarget(clockSync, variant, {
+        params: { minDelay, maxDelay: 10 * minDelay },
+      });
+      const r = judge(target, { ...planFor(target, { runs: 20 }), seed: 3 });
+      assertEquals(r.outcome?.check, "sync-error", `${variant}, minDelay ${minDelay}`);
+      assert(r.runs <= 3, `${variant}, minDelay ${minDelay}: took ${r.runs} runs`);
+    }
+  }
+});
+
+Deno.test("clock-sync: the correct algorithms hold their bound under large drift and delays", () => {
+  for (const variant of ["cristian", "berkeley"]) {
+    const target = makeTarget(clockSync, variant, {
+      params: { driftPpmMax: 50_000, minDelay: 0, maxDelay: 50_000, clients: 4, rounds: 4 },
+    });
+    const r = judge(target, { ...planFor(target, { runs: 500 }), seed: 5 });
+    assert(r.ok, `${variant}: ${r.outcome?.message}`);
+  }
 });
