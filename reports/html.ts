@@ -30,21 +30,46 @@ const LABEL_WIDTH = 150;
 const TOP = 34;
 const WIDTH_TARGET = 900;
 
-/** Colours for the kinds the kernel and runtime use; others get one from `PALETTE`. */
+/**
+ * Colours for the kinds the kernel and runtime use, in families: memory in
+ * blues and reds, locks in greens, messages in purples, time in browns and
+ * greys. Other kinds get one from `PALETTE`.
+ */
 const KIND_COLORS: Record<string, string> = {
   read: "#4e79a7",
   write: "#e15759",
   rmw: "#f28e2b",
+  alloc: "#a0cbe8",
+  reset: "#ffbe7d",
   lock: "#59a14f",
   unlock: "#8cd17d",
   trylock: "#86bc86",
   relock: "#3e7d3a",
-  readlock: "#76b7b2",
-  readunlock: "#a5d4d0",
-  join: "#b07aa1",
-  pause: "#bab0ac",
+  rlock: "#76b7b2",
+  runlock: "#a5d4d0",
+  wlock: "#2f8f89",
+  wunlock: "#9bd0c9",
+  acquire: "#b6992d",
+  release: "#f1ce63",
+  send: "#b07aa1",
+  recv: "#6a3d9a",
+  push: "#d4a6c8",
+  pop: "#8e5b8a",
+  "wait-item": "#c5b0d5",
+  "wait-space": "#e7cbe3",
+  signal: "#ff9d9a",
+  wait: "#d37295",
+  join: "#fabfd2",
+  sleep: "#9c755f",
+  timer: "#c49c7f",
+  ltimer: "#7a5a43",
+  tick: "#d7b5a6",
+  await: "#8c6d31",
+  park: "#bab0ac",
+  pause: "#d3d3d3",
+  work: "#79706e",
 };
-const PALETTE = ["#edc948", "#ff9da7", "#9c755f", "#d37295", "#499894", "#79706e", "#d4a6c8"];
+const PALETTE = ["#edc948", "#499894", "#ff9da7", "#86bcb6", "#e49444", "#b9a0b4", "#d4a6c8"];
 
 /** The colour of an operation kind, stable across reports. */
 export function kindColor(kind: string): string {

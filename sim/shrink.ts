@@ -25,7 +25,7 @@ import {
 } from "./explore.ts";
 import { type DecisionPoint, GuidedStrategy, type ScheduleStats } from "./guided.ts";
 import { type Outcome, PrunedRun } from "./outcome.ts";
-import { type AnyScenario, UsageError } from "./scenario.ts";
+import { type AnyScenario, STEPS_MAX_DEFAULT, UsageError } from "./scenario.ts";
 import type { Strategy } from "./strategy.ts";
 import { decodeDecisions, encodeDecisions, type Trace } from "./trace.ts";
 
@@ -181,6 +181,8 @@ class Shrinker {
     return {
       ...this.#trace,
       params: s.target.params,
+      cores: s.target.cores,
+      stepsMax: s.target.stepsMax,
       strategy: { name: "shrink", from },
       seed: s.seed,
       decisions: encodeDecisions(s.decisions),
@@ -283,11 +285,17 @@ class Shrinker {
     if (this.#triedParams.has(key)) return null;
     this.#triedParams.add(key);
     let target: Target;
+    const scenario = s.target.scenario;
+    // Limits the scenario derives from its parameters follow them; limits
+    // a user set by hand stay.
+    const coresByScenario = s.target.cores === (scenario.cores?.(s.target.params) ?? 0);
+    const stepsByScenario = s.target.stepsMax ===
+      (scenario.stepsMax?.(s.target.params) ?? STEPS_MAX_DEFAULT);
     try {
-      target = makeTarget(s.target.scenario, s.target.variant, {
+      target = makeTarget(scenario, s.target.variant, {
         params,
-        cores: s.target.cores,
-        stepsMax: s.target.stepsMax,
+        cores: coresByScenario ? undefined : s.target.cores,
+        stepsMax: stepsByScenario ? undefined : s.target.stepsMax,
         source: s.target.source,
       });
     } catch (e) {

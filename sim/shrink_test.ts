@@ -87,3 +87,27 @@ Deno.test("a passing trace or one that no longer reproduces cannot be shrunk", (
   const other = { ...trace, decisions: "0*3" };
   assertThrows(() => shrinkTrace(other, lostUpdate), UsageError, "does not reproduce");
 });
+
+Deno.test("limits a scenario derives from its parameters follow the shrunk parameters", async () => {
+  const { defineScenario } = await import("./scenario.ts");
+  const { z } = await import("zod");
+  const { lostUpdate: base } = await import("../scenarios/mod.ts");
+  const perFiber = defineScenario({
+    ...base,
+    name: "lost-update-per-core",
+    cores: ({ fibers }: { fibers: number }) => fibers,
+    stepsMax: ({ fibers }: { fibers: number }) => 100 * fibers,
+    params: z.object({
+      fibers: z.number().int().min(1).default(4),
+      increments: z.number().int().min(1).default(2),
+      localWork: z.number().int().min(0).default(0),
+    }),
+  });
+  const trace = failingTrace(perFiber, "racy");
+  assertEquals([trace.cores, trace.stepsMax], [4, 400]);
+  const r = shrinkTrace(trace, perFiber);
+  assertEquals(r.shrunk.params.fibers, 2);
+  assertEquals([r.shrunk.cores, r.shrunk.stepsMax], [2, 200]);
+  const again = replay(parseTrace(serializeTrace(r.shrunk)), perFiber);
+  assert(again.reproduced, again.message);
+});
