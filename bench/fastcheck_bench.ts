@@ -115,6 +115,49 @@ function bareRuns(runs: number, seed: number): number {
   return lost;
 }
 
+/** A shared cell as simtest's are: each access is a `yield*` of a helper generator. */
+class BareCell {
+  value = 0;
+  *read(): Generator<unknown, number, void> {
+    yield STEP;
+    return this.value;
+  }
+  *write(v: number): Generator<unknown, void, void> {
+    yield STEP;
+    this.value = v;
+  }
+}
+
+const bareCell = new BareCell();
+
+function* bareHelperTask(c: BareCell): Generator<unknown, void, void> {
+  const v = yield* c.read();
+  yield* c.write(v + 1);
+}
+
+/** The same bare scheduler, with the accesses written as simtest's `yield*` helpers. */
+function bareHelperRuns(runs: number, seed: number): number {
+  const rng = new Rng(0);
+  let lost = 0;
+  for (let i = 0; i < runs; i++) {
+    rng.reseed(seed + i);
+    bareCell.value = 0;
+    const a = bareHelperTask(bareCell);
+    const b = bareHelperTask(bareCell);
+    a.next();
+    b.next();
+    let aLive = true;
+    let bLive = true;
+    while (aLive || bLive) {
+      const pickA = aLive && (!bLive || rng.below(2) === 0);
+      if (pickA) aLive = !a.next().done;
+      else bLive = !b.next().done;
+    }
+    if (bareCell.value !== 2) lost++;
+  }
+  return lost;
+}
+
 // ---- measuring -----------------------------------------------------------------
 
 interface Harness {
@@ -151,11 +194,12 @@ async function measure(harnesses: readonly Harness[], reps: number): Promise<Mea
 /** Prints the fast-check comparison section. */
 export async function fastCheckBench(): Promise<void> {
   console.log("\n## simtest vs fast-check's scheduler: the two-task lost update, one process\n");
-  const [fcAssert, fcBare, sim, bare] = await measure([
+  const [fcAssert, fcBare, sim, bare, bareHelpers] = await measure([
     { name: "fc.assert", runs: 20_000, run: (s) => fcAssertRuns(20_000, s) },
     { name: "fc bare", runs: 20_000, run: (s) => fcBareRuns(20_000, s) },
     { name: "simtest", runs: 200_000, run: (s) => simRuns(200_000, s) },
     { name: "bare", runs: 200_000, run: (s) => bareRuns(200_000, s) },
+    { name: "bare yield*", runs: 200_000, run: (s) => bareHelperRuns(200_000, s) },
   ], 9);
   const seeds = Array.from({ length: 101 }, (_, i) => i * 7919 + 1);
   const fcFind: number[] = [];
@@ -176,6 +220,7 @@ export async function fastCheckBench(): Promise<void> {
       row("fast-check fc.sample'd schedulers, driven directly", fcBare, null),
       row("simtest Runner.run, random strategy", sim, simFind),
       row("floor: bare generator loop, no kernel", bare, null),
+      row("floor with simtest's yield* helpers, no kernel", bareHelpers, null),
     ],
   );
   console.log(
@@ -186,6 +231,12 @@ export async function fastCheckBench(): Promise<void> {
     `the floor over fast-check: ${(fcAssert.us / bare.us).toFixed(1)}x (fc.assert), ` +
       `${(fcBare.us / bare.us).toFixed(1)}x (bare fc.scheduler); simtest costs ` +
       `${(sim.us / bare.us).toFixed(1)}x the floor per run`,
+  );
+  console.log(
+    `with yield* helpers, the floor over fast-check: ${
+      (fcAssert.us / bareHelpers.us).toFixed(1)
+    }x ` +
+      `(fc.assert); simtest costs ${(sim.us / bareHelpers.us).toFixed(1)}x that floor per run`,
   );
   console.log(
     `runs to find over ${seeds.length} seeds (median / mean): fast-check ` +
