@@ -92,15 +92,42 @@ function* bareTask(b: { value: number }): Generator<unknown, void, void> {
   b.value = v + 1;
 }
 
-/** Two generators, a seeded coin at every step, nothing recorded, no checks. */
-function bareRuns(runs: number, seed: number): number {
+/** A shared cell as simtest's are: each access is a `yield*` of a helper generator. */
+class BareCell {
+  value = 0;
+  *read(): Generator<unknown, number, void> {
+    yield STEP;
+    return this.value;
+  }
+  *write(v: number): Generator<unknown, void, void> {
+    yield STEP;
+    this.value = v;
+  }
+}
+
+function* bareHelperTask(c: { value: number }): Generator<unknown, void, void> {
+  const cell = c as BareCell;
+  const v = yield* cell.read();
+  yield* cell.write(v + 1);
+}
+
+/**
+ * Two generators running `task`, a seeded coin at every step, nothing
+ * recorded, no checks: the floor any generator scheduler pays.
+ */
+function bareLoop(
+  task: (b: { value: number }) => Generator<unknown, void, void>,
+  box: { value: number },
+  runs: number,
+  seed: number,
+): number {
   const rng = new Rng(0);
   let lost = 0;
   for (let i = 0; i < runs; i++) {
     rng.reseed(seed + i);
     box.value = 0;
-    const a = bareTask(box);
-    const b = bareTask(box);
+    const a = task(box);
+    const b = task(box);
     a.next();
     b.next();
     let aLive = true;
@@ -115,48 +142,10 @@ function bareRuns(runs: number, seed: number): number {
   return lost;
 }
 
-/** A shared cell as simtest's are: each access is a `yield*` of a helper generator. */
-class BareCell {
-  value = 0;
-  *read(): Generator<unknown, number, void> {
-    yield STEP;
-    return this.value;
-  }
-  *write(v: number): Generator<unknown, void, void> {
-    yield STEP;
-    this.value = v;
-  }
-}
-
 const bareCell = new BareCell();
-
-function* bareHelperTask(c: BareCell): Generator<unknown, void, void> {
-  const v = yield* c.read();
-  yield* c.write(v + 1);
-}
-
-/** The same bare scheduler, with the accesses written as simtest's `yield*` helpers. */
-function bareHelperRuns(runs: number, seed: number): number {
-  const rng = new Rng(0);
-  let lost = 0;
-  for (let i = 0; i < runs; i++) {
-    rng.reseed(seed + i);
-    bareCell.value = 0;
-    const a = bareHelperTask(bareCell);
-    const b = bareHelperTask(bareCell);
-    a.next();
-    b.next();
-    let aLive = true;
-    let bLive = true;
-    while (aLive || bLive) {
-      const pickA = aLive && (!bLive || rng.below(2) === 0);
-      if (pickA) aLive = !a.next().done;
-      else bLive = !b.next().done;
-    }
-    if (bareCell.value !== 2) lost++;
-  }
-  return lost;
-}
+const bareRuns = (runs: number, seed: number) => bareLoop(bareTask, box, runs, seed);
+const bareHelperRuns = (runs: number, seed: number) =>
+  bareLoop(bareHelperTask, bareCell, runs, seed);
 
 // ---- measuring -----------------------------------------------------------------
 

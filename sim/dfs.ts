@@ -8,6 +8,7 @@ import type { ExhaustiveStrategy } from "./exhaustive.ts";
 import type { Fiber } from "./fiber.ts";
 import type { Kernel } from "./kernel.ts";
 import { Nondeterminism } from "./outcome.ts";
+import { ChoicePath } from "./_tree.ts";
 
 interface ScheduleNode {
   readonly kind: "schedule";
@@ -17,14 +18,6 @@ interface ScheduleNode {
   readonly eligible: string;
   cursor: number;
 }
-
-interface ValueNode {
-  readonly kind: "value";
-  readonly n: number;
-  chosen: number;
-}
-
-type Node = ScheduleNode | ValueNode;
 
 /** Options of a depth-first search. */
 export interface DfsOptions {
@@ -47,8 +40,7 @@ export interface DfsOptions {
 export class DfsStrategy implements ExhaustiveStrategy {
   readonly name = "dfs";
   readonly #bound: number;
-  readonly #path: Node[] = [];
-  #pos = 0;
+  readonly #path = new ChoicePath<ScheduleNode>();
   #preemptions = 0;
   #boundHit = false;
 
@@ -73,7 +65,7 @@ export class DfsStrategy implements ExhaustiveStrategy {
   }
 
   begin(): void {
-    this.#pos = 0;
+    this.#path.begin();
     this.#preemptions = 0;
   }
 
@@ -83,8 +75,8 @@ export class DfsStrategy implements ExhaustiveStrategy {
     for (let i = 0; i < count; i++) if (eligible[i] === last) lastIndex = i;
     const ids = eligible.slice(0, count).map((f) => f.id);
     let node: ScheduleNode;
-    if (this.#pos < this.#path.length) {
-      const n = this.#path[this.#pos++];
+    const n = this.#path.replayed();
+    if (n !== undefined) {
       if (n.kind !== "schedule" || n.eligible !== ids.join(",")) {
         throw new Nondeterminism(
           `at step ${kernel.step + 1} the eligible fibers are [${ids}], but an earlier run ` +
@@ -105,7 +97,6 @@ export class DfsStrategy implements ExhaustiveStrategy {
       }
       node = { kind: "schedule", options, eligible: ids.join(","), cursor: 0 };
       this.#path.push(node);
-      this.#pos++;
     }
     const chosen = node.options[node.cursor];
     if (lastIndex >= 0 && chosen !== last?.id) this.#preemptions++;
@@ -113,34 +104,11 @@ export class DfsStrategy implements ExhaustiveStrategy {
   }
 
   pickValue(n: number, stream: string, kernel: Kernel): number {
-    if (this.#pos < this.#path.length) {
-      const node = this.#path[this.#pos++];
-      if (node.kind !== "value" || node.n !== n) {
-        throw new Nondeterminism(
-          `at step ${kernel.step} the scenario asks for a ${stream} value in 0..${n - 1}, ` +
-            "but an earlier run of the same schedule made a different choice there",
-        );
-      }
-      return node.chosen;
-    }
-    this.#path.push({ kind: "value", n, chosen: 0 });
-    this.#pos++;
-    return 0;
+    return this.#path.pickValue(n, stream, kernel);
   }
 
   advance(): boolean {
-    const path = this.#path;
-    path.length = Math.min(path.length, this.#pos);
-    while (path.length > 0) {
-      const node = path[path.length - 1];
-      if (node.kind === "value") {
-        if (++node.chosen < node.n) return true;
-      } else if (++node.cursor < node.options.length) {
-        return true;
-      }
-      path.pop();
-    }
-    return false;
+    return this.#path.advance((node) => ++node.cursor < node.options.length);
   }
 }
 

@@ -16,6 +16,7 @@ import type { Fiber } from "./fiber.ts";
 import type { Kernel } from "./kernel.ts";
 import { dependent, type Op } from "./op.ts";
 import { Nondeterminism, type Outcome, PrunedRun } from "./outcome.ts";
+import { ChoicePath } from "./_tree.ts";
 
 /** A state of the current execution, before the step taken from it. */
 interface StateNode {
@@ -30,14 +31,6 @@ interface StateNode {
   readonly sleep: Set<number>;
   chosen: number;
 }
-
-interface ValueNode {
-  readonly kind: "value";
-  readonly n: number;
-  chosen: number;
-}
-
-type Node = StateNode | ValueNode;
 
 /** One step of the current execution (or, at the end, a step a fiber could still take). */
 interface Event {
@@ -82,8 +75,7 @@ export class DporStrategy implements ExhaustiveStrategy {
   readonly pickAlways = true;
   readonly bound = "none";
   readonly boundHit = false;
-  readonly #path: Node[] = [];
-  #pos = 0;
+  readonly #path = new ChoicePath<StateNode>();
   #events: Event[] = [];
   /** Per fiber id: its vector clock after its last step. */
   #fiberClock: Clock[] = [];
@@ -101,7 +93,7 @@ export class DporStrategy implements ExhaustiveStrategy {
   }
 
   begin(): void {
-    this.#pos = 0;
+    this.#path.begin();
     this.#events = [];
     this.#fiberClock = [];
     this.#changers = [];
@@ -116,8 +108,8 @@ export class DporStrategy implements ExhaustiveStrategy {
     for (let i = 0; i < count; i++) ids.push(eligible[i].id);
     if (this.#current !== null) this.#afterStep(kernel, ids);
     let node: StateNode;
-    if (this.#pos < this.#path.length) {
-      const n = this.#path[this.#pos++];
+    const n = this.#path.replayed();
+    if (n !== undefined) {
       if (n.kind !== "state" || n.eligible.join(",") !== ids.join(",")) {
         throw new Nondeterminism(
           `at step ${kernel.step + 1} the eligible fibers are [${ids}], but an earlier run ` +
@@ -128,7 +120,6 @@ export class DporStrategy implements ExhaustiveStrategy {
     } else {
       node = this.#newState(ids, kernel);
       this.#path.push(node);
-      this.#pos++;
     }
     this.#current = node;
     this.#fibersBefore = kernel.fiberCount;
@@ -364,38 +355,18 @@ export class DporStrategy implements ExhaustiveStrategy {
   }
 
   pickValue(n: number, stream: string, kernel: Kernel): number {
-    if (this.#pos < this.#path.length) {
-      const node = this.#path[this.#pos++];
-      if (node.kind !== "value" || node.n !== n) {
-        throw new Nondeterminism(
-          `at step ${kernel.step} the scenario asks for a ${stream} value in 0..${n - 1}, ` +
-            "but an earlier run of the same schedule made a different choice there",
-        );
-      }
-      return node.chosen;
-    }
-    this.#path.push({ kind: "value", n, chosen: 0 });
-    this.#pos++;
-    return 0;
+    return this.#path.pickValue(n, stream, kernel);
   }
 
   advance(): boolean {
-    const path = this.#path;
-    path.length = Math.min(path.length, this.#pos);
-    while (path.length > 0) {
-      const node = path[path.length - 1];
-      if (node.kind === "value") {
-        if (++node.chosen < node.n) return true;
-      } else {
-        for (const p of [...node.backtrack].sort((a, b) => a - b)) {
-          if (node.done.has(p) || node.sleep.has(p)) continue;
-          node.done.add(p);
-          node.chosen = p;
-          return true;
-        }
+    return this.#path.advance((node) => {
+      for (const p of [...node.backtrack].sort((a, b) => a - b)) {
+        if (node.done.has(p) || node.sleep.has(p)) continue;
+        node.done.add(p);
+        node.chosen = p;
+        return true;
       }
-      path.pop();
-    }
-    return false;
+      return false;
+    });
   }
 }
