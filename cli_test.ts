@@ -1,20 +1,8 @@
 import { assert, assertEquals, assertMatch } from "./deps.ts";
-import { type Io, main } from "./cli.ts";
+import { main } from "./cli.ts";
+import { captured, type Ran } from "./tests/_io.ts";
 
-async function run(args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  let t = 0;
-  const io: Io = {
-    out: (l) => out.push(l),
-    err: (l) => err.push(l),
-    errRaw: () => {},
-    isTerminal: false,
-    now: () => (t += 1),
-  };
-  const code = await main(args, io);
-  return { code, out, err };
-}
+const run = (args: string[]): Promise<Ran> => captured(main, args);
 
 const tmp = await Deno.makeTempDir({ prefix: "sim-cli-test-" });
 

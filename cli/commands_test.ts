@@ -1,35 +1,11 @@
 import { assert, assertEquals, assertMatch } from "../deps.ts";
-import { type Io, main } from "../cli.ts";
+import { main } from "../cli.ts";
+import { captured, type Ran } from "../tests/_io.ts";
 import { regress } from "./regress.ts";
 import { mergeMain } from "../scale/merge.ts";
 import { parseTrace } from "../sim/trace.ts";
 
-interface Ran {
-  code: number;
-  out: string[];
-  err: string[];
-}
-
-function io(): Io & { out: (l: string) => void; lines: string[]; errs: string[] } {
-  const lines: string[] = [];
-  const errs: string[] = [];
-  let t = 0;
-  return {
-    lines,
-    errs,
-    out: (l) => lines.push(l),
-    err: (l) => errs.push(l),
-    errRaw: () => {},
-    isTerminal: false,
-    now: () => (t += 1),
-  };
-}
-
-async function sim(args: string[]): Promise<Ran> {
-  const x = io();
-  const code = await main(args, x);
-  return { code, out: x.lines, err: x.errs };
-}
+const sim = (args: string[]): Promise<Ran> => captured(main, args);
 
 const tmp = await Deno.makeTempDir({ prefix: "sim-commands-test-" });
 
@@ -141,9 +117,9 @@ Deno.test("shards merge into the verdicts and failing seeds of the unsharded swe
     assertEquals(r.code, 0);
     files.push(`${tmp}/shard${i}/runs.jsonl`);
   }
-  const m = io();
-  assertEquals(await mergeMain(["--json", ...files], m), 0);
-  const merged = m.lines.map((l) => JSON.parse(l));
+  const m = await captured(mergeMain, ["--json", ...files]);
+  assertEquals(m.code, 0);
+  const merged = m.out.map((l) => JSON.parse(l));
   const wholeLines = whole.out.map((l) => JSON.parse(l));
   const failing = (ls: Record<string, unknown>[]) =>
     ls.filter((l) => l.verdict === "bug").map((l) => `${l.variant}:${l.seed}`).sort();
@@ -155,9 +131,9 @@ Deno.test("shards merge into the verdicts and failing seeds of the unsharded swe
     "pass",
     true,
   ]]);
-  const missing = io();
-  assertEquals(await mergeMain([files[0], files[2]], missing), 2);
-  assertMatch(missing.errs[0], /missing shards 1\/3/);
+  const missing = await captured(mergeMain, [files[0], files[2]]);
+  assertEquals(missing.code, 2);
+  assertMatch(missing.err[0], /missing shards 1\/3/);
   assertEquals((await sim(["--shard", "3/3"])).code, 2);
 });
 
@@ -187,22 +163,21 @@ Deno.test("regress: --save adds a failing trace; every stored trace must fail ex
     `${tmp}/reg`,
   ]);
   const trace = found.out.find((l) => l.includes("replay: "))!.split("--replay ")[1];
-  const saved = io();
-  assertEquals(await regress(["--traces", dir, "--save", trace], saved), 0);
-  assertMatch(saved.lines[0], /saved .* as .*lock-order\.opposite\.deadlock\.[0-9a-f]{8}\.json/);
-  const ok = io();
-  assertEquals(await regress(["--traces", dir, "--out", `${tmp}/reg`], ok), 0);
-  assertMatch(ok.lines.join("\n"), /all 1 stored traces fail exactly as recorded/);
+  const saved = await captured(regress, ["--traces", dir, "--save", trace]);
+  assertEquals(saved.code, 0);
+  assertMatch(saved.out[0], /saved .* as .*lock-order\.opposite\.deadlock\.[0-9a-f]{8}\.json/);
+  const ok = await captured(regress, ["--traces", dir, "--out", `${tmp}/reg`]);
+  assertEquals(ok.code, 0);
+  assertMatch(ok.out.join("\n"), /all 1 stored traces fail exactly as recorded/);
   const stored = [...Deno.readDirSync(dir)][0].name;
   const text = await Deno.readTextFile(`${dir}/${stored}`);
   await Deno.writeTextFile(`${dir}/${stored}`, text.replace(/"step": \d+/, '"step": 99'));
-  const bad = io();
-  assertEquals(await regress(["--traces", dir, "--out", `${tmp}/reg`], bad), 1);
-  assertMatch(bad.lines.join("\n"), /MISMATCH .*NOT reproduced/);
-  const pass = io();
+  const bad = await captured(regress, ["--traces", dir, "--out", `${tmp}/reg`]);
+  assertEquals(bad.code, 1);
+  assertMatch(bad.out.join("\n"), /MISMATCH .*NOT reproduced/);
   const passing = text.replace(/"verdict": "deadlock"/, '"verdict": "pass"');
   await Deno.writeTextFile(`${tmp}/pass.json`, passing);
-  assertEquals(await regress(["--traces", dir, "--save", `${tmp}/pass.json`], pass), 2);
+  assertEquals((await captured(regress, ["--traces", dir, "--save", `${tmp}/pass.json`])).code, 2);
 });
 
 Deno.test("the stored regression traces in the repository fail exactly as recorded", async () => {
