@@ -31,8 +31,6 @@ export class Fiber implements Guard {
   done = false;
   /** What the body returned. */
   result: unknown = undefined;
-  /** Steps this fiber has taken. */
-  steps = 0;
   /**
    * The fiber's dynamic scope: an object a runtime layer hangs on it (the
    * innermost region it runs in). A spawned fiber starts in its parent's

@@ -553,7 +553,6 @@ export class Kernel {
     this.current = f;
     this.step++;
     this.now += op.cost;
-    f.steps++;
     this.#coreCurrent[f.core] = f.id;
     try {
       this.#advance(f, (f.gen as Generator<Op, unknown, void>).next());
