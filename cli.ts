@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { PortfolioStrategy } from "./sim/portfolio.ts";
 import { parseArgs } from "./deps.ts";
 import { type NotedFailure, noteFailure } from "./cli/failures.ts";
 import { saveTrace } from "./cli/save.ts";
@@ -73,7 +74,7 @@ Options:
   --variant NAME      one variant (default: every variant of the scenario)
   --param KEY=VALUE   a scenario parameter; repeatable
   --cores N           simulated cores (0: one per fiber; default: the scenario's)
-  --strategy S        random | pct | dfs | dpor (default: the variant's budget)
+  --strategy S        random | pct | portfolio | dfs | dpor (default: the variant's budget)
   --depth D           PCT bug depth (default 3)
   --pct-steps K       PCT's estimate of steps per run (default: a sequential probe run)
   --preemptions K     DFS: at most K preemptions per schedule
@@ -92,7 +93,8 @@ Options:
   --jsonl all|failures  which runs go into runs.jsonl (default all); a line per
                       variant and a summary line go in either way
   --replay FILE       replay a trace file; exit 0 when its outcome comes back exactly
-  --json              one JSON line per run, then a summary line
+  --json              one JSON line per run, a line per variant, then a summary line
+  --json=summary      only the per-variant lines and the summary line
   --list              list the catalog
   -h, --help          this text
 
@@ -123,6 +125,8 @@ interface CliOptions {
   jsonl: "all" | "failures";
   replay: string | null;
   json: boolean;
+  /** With --json: a line per run too (--json=summary leaves them out). */
+  jsonRuns: boolean;
   list: boolean;
   help: boolean;
 }
@@ -135,7 +139,13 @@ function intFlag(name: string, value: string | undefined, min: number): number |
   return Number(value);
 }
 
-function parseCli(args: string[]): CliOptions {
+/** `--json=MODE` becomes `--json --json-mode MODE`: parseArgs takes no value on a boolean. */
+function jsonModeArgs(args: string[]): string[] {
+  return args.flatMap((a) => a.startsWith("--json=") ? ["--json", "--json-mode", a.slice(7)] : [a]);
+}
+
+function parseCli(rawArgs: string[]): CliOptions {
+  const args = jsonModeArgs(rawArgs);
   let v;
   try {
     v = parseArgs({
@@ -166,6 +176,7 @@ function parseCli(args: string[]): CliOptions {
         jsonl: { type: "string" },
         replay: { type: "string" },
         json: { type: "boolean" },
+        "json-mode": { type: "string" },
         list: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
@@ -211,9 +222,16 @@ function parseCli(args: string[]): CliOptions {
     jsonl: jsonlFlag(v.jsonl),
     replay: v.replay ?? null,
     json: v.json ?? false,
+    jsonRuns: (v.json ?? false) && jsonMode(v["json-mode"]) === "runs",
     list: v.list ?? false,
     help: v.help ?? false,
   };
+}
+
+function jsonMode(value: string | undefined): "runs" | "summary" {
+  if (value === undefined || value === "runs") return "runs";
+  if (value === "summary") return "summary";
+  throw new UsageError(`bad --json=${value}: write --json or --json=summary`);
 }
 
 function jsonlFlag(value: string | undefined): "all" | "failures" {
@@ -390,7 +408,7 @@ async function runTarget(
         written.set(info.failure, tracePath);
       }
       const logged = opts.jsonl === "all" || info.failure !== null;
-      if (opts.json || logged) {
+      if (opts.jsonRuns || logged) {
         const now = io.now();
         const line = JSON.stringify(runLine(target, strategy, expect, info.outcome, {
           seed: info.seed,
@@ -400,7 +418,7 @@ async function runTarget(
         }));
         last = now;
         if (logged) sink.run(line);
-        if (opts.json) io.out(line);
+        if (opts.jsonRuns) io.out(line);
       }
       if ((done & 255) === 0) progress.update(done, failing);
     },
@@ -424,7 +442,8 @@ async function runTarget(
       else io.out(`${target.scenario.name}/${target.variant}: ${p.message}`);
     }
   }
-  sink.target({
+  const firstFailure = result.failures[0];
+  const targetLine = {
     target: true,
     ...labelOf(target),
     strategy: strategy.name,
@@ -436,8 +455,13 @@ async function runTarget(
     failures: result.failures.length,
     got: result.outcome?.verdict ?? "pass",
     ok: result.ok,
+    ...(strategy instanceof PortfolioStrategy && firstFailure !== undefined
+      ? { foundBy: strategy.memberOf(firstFailure.seed) }
+      : {}),
     elapsedMs: round(ms),
-  });
+  };
+  sink.target(targetLine);
+  if (opts.json && !exhaustive) io.out(JSON.stringify(targetLine));
   const notes = [];
   for (const f of result.failures.slice(0, 5)) {
     const tracePath = written.get(f) ?? "";

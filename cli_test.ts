@@ -32,7 +32,8 @@ Deno.test("--json prints a line per run with the documented fields and a summary
   ]);
   assertEquals(r.code, 0);
   const lines = r.out.map((l) => JSON.parse(l));
-  const runs = lines.filter((l) => !l.summary);
+  const runs = lines.filter((l) => !l.summary && !l.target);
+  assertEquals(lines.filter((l) => l.target).length, 1);
   for (const key of ["scenario", "variant", "strategy", "seed", "expected", "verdict"]) {
     assert(key in runs[0], key);
   }
@@ -173,4 +174,29 @@ Deno.test("exhaustive-only flags without --strategy dfs are usage errors", async
   const r = await run(["--scenario", "lost-update", "--preemptions", "2"]);
   assertEquals(r.code, 2);
   assertMatch(r.err[0], /--preemptions and --iterative go with --strategy dfs/);
+});
+
+Deno.test("--json=summary prints a line per variant and the summary, no run lines", async () => {
+  const r = await run([
+    "--scenario",
+    "lost-update",
+    "--strategy",
+    "portfolio",
+    "--runs",
+    "300",
+    "--json=summary",
+    "--out",
+    tmp,
+  ]);
+  assertEquals(r.code, 0);
+  const lines = r.out.map((l) => JSON.parse(l));
+  assertEquals(lines.map((l) => l.variant ?? "summary"), ["racy", "locked", "summary"]);
+  assert(lines.slice(0, 2).every((l) => l.target === true));
+  assertEquals(lines[0].got, "bug");
+  assertMatch(lines[0].foundBy, /^(random|pct-d[1-5])$/);
+  assertEquals(lines[1].runs, 300);
+  assertEquals(lines[2].summary, true);
+  const bad = await run(["--scenario", "lost-update", "--json=everything"]);
+  assertEquals(bad.code, 2);
+  assertMatch(bad.err.join("\n"), /--json=summary/);
 });

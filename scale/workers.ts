@@ -32,7 +32,7 @@ const CHUNK_FIRST = 64;
 const CHUNK_MAX_DEFAULT = 8192;
 
 /** Strategies whose runs depend on the seed alone, so seeds can run anywhere. */
-const SEEDED = new Set(["random", "pct"]);
+const SEEDED = new Set(["random", "pct", "portfolio"]);
 
 /**
  * Runs one sweep on `workers` Deno Workers, started for it and stopped
@@ -110,7 +110,7 @@ function initMessage(target: Target, o: WorkerSweepOptions, sweep: number): Init
   const name = o.strategy.name;
   if (!SEEDED.has(name)) {
     throw new UsageError(
-      `--workers runs independent seeds: it works with --strategy random or pct, not ${name}`,
+      `--workers runs independent seeds: it works with --strategy random, pct or portfolio, not ${name}`,
     );
   }
   const so = o.strategy.options();

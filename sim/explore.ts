@@ -12,6 +12,7 @@ import { DfsStrategy, IterativeDfsStrategy } from "./dfs.ts";
 import { DporStrategy } from "./dpor.ts";
 import { type ExhaustiveStrategy, type ExplorationStats, exploreExhaustive } from "./exhaustive.ts";
 import { PctStrategy } from "./pct.ts";
+import { PortfolioStrategy } from "./portfolio.ts";
 import { RandomStrategy } from "./random.ts";
 import { ReplayStrategy } from "./replay.ts";
 import {
@@ -139,9 +140,9 @@ export interface StrategyOptions {
 }
 
 /** The strategies `createStrategy` knows. */
-export const STRATEGIES = ["random", "pct", "dfs", "dpor"] as const;
+export const STRATEGIES = ["random", "pct", "portfolio", "dfs", "dpor"] as const;
 
-/** Builds a strategy by name: "random", "pct", "dfs" or "dpor". */
+/** Builds a strategy by name: "random", "pct", "portfolio", "dfs" or "dpor". */
 export function createStrategy(
   name: string,
   target: Target,
@@ -158,6 +159,11 @@ export function createStrategy(
         depth: options.depth ?? 3,
         steps: options.pctSteps ?? probeSteps(target),
       });
+    case "portfolio":
+      if (options.depth !== undefined) {
+        throw new UsageError("--depth goes with --strategy pct: the portfolio runs depths 1 to 5");
+      }
+      return new PortfolioStrategy({ steps: options.pctSteps ?? probeSteps(target) });
     case "dfs":
       if (options.iterative && options.preemptions !== undefined) {
         throw new UsageError("--iterative raises the bound itself: drop --preemptions");

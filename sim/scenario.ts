@@ -17,7 +17,8 @@ export type Budget =
     readonly preemptions?: number;
     readonly iterative?: boolean;
   }
-  | { readonly strategy: "dpor"; readonly runs: number };
+  | { readonly strategy: "dpor"; readonly runs: number }
+  | { readonly strategy: "portfolio"; readonly runs: number };
 
 /** What a variant is expected to do within its budget. */
 export interface Expectation {
@@ -70,6 +71,7 @@ const BudgetSchema = z.discriminatedUnion("strategy", [
     iterative: z.boolean().optional(),
   }).strict(),
   z.object({ strategy: z.literal("dpor"), runs: z.number().int().min(1) }).strict(),
+  z.object({ strategy: z.literal("portfolio"), runs: z.number().int().min(1) }).strict(),
 ]);
 
 const VariantSchema = z.object({
@@ -92,10 +94,13 @@ const ScenarioSchema = z.object({
   setup: z.custom<unknown>((v) => typeof v === "function", "a function"),
 });
 
-/** The variant a scenario gets when it declares none: it must pass 100 random runs. */
+/**
+ * The variant a scenario gets when it declares none: it must pass 100 runs of
+ * the portfolio (random and PCT at depths 1 to 5, round-robin).
+ */
 export const DEFAULT_VARIANT: Variant = {
   description: "the scenario as written",
-  expect: { verdict: "pass", budget: { strategy: "random", runs: 100 } },
+  expect: { verdict: "pass", budget: { strategy: "portfolio", runs: 100 } },
 };
 
 /**
