@@ -1,3 +1,5 @@
+// The loader runs before a simulation starts, never inside one: it may read files and await.
+// deno-lint-ignore-file sim/determinism
 /**
  * Loading a scenario by catalog name or from a file path, and a trace with its scenario.
  *
