@@ -442,26 +442,6 @@ async function runTarget(
       else io.out(`${target.scenario.name}/${target.variant}: ${p.message}`);
     }
   }
-  const firstFailure = result.failures[0];
-  const targetLine = {
-    target: true,
-    ...labelOf(target),
-    strategy: strategy.name,
-    expected: expect.verdict,
-    ...(expect.check === undefined ? {} : { expectedCheck: expect.check }),
-    ...(opts.shard === null ? {} : { shard: shardText(opts.shard) }),
-    runs: result.runs,
-    steps: result.steps,
-    failures: result.failures.length,
-    got: result.outcome?.verdict ?? "pass",
-    ok: result.ok,
-    ...(strategy instanceof PortfolioStrategy && firstFailure !== undefined
-      ? { foundBy: strategy.memberOf(firstFailure.seed) }
-      : {}),
-    elapsedMs: round(ms),
-  };
-  sink.target(targetLine);
-  if (opts.json && !exhaustive) io.out(JSON.stringify(targetLine));
   const notes = [];
   for (const f of result.failures.slice(0, 5)) {
     const tracePath = written.get(f) ?? "";
@@ -492,6 +472,28 @@ async function runTarget(
     }
     if (opts.save) note.savedPath = saveTrace(note.shrunk?.path ?? tracePath);
   }
+  // The gate: a failure whose trace cannot be trusted fails the variant.
+  const ok = result.ok && notes.every((n) => n.problems.length === 0);
+  const firstFailure = result.failures[0];
+  const targetLine = {
+    target: true,
+    ...labelOf(target),
+    strategy: strategy.name,
+    expected: expect.verdict,
+    ...(expect.check === undefined ? {} : { expectedCheck: expect.check }),
+    ...(opts.shard === null ? {} : { shard: shardText(opts.shard) }),
+    runs: result.runs,
+    steps: result.steps,
+    failures: result.failures.length,
+    got: result.outcome?.verdict ?? "pass",
+    ok,
+    ...(strategy instanceof PortfolioStrategy && firstFailure !== undefined
+      ? { foundBy: strategy.memberOf(firstFailure.seed) }
+      : {}),
+    elapsedMs: round(ms),
+  };
+  sink.target(targetLine);
+  if (opts.json && !exhaustive) io.out(JSON.stringify(targetLine));
   const stats = result.exploration;
   if (stats !== null) {
     const first = result.failures[0];
@@ -536,7 +538,7 @@ async function runTarget(
     runs: result.runs,
     steps: result.steps,
     ms,
-    ok: result.ok,
+    ok,
   };
 }
 
@@ -639,11 +641,12 @@ export function rerunCommand(target: Target, strategy: Strategy, seed: number): 
 }
 
 function reportFailure(note: NotedFailure, io: Io): void {
-  const tag = note.expected ? " (as expected)" : "";
+  const tag = note.expected && note.problems.length === 0 ? " (as expected)" : "";
   io.out(`${note.title}: ${note.outcome}${tag}`);
   io.out(`  ${note.where}, strategy ${note.strategy}`);
   if (note.shrunk !== null) io.out(`  shrunk: ${shrinkText(note.shrunk)}`);
   if (note.warning !== "") io.out(`  ${note.warning}`);
+  for (const p of note.problems) io.out(`  NOT TRUSTED: ${p}`);
   io.out(`  replay: deno task sim --replay ${note.tracePath}`);
   if (note.shrunk !== null) io.out(`  replay shrunk: deno task sim --replay ${note.shrunk.path}`);
   if (note.reportPath !== null) io.out(`  report: ${note.reportPath}`);

@@ -14,11 +14,18 @@ import { type AnyScenario, UsageError } from "../sim/scenario.ts";
 import type { ShrinkOptions, ShrinkResult } from "../sim/shrink.ts";
 import type { Strategy } from "../sim/strategy.ts";
 import { serializeTrace, type Trace } from "../sim/trace.ts";
+import { verifyFound, verifyShrunk } from "../sim/verify.ts";
 
 /** A failure as noted: what to print, and where its files went. */
 export interface NotedFailure extends FailureNote {
   /** Why shrinking or the report was skipped, or "". */
   readonly warning: string;
+  /**
+   * Why the failure cannot be trusted: its trace does not replay, its
+   * strategy record does not rerun it, or its shrunk trace lost the failure.
+   * Any problem fails the command (exit 1).
+   */
+  readonly problems: readonly string[];
   /** Where `--save` copied the trace. */
   savedPath?: string;
 }
@@ -81,13 +88,15 @@ export async function noteFailure(c: FailureContext): Promise<NotedFailure> {
   let shrunk: ShrinkNote | null = null;
   let shrunkTrace: Trace | null = null;
   let warning = "";
-  if (c.shrink) {
+  const problems = verifyFound(trace, c.target.scenario);
+  if (c.shrink && problems.length === 0) {
     try {
       const r = await shrinkLazily(trace, c.target.scenario, { now: c.now, ...c.shrinkOptions });
       const path = besidePath(c.tracePath, ".shrunk.json");
       writeText(path, serializeTrace(r.shrunk));
       shrunk = { path, before: r.before, after: r.after, params: paramChanges(r) };
       shrunkTrace = r.shrunk;
+      problems.push(...verifyShrunk(trace, r.shrunk, c.target.scenario));
     } catch (e) {
       if (!(e instanceof UsageError)) throw e;
       warning = `not shrunk: ${e.message}`;
@@ -129,6 +138,7 @@ export async function noteFailure(c: FailureContext): Promise<NotedFailure> {
     shrunk,
     reportPath,
     warning,
+    problems,
   };
 }
 
