@@ -113,15 +113,19 @@ function strategyProblem(trace: Trace, scenario: AnyScenario): string | null {
   const target = targetOfTrace(trace, scenario);
   const strategy = strategyOf(trace, target);
   if (typeof strategy === "string") return strategy;
-  const rebuilt: Record<string, unknown> = { name: strategy.name, ...strategy.options() };
-  if (trace.strategy.iterative === true) rebuilt.preemptions = trace.strategy.preemptions;
-  if (recordText(sorted(rebuilt)) !== recordText(sorted(trace.strategy))) {
+  const recorded = () => {
+    const rebuilt: Record<string, unknown> = { name: strategy.name, ...strategy.options() };
+    if (trace.strategy.iterative === true) rebuilt.preemptions = trace.strategy.preemptions;
+    if (recordText(sorted(rebuilt)) === recordText(sorted(trace.strategy))) return null;
     return `the trace records strategy ${recordText(trace.strategy)}, ` +
       `but rerunning it takes ${recordText(rebuilt)}: an option is missing from the trace`;
-  }
-  if (isExhaustive(strategy)) return boundProblem(trace, target);
+  };
+  if (isExhaustive(strategy)) return recorded() ?? boundProblem(trace, target);
   const runner = new Runner(target);
   const outcome = runner.run(strategy, trace.seed);
+  // Options are read after the run: a portfolio names the member that ran the seed.
+  const missing = recorded();
+  if (missing !== null) return missing;
   const decisions = encodeDecisions(runner.kernel.decisions());
   if (decisions !== trace.decisions || !sameOutcome(outcome, trace.outcome)) {
     return `seed ${trace.seed} under the recorded strategy ${recordText(trace.strategy)} ` +

@@ -27,7 +27,9 @@ Deno.test("a trace records every strategy option, and the gate accepts it", () =
   assertEquals(iterative.strategy, { name: "dfs", preemptions: 1, iterative: true });
   const random = found(lostUpdate, "racy", { strategy: "random" });
   assertEquals(random.strategy, { name: "random" });
-  for (const t of [pct, dfs, iterative, random]) {
+  const portfolio = found(lostUpdate, "racy", { strategy: "portfolio", pctSteps: 7 });
+  assertEquals(Object.keys(portfolio.strategy).sort(), ["member", "name", "steps"]);
+  for (const t of [pct, dfs, iterative, random, portfolio]) {
     assertEquals(verifyFound(t, t.scenario === "lost-update" ? lostUpdate : lockOrder), []);
   }
 });
