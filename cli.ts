@@ -92,7 +92,9 @@ Options:
   --check-determinism run each schedule twice and compare the event logs
   --jsonl all|failures  which runs go into runs.jsonl (default all); a line per
                       variant and a summary line go in either way
-  --replay FILE       replay a trace file; exit 0 when its outcome comes back exactly
+  --replay FILE       replay a trace file; exit 0 when its outcome comes back exactly.
+                      A trace only names its scenario: a catalog one is found by name;
+                      for one recorded against a file, name the file with --scenario FILE
   --json              one JSON line per run, a line per variant, then a summary line
   --json=summary      only the per-variant lines and the summary line
   --list              list the catalog
@@ -655,7 +657,7 @@ function reportFailure(note: NotedFailure, io: Io): void {
 }
 
 async function runReplay(file: string, opts: CliOptions, io: Io): Promise<number> {
-  const { trace, scenario } = await loadTrace(file);
+  const { trace, scenario } = await loadTrace(file, { scenario: opts.scenario, flag: "--replay" });
   const log = new StepLog();
   const result = replay(trace, scenario, (k) => k.observe(log));
   if (opts.json) {

@@ -16,10 +16,10 @@ import { besidePath, paramChanges, shrinkLazily, writeText } from "./failures.ts
 /** Shrinks the trace in `file`; returns the exit code. */
 export async function shrinkCommand(
   file: string,
-  opts: { readonly json: boolean },
+  opts: { readonly json: boolean; readonly scenario?: string | null },
   io: Io,
 ): Promise<number> {
-  const { trace, scenario } = await loadTrace(file);
+  const { trace, scenario } = await loadTrace(file, { scenario: opts.scenario, flag: "--shrink" });
   const r = await shrinkLazily(trace, scenario, { now: io.now });
   const path = besidePath(file, ".shrunk.json");
   writeText(path, serializeTrace(r.shrunk));

@@ -24,7 +24,7 @@ import {
   type Variant,
 } from "./scenario.ts";
 import type { Strategy } from "./strategy.ts";
-import { decodeDecisions, encodeDecisions, TOOL, type Trace, TRACE_FORMAT } from "./trace.ts";
+import { decodeDecisionArray, encodeDecisions, TOOL, type Trace, TRACE_FORMAT } from "./trace.ts";
 
 /** A scenario variant with validated parameters and limits: what a run runs. */
 export interface Target {
@@ -405,7 +405,7 @@ export function replay(
   observe?: (kernel: Kernel) => void,
 ): ReplayResult {
   const target = targetOfTrace(trace, scenario);
-  const strategy = new ReplayStrategy(decodeDecisions(trace.decisions));
+  const strategy = new ReplayStrategy(decodeDecisionArray(trace.decisions));
   const runner = new Runner(target);
   const k = runner.kernel;
   k.reset({ cores: target.cores, stepsMax: target.stepsMax }, strategy, trace.seed);

@@ -6,6 +6,7 @@
  */
 import { List } from "./_list.ts";
 import { Fiber } from "./fiber.ts";
+import { CHOOSE_MAX, DECISIONS_MAX, FIBERS_MAX, STEPS_MAX } from "./limits.ts";
 import { Cell } from "./cell.ts";
 import { type FiberBody, Op } from "./op.ts";
 import { type Outcome, ToolSignal, Violation } from "./outcome.ts";
@@ -58,7 +59,7 @@ interface Invariant {
 const NO_CORE = -1;
 /** Cached plain operations per object (see `plainOp`). */
 const OP_SLOTS = 4;
-const FIBERS_MAX_DEFAULT = 10_000;
+const FIBERS_MAX_DEFAULT = FIBERS_MAX;
 
 /**
  * The simulation kernel and the world a scenario builds in it. One kernel is
@@ -110,7 +111,7 @@ export class Kernel {
   readonly #stepInvariants = new List<Invariant>();
   readonly #endInvariants = new List<Invariant>();
   #ended: Outcome | null = null;
-  #decisions = new Int32Array(256);
+  #decisions = new Uint32Array(256);
   #decisionCount = 0;
   #strategyObserves = false;
   #pickAlways = false;
@@ -381,10 +382,11 @@ export class Kernel {
    * trace remembers, a replay gives the same value.
    */
   choose(n: number, stream = "value"): number {
-    if (!Number.isInteger(n) || n < 1) {
-      throw new RangeError(`Cannot choose among ${n} values: need a positive integer`);
+    if (!Number.isInteger(n) || n < 1 || n > CHOOSE_MAX) {
+      throw new RangeError(`Cannot choose among ${n} values: need an integer in 1..2^32`);
     }
     if (n === 1) return 0;
+    this.#roomForValue();
     const v = this.strategy.pickValue(n, stream, this);
     this.#record(v);
     return v;
@@ -395,6 +397,7 @@ export class Kernel {
     if (!(p >= 0 && p <= 1)) throw new RangeError(`Cannot flip a coin with probability ${p}`);
     if (p === 0) return false;
     if (p === 1) return true;
+    this.#roomForValue();
     const v = this.strategy.pickValue(2, stream, this, p);
     this.#record(v);
     return v === 1;
@@ -458,9 +461,20 @@ export class Kernel {
     return Array.from(this.#decisions.subarray(0, this.#decisionCount));
   }
 
+  // Values may not crowd out the scheduling decisions the run's remaining
+  // steps need: together they stay within what a trace may hold.
+  #roomForValue(): void {
+    if (this.#decisionCount + Math.min(this.#stepsMax, STEPS_MAX) - this.step >= DECISIONS_MAX) {
+      throw new RangeError(
+        `Cannot record another value: a run records at most ${DECISIONS_MAX} decisions ` +
+          "(a k.choose in a loop that never ends?)",
+      );
+    }
+  }
+
   #record(v: number): void {
     if (this.#decisionCount === this.#decisions.length) {
-      const bigger = new Int32Array(this.#decisions.length * 2);
+      const bigger = new Uint32Array(this.#decisions.length * 2);
       bigger.set(this.#decisions);
       this.#decisions = bigger;
     }

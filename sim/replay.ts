@@ -21,10 +21,10 @@ import type { Strategy } from "./strategy.ts";
  */
 export class ReplayStrategy implements Strategy {
   readonly name = "replay";
-  readonly #decisions: readonly number[];
+  readonly #decisions: ArrayLike<number>;
   #next = 0;
 
-  constructor(decisions: readonly number[]) {
+  constructor(decisions: ArrayLike<number>) {
     this.#decisions = decisions;
   }
 

@@ -49,6 +49,7 @@ export class Streams {
   draw(label: string, n: number, p?: number): number {
     const rng = this.get(label);
     if (p !== undefined) return rng.next() < p ? 1 : 0;
-    return rng.below(n);
+    // `below` keeps to int32; `k.choose` takes n up to 2^32.
+    return n <= 0x7fffffff ? rng.below(n) : Math.floor(rng.next() * n);
   }
 }

@@ -6,6 +6,7 @@
 import { z } from "zod";
 import meta from "../deno.json" with { type: "json" };
 import { type Outcome, VERDICTS } from "./outcome.ts";
+import { CORES_MAX, DECISIONS_MAX, STEPS_MAX } from "./limits.ts";
 import { UsageError } from "./scenario.ts";
 
 /** The trace format this tool writes and reads. */
@@ -13,8 +14,6 @@ export const TRACE_FORMAT = 1;
 
 /** The tool name and version written into every trace. */
 export const TOOL = `simtest ${meta.version}`;
-
-const DECISIONS = /^(\d+(\*\d+)?(,\d+(\*\d+)?)*)?$/;
 
 const OutcomeSchema = z.object({
   verdict: z.enum(VERDICTS as [string, ...string[]]),
@@ -32,12 +31,15 @@ export const TraceSchema = z.object({
   source: z.string().nullable(),
   variant: z.string().min(1),
   params: z.record(z.string(), z.unknown()),
-  cores: z.number().int().min(0),
-  stepsMax: z.number().int().min(1),
+  cores: z.number().int().min(0).max(CORES_MAX),
+  stepsMax: z.number().int().min(1).max(STEPS_MAX),
   strategy: z.object({ name: z.string().min(1) })
     .catchall(z.union([z.number(), z.string(), z.boolean()])),
   seed: z.number().int().min(0),
-  decisions: z.string().regex(DECISIONS, "a comma-separated list of integers, n*k for runs"),
+  decisions: z.string().superRefine((text, ctx) => {
+    const r = scanDecisions(text);
+    if (typeof r === "string") ctx.addIssue({ code: "custom", message: r });
+  }),
   outcome: OutcomeSchema,
 }).strict();
 
@@ -65,17 +67,97 @@ export function encodeDecisions(decisions: readonly number[]): string {
   return parts.join(",");
 }
 
-/** Decodes what `encodeDecisions` wrote. */
-export function decodeDecisions(text: string): number[] {
-  if (!DECISIONS.test(text)) throw new UsageError(`malformed decision list "${text}"`);
-  const out: number[] = [];
-  if (text === "") return out;
-  for (const part of text.split(",")) {
-    const [value, times] = part.split("*");
-    const n = times === undefined ? 1 : Number(times);
-    for (let i = 0; i < n; i++) out.push(Number(value));
+// A decision is a fiber id or a chosen value: below 2^32 (`k.choose(n)` takes n <= 2^32).
+const DECISION_MAX = 0xffffffff;
+const COMMA = 44;
+const STAR = 42;
+const ZERO = 48;
+const NINE = 57;
+
+/**
+ * Checks a decision list in one pass, without allocating: how many decisions
+ * it holds, or what is wrong with it. More than `DECISIONS_MAX` decisions is
+ * wrong, and the scan stops there.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals, assertMatch } from "../deps.ts";
+ * assertEquals(scanDecisions("0,1*3,2"), 5);
+ * assertMatch(scanDecisions("1*200000000") as string, /more than 50000000 decisions/);
+ * ```
+ */
+export function scanDecisions(text: string): number | string {
+  if (text === "") return 0;
+  let count = 0;
+  let i = 0;
+  const n = text.length;
+  for (;;) {
+    const at = i;
+    let value = 0;
+    while (i < n && text.charCodeAt(i) >= ZERO && text.charCodeAt(i) <= NINE && i - at <= 10) {
+      value = value * 10 + text.charCodeAt(i++) - ZERO;
+    }
+    if (i === at) return malformed(text, i, "a number");
+    if (value > DECISION_MAX) return malformed(text, at, `a decision below 2^32`);
+    let times = 1;
+    if (i < n && text.charCodeAt(i) === STAR) {
+      const from = ++i;
+      times = 0;
+      while (i < n && text.charCodeAt(i) >= ZERO && text.charCodeAt(i) <= NINE && i - from <= 10) {
+        times = times * 10 + text.charCodeAt(i++) - ZERO;
+      }
+      if (i === from || times < 1) return malformed(text, from, "a repeat count >= 1");
+    }
+    count += times;
+    if (count > DECISIONS_MAX) {
+      return `more than ${DECISIONS_MAX} decisions: the limit of a trace`;
+    }
+    if (i === n) return count;
+    if (text.charCodeAt(i) !== COMMA) return malformed(text, i, "',', '*' or the end");
+    i++;
+  }
+}
+
+function malformed(text: string, at: number, want: string): string {
+  const shown = JSON.stringify(text.slice(Math.max(0, at - 10), at + 10));
+  return `malformed decision list at character ${at} (${shown}): expected ${want}; ` +
+    "write comma-separated integers, n*k for k repeats of n";
+}
+
+/**
+ * Decodes what `encodeDecisions` wrote into a typed array, in linear time;
+ * the size is checked before the array is allocated.
+ */
+export function decodeDecisionArray(text: string): Uint32Array {
+  const count = scanDecisions(text);
+  if (typeof count === "string") throw new UsageError(count);
+  const out = new Uint32Array(count);
+  let k = 0;
+  let i = 0;
+  const n = text.length;
+  while (i < n) {
+    let value = 0;
+    while (i < n && text.charCodeAt(i) >= ZERO && text.charCodeAt(i) <= NINE) {
+      value = value * 10 + text.charCodeAt(i++) - ZERO;
+    }
+    let times = 1;
+    if (i < n && text.charCodeAt(i) === STAR) {
+      i++;
+      times = 0;
+      while (i < n && text.charCodeAt(i) >= ZERO && text.charCodeAt(i) <= NINE) {
+        times = times * 10 + text.charCodeAt(i++) - ZERO;
+      }
+    }
+    out.fill(value, k, k + times);
+    k += times;
+    i++; // the comma
   }
   return out;
+}
+
+/** Decodes what `encodeDecisions` wrote. */
+export function decodeDecisions(text: string): number[] {
+  return Array.from(decodeDecisionArray(text));
 }
 
 /** Sorts object keys recursively so equal values serialize to equal bytes. */
