@@ -603,7 +603,13 @@ function traceFile(target: Target, strategy: Strategy, failure: Failure, dir: st
   return `${dir}/${name.replace(/[^A-Za-z0-9._-]/g, "_")}`;
 }
 
-function writeTrace(target: Target, strategy: Strategy, failure: Failure, dir: string): string {
+/** Writes the trace of a failure into `dir`; returns its path. */
+export function writeTrace(
+  target: Target,
+  strategy: Strategy,
+  failure: Failure,
+  dir: string,
+): string {
   const path = traceFile(target, strategy, failure, dir);
   try {
     Deno.mkdirSync(dir, { recursive: true });

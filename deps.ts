@@ -9,6 +9,7 @@
  */
 export { parseArgs } from "node:util";
 export {
+  AssertionError,
   deepStrictEqual as assertEquals,
   match as assertMatch,
   notStrictEqual as assertNotEquals,

@@ -9,3 +9,9 @@
 export * from "./sim/mod.ts";
 export * from "./runtime/mod.ts";
 export { z } from "zod";
+export {
+  assertScenario,
+  type AssertScenarioOptions,
+  testScenario,
+  type VariantResult,
+} from "./testing/mod.ts";
