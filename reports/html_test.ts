@@ -99,7 +99,37 @@ Deno.test("a deadlock is marked after its last step; a cut log says so", () => {
   assertMatch(html, /The run took 5000 steps; the first 2 are drawn/);
 });
 
-Deno.test("kinds keep their colours", () => {
-  assertEquals(kindColor("read"), kindColor("read"));
-  assertEquals(kindColor("some-new-kind"), kindColor("some-new-kind"));
+Deno.test("kinds keep their colours: pinned for known kinds, hashed stably for new ones", () => {
+  // Snapshots: a change of colour between reports must be a reviewed diff.
+  assertEquals(kindColor("read"), "#4e79a7");
+  assertEquals(kindColor("write"), "#e15759");
+  assertEquals(kindColor("lock"), "#59a14f");
+  assertEquals(kindColor("some-new-kind"), "#86bcb6");
+  assertEquals(kindColor("zz"), "#b9a0b4");
+  const known = [
+    "read",
+    "write",
+    "rmw",
+    "alloc",
+    "lock",
+    "unlock",
+    "send",
+    "recv",
+    "sleep",
+    "park",
+  ];
+  assertEquals(new Set(known.map(kindColor)).size, known.length, "known kinds share a colour");
+  // New kinds spread over the palette rather than all landing on one colour.
+  const fresh = ["a", "b", "c", "d", "e", "f", "g"].map(kindColor);
+  assert(fresh.every((c) => /^#[0-9a-f]{6}$/.test(c)), fresh.join(" "));
+  assert(new Set(fresh).size >= 5, fresh.join(" "));
+  // The page draws each step in its kind's colour.
+  const html = renderHtml({
+    title: "t",
+    original: timeline([ev(1, 0, "read"), ev(2, 1, "some-new-kind")]),
+    shrunk: null,
+    originalPath: "a.json",
+    shrunkPath: null,
+  });
+  assert(html.includes('fill="#4e79a7"') && html.includes('fill="#86bcb6"'));
 });
