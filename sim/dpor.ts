@@ -9,6 +9,15 @@
  * race through the initials of the steps in between, which is sound with
  * sleep sets.
  *
+ * Race detection is incremental. Happens-before is kept with vector clocks,
+ * and each step remembers its direct predecessors: its fiber's previous step,
+ * the last write of each object it touches (and the reads since, when it
+ * writes), and the steps that changed whether its fiber could go on. Every
+ * immediate race of a step is with one of those, so finding a step's races
+ * costs about (predecessors² + fibers), never a scan of the whole execution.
+ * And a replayed prefix is not analysed again: its races were found when it
+ * first ran, and backtrack sets only grow.
+ *
  * @module
  */
 import type { ExhaustiveStrategy } from "./exhaustive.ts";
@@ -23,6 +32,8 @@ interface StateNode {
   readonly kind: "state";
   /** Fiber ids that could step here, ascending. */
   readonly eligible: readonly number[];
+  /** Per fiber id, 1 when it could step here. */
+  readonly on: Uint8Array;
   /** Fibers still to explore from here. */
   readonly backtrack: Set<number>;
   /** Fibers already explored from here. */
@@ -40,19 +51,21 @@ interface Event {
   readonly completed: number;
   /** Indices of earlier steps that changed whether this step's fiber could go on. */
   readonly changers: readonly number[];
+  /**
+   * Indices of the steps this one directly depends on (its fiber's previous
+   * step or its spawn, the last accesses of its objects, its changers): every
+   * step that happens before this one happens before one of them or is one.
+   */
+  readonly preds: readonly number[];
   /** Vector clock: per fiber, how many of its steps happen before or are this one. */
-  readonly clock: number[];
+  readonly clock: readonly number[];
   /** The state node this step was taken from. */
   readonly state: StateNode;
 }
 
-type Clock = number[];
-
-function join(into: Clock, other: Clock | undefined): void {
-  if (other === undefined) return;
-  for (let i = 0; i < other.length; i++) {
-    if ((other[i] ?? 0) > (into[i] ?? 0)) into[i] = other[i];
-  }
+/** True when step `e` happens before step `f` (or is it). */
+function before(e: Event, f: Event): boolean {
+  return (f.clock[e.fiber] ?? 0) >= e.clock[e.fiber];
 }
 
 /**
@@ -76,13 +89,24 @@ export class DporStrategy implements ExhaustiveStrategy {
   readonly bound = "none";
   readonly boundHit = false;
   readonly #path = new ChoicePath<StateNode>();
-  #events: Event[] = [];
-  /** Per fiber id: its vector clock after its last step. */
-  #fiberClock: Clock[] = [];
+  /** The steps of the current run; entries below `#fresh` are kept from the last run. */
+  readonly #events: Event[] = [];
+  /** Steps recorded in this run so far. */
+  #steps = 0;
+  /** The first step of this run that may differ from the last run's. */
+  #fresh = 0;
+  /** Per fiber id: the index of its last step, or of the step that spawned it; -1 for none. */
+  #fiberLast: number[] = [];
   /** Per fiber id: steps that changed its enabledness while its current op was pending. */
   #changers: number[][] = [];
-  #lastWrite = new Map<number, Clock>();
-  #lastAccess = new Map<number, Clock>();
+  /** Per object id: the index of its last write, or -1. */
+  #lastWrite: number[] = [];
+  /** Per object id: the indices of its reads since its last write. */
+  #reads: number[][] = [];
+  /** Steps whose operation has a guard reading state outside its footprint. */
+  #opaque: number[] = [];
+  /** Per fiber id, 1 when it can step now (set while `pickFiber` runs). */
+  #now = new Uint8Array(16);
   /** The state node of the step in progress, and the fibers alive before it. */
   #current: StateNode | null = null;
   #fibersBefore = 0;
@@ -94,23 +118,26 @@ export class DporStrategy implements ExhaustiveStrategy {
 
   begin(): void {
     this.#path.begin();
-    this.#events = [];
-    this.#fiberClock = [];
-    this.#changers = [];
-    this.#lastWrite.clear();
-    this.#lastAccess.clear();
+    this.#steps = 0;
+    this.#fiberLast.length = 0;
+    this.#changers.length = 0;
+    this.#lastWrite.length = 0;
+    for (const r of this.#reads) if (r !== undefined) r.length = 0;
+    this.#opaque.length = 0;
     this.#current = null;
     this.#fibersBefore = 0;
   }
 
   pickFiber(eligible: readonly Fiber[], count: number, kernel: Kernel): number {
-    const ids: number[] = [];
-    for (let i = 0; i < count; i++) ids.push(eligible[i].id);
-    if (this.#current !== null) this.#afterStep(kernel, ids);
+    if (this.#now.length < kernel.fiberCount) this.#now = new Uint8Array(kernel.fiberCount * 2);
+    const now = this.#now;
+    for (let i = 0; i < count; i++) now[eligible[i].id] = 1;
+    if (this.#current !== null) this.#afterStep(kernel, count);
     let node: StateNode;
     const n = this.#path.replayed();
     if (n !== undefined) {
-      if (n.kind !== "state" || n.eligible.join(",") !== ids.join(",")) {
+      if (n.kind !== "state" || !sameIds(n.eligible, eligible, count)) {
+        const ids = eligible.slice(0, count).map((f) => f.id);
         throw new Nondeterminism(
           `at step ${kernel.step + 1} the eligible fibers are [${ids}], but an earlier run ` +
             `of the same schedule had ${n.kind === "state" ? `[${n.eligible}]` : "a value choice"}`,
@@ -118,26 +145,35 @@ export class DporStrategy implements ExhaustiveStrategy {
       }
       node = n;
     } else {
-      node = this.#newState(ids, kernel);
+      node = this.#newState(eligible, count, kernel);
       this.#path.push(node);
     }
+    for (let i = 0; i < count; i++) now[eligible[i].id] = 0;
     this.#current = node;
     this.#fibersBefore = kernel.fiberCount;
-    return ids.indexOf(node.chosen);
+    for (let i = 0; i < count; i++) if (eligible[i].id === node.chosen) return i;
+    throw new Error(`DPOR chose fiber ${node.chosen}, which cannot step`);
   }
 
-  #newState(ids: number[], kernel: Kernel): StateNode {
+  #newState(eligible: readonly Fiber[], count: number, kernel: Kernel): StateNode {
+    const ids: number[] = [];
+    const on = new Uint8Array(kernel.fiberCount);
+    for (let i = 0; i < count; i++) {
+      ids.push(eligible[i].id);
+      on[eligible[i].id] = 1;
+    }
     const sleep = new Set<number>();
-    const prev = this.#events.at(-1);
+    const prev = this.#steps > 0 ? this.#events[this.#steps - 1] : undefined;
     if (prev !== undefined) {
       const before = prev.state;
-      const candidates = [...before.sleep, ...before.done];
-      for (const r of candidates) {
-        if (r === prev.fiber || sleep.has(r)) continue;
-        const f = kernel.fiber(r);
-        if (f === undefined || f.done || f.pending === null) continue;
-        const changed = before.eligible.includes(r) !== ids.includes(r);
-        if (!changed && !this.#dependentPending(prev, f)) sleep.add(r);
+      for (const set of [before.sleep, before.done]) {
+        for (const r of set) {
+          if (r === prev.fiber || sleep.has(r)) continue;
+          const f = kernel.fiber(r);
+          if (f === undefined || f.done || f.pending === null) continue;
+          const changed = before.on[r] !== on[r];
+          if (!changed && !dependentPending(prev, f.pending)) sleep.add(r);
+        }
       }
     }
     const awake = ids.filter((id) => !sleep.has(id));
@@ -149,6 +185,7 @@ export class DporStrategy implements ExhaustiveStrategy {
     return {
       kind: "state",
       eligible: ids,
+      on,
       backtrack: new Set([chosen]),
       done: new Set([chosen]),
       sleep,
@@ -156,7 +193,7 @@ export class DporStrategy implements ExhaustiveStrategy {
     };
   }
 
-  /** True when step `e` and the later step `f` do not commute. */
+  /** True when step `e` (index `eIndex`) and the later step `f` do not commute. */
   #dependent(e: Event, eIndex: number, f: Event): boolean {
     if (e.fiber === f.fiber) return false;
     if (dependent(e.op, f.op) || f.changers.includes(eIndex)) return true;
@@ -165,64 +202,114 @@ export class DporStrategy implements ExhaustiveStrategy {
       (f.completed >= 0 && (e.op.obj === f.completed || e.op.obj2 === f.completed));
   }
 
-  /** Same as `#dependent`, for a fiber `r` that has not stepped: its pending op. */
-  #dependentPending(e: Event, r: Fiber): boolean {
-    const op = r.pending as Op;
-    if (dependent(e.op, op)) return true;
-    return e.completed >= 0 && (op.obj === e.completed || op.obj2 === e.completed);
+  /** The direct predecessors of a step of fiber `q` doing `op` now. */
+  #predsOf(q: number, op: Op, completed: number, changers: readonly number[]): number[] {
+    const preds: number[] = [];
+    const own = this.#fiberLast[q] ?? -1;
+    if (own >= 0) preds.push(own);
+    this.#objectPreds(preds, op.obj, op.write);
+    this.#objectPreds(preds, op.obj2, op.write);
+    if (completed >= 0) this.#objectPreds(preds, completed, true);
+    for (const c of changers) preds.push(c);
+    return preds;
   }
 
-  /** True when step `e` happens before step `f` (or is it). */
-  #before(e: Event, f: Event): boolean {
-    return (f.clock[e.fiber] ?? 0) >= e.clock[e.fiber];
+  /** Adds the accesses of `obj` an access (a write when `write`) now depends on. */
+  #objectPreds(preds: number[], obj: number, write: boolean): void {
+    if (obj < 0) return;
+    const w = this.#lastWrite[obj] ?? -1;
+    if (w >= 0) preds.push(w);
+    if (!write) return;
+    const reads = this.#reads[obj];
+    if (reads !== undefined) { for (const r of reads) preds.push(r); }
   }
 
-  /** Records the step just taken from `#current` and reverses its races. */
-  #afterStep(kernel: Kernel, ids: readonly number[]): void {
+  /** The vector clock of a step of fiber `q` with direct predecessors `preds`. */
+  #clockOf(q: number, preds: readonly number[], fibers: number): number[] {
+    const clock = new Array<number>(fibers).fill(0);
+    for (const p of preds) {
+      const c = this.#events[p].clock;
+      for (let i = 0; i < c.length; i++) if (c[i] > clock[i]) clock[i] = c[i];
+    }
+    clock[q]++;
+    return clock;
+  }
+
+  /** Updates the per-fiber and per-object state with step `n`. */
+  #record(e: Event, n: number): void {
+    this.#fiberLast[e.fiber] = n;
+    const op = e.op;
+    for (const o of [op.obj, op.obj2]) {
+      if (o < 0) continue;
+      if (op.write) this.#wrote(o, n);
+      else (this.#reads[o] ??= []).push(n);
+    }
+    if (e.completed >= 0) this.#wrote(e.completed, n);
+    if (op.guard !== null && op.guard.footprintOnly !== true) this.#opaque.push(n);
+  }
+
+  #wrote(obj: number, n: number): void {
+    this.#lastWrite[obj] = n;
+    const reads = this.#reads[obj];
+    if (reads !== undefined) reads.length = 0;
+  }
+
+  /** Records the step just taken from `#current` and, when new, reverses its races. */
+  #afterStep(kernel: Kernel, count: number): void {
     const state = this.#current as StateNode;
     this.#current = null;
     const q = state.chosen;
-    const fq = kernel.fiber(q) as Fiber;
-    const op = this.#lastOp as Op;
-    const completed = fq.done ? fq.obj : -1;
+    const n = this.#steps++;
+    const fresh = n >= this.#fresh;
     const changers = this.#changers[q] ?? [];
     this.#changers[q] = [];
-    const clock = this.#clockFor(q, op, completed, changers);
-    const event: Event = { fiber: q, op, completed, changers, clock, state };
-    this.#events.push(event);
-    const n = this.#events.length - 1;
-    for (let c = this.#fibersBefore; c < kernel.fiberCount; c++) this.#fiberClock[c] = [...clock];
-    this.#reverseRaces(event, n);
+    let event: Event;
+    if (fresh) {
+      const fq = kernel.fiber(q) as Fiber;
+      const op = this.#lastOp as Op;
+      const completed = fq.done ? fq.obj : -1;
+      const preds = this.#predsOf(q, op, completed, changers);
+      const clock = this.#clockOf(q, preds, kernel.fiberCount);
+      event = { fiber: q, op, completed, changers, preds, clock, state };
+      this.#events[n] = event;
+      this.#events.length = n + 1;
+      this.#reverseRaces(event, n);
+    } else {
+      event = this.#events[n];
+    }
+    this.#record(event, n);
+    for (let c = this.#fibersBefore; c < kernel.fiberCount; c++) this.#fiberLast[c] = n;
+    const now = this.#now;
     for (let i = 0; i < kernel.liveCount; i++) {
       const p = kernel.liveAt(i);
       if (p.id === q || p.id >= this.#fibersBefore) {
-        this.#pendingRace(p);
+        if (fresh) this.#pendingRace(p);
         continue;
       }
-      const changed = state.eligible.includes(p.id) !== ids.includes(p.id);
+      const changed = state.on[p.id] !== now[p.id];
       if (changed) (this.#changers[p.id] ??= []).push(n);
       // A pending operation is a race candidate too, blocked or not: a fiber
       // that could have stepped before this step, and whose next step does
       // not commute with it, must also be tried first (a lock taken here
       // blocks the other taker, who may never race with it again).
-      if ((changed || this.#dependentPending(event, p)) && state.eligible.includes(p.id)) {
+      if (
+        fresh && state.on[p.id] === 1 &&
+        (changed || dependentPending(event, p.pending as Op))
+      ) {
         state.backtrack.add(p.id);
       }
     }
-    if (ids.length > 0 || kernel.liveCount === 0) return;
+    if (count > 0 || kernel.liveCount === 0) return;
     // The run has ended with fibers left (a failure, a deadlock, daemons cut
     // off): the step each could still take races with what came before.
     for (let i = 0; i < kernel.liveCount; i++) {
       const p = kernel.liveAt(i);
-      const pending: Event = {
-        fiber: p.id,
-        op: p.pending as Op,
-        completed: -1,
-        changers: this.#changers[p.id] ?? [],
-        clock: this.#virtualClock(p.id, p.pending as Op, this.#changers[p.id] ?? []),
-        state,
-      };
-      this.#reverseRaces(pending, this.#events.length);
+      const op = p.pending as Op;
+      const pc = this.#changers[p.id] ?? [];
+      const preds = this.#predsOf(p.id, op, -1, pc);
+      const clock = this.#clockOf(p.id, preds, kernel.fiberCount);
+      const pending: Event = { fiber: p.id, op, completed: -1, changers: pc, preds, clock, state };
+      this.#reverseRaces(pending, this.#steps);
     }
   }
 
@@ -233,20 +320,33 @@ export class DporStrategy implements ExhaustiveStrategy {
    * initial fiber of notdep(e).f, the steps after e that do not depend on it,
    * then f. That is what makes the reversal reachable even when f's own fiber
    * is asleep there.
+   *
+   * An immediate race of f is with a direct predecessor of f that happens
+   * before no other direct predecessor: any other step that happens before f
+   * does so through one of them.
    */
   #reverseRaces(f: Event, n: number): void {
     const events = this.#events;
-    for (let j = n - 1; j >= 0; j--) {
+    const preds = f.preds;
+    const races: number[] = [];
+    for (let a = 0; a < preds.length; a++) {
+      const j = preds[a];
+      if (preds.indexOf(j) < a) continue;
       const e = events[j];
-      if (!this.#dependent(e, j, f) || !this.#before(e, f)) continue;
+      if (!this.#dependent(e, j, f)) continue;
       let immediate = true;
-      for (let k = j + 1; k < n && immediate; k++) {
-        const g = events[k];
-        if (this.#before(e, g) && this.#before(g, f)) immediate = false;
+      for (let b = 0; b < preds.length && immediate; b++) {
+        if (preds[b] !== j && before(e, events[preds[b]])) immediate = false;
       }
-      if (!immediate) continue;
+      if (immediate) races.push(j);
+    }
+    // Latest race first: which initial a reversal adds depends on what is
+    // in the backtrack set already.
+    races.sort((a, b) => b - a);
+    for (const j of races) {
+      const e = events[j];
       const v: Event[] = [];
-      for (let k = j + 1; k < n; k++) if (!this.#before(e, events[k])) v.push(events[k]);
+      for (let k = j + 1; k < n; k++) if (!before(e, events[k])) v.push(events[k]);
       v.push(f);
       this.#addInitial(e.state, v);
     }
@@ -260,45 +360,94 @@ export class DporStrategy implements ExhaustiveStrategy {
    * acquisition it may never race with again.
    */
   #pendingRace(p: Fiber): void {
-    // What p knows before it steps: its own past and what changed its enabledness.
-    const clock: Clock = [...(this.#fiberClock[p.id] ?? [])];
-    for (const c of this.#changers[p.id] ?? []) join(clock, this.#events[c].clock);
-    for (let j = this.#events.length - 1; j >= 0; j--) {
-      const e = this.#events[j];
-      if (e.fiber === p.id || !this.#dependentPending(e, p)) continue;
-      if ((clock[e.fiber] ?? 0) >= e.clock[e.fiber]) continue;
-      const state = e.state;
-      if (state.eligible.includes(p.id)) {
-        state.backtrack.add(p.id);
-        return;
-      }
-      // p could not step there: try a fiber that steps later and leads to p.
-      for (let k = j + 1; k < this.#events.length; k++) {
-        const g = this.#events[k];
-        if (state.eligible.includes(g.fiber) && (clock[g.fiber] ?? 0) >= g.clock[g.fiber]) {
-          if (!state.backtrack.has(g.fiber)) state.backtrack.add(g.fiber);
-          return;
-        }
-      }
-      for (const r of state.eligible) state.backtrack.add(r);
+    const op = p.pending;
+    if (op === null) return;
+    const j = this.#latestUnknown(p.id, op);
+    if (j < 0) return;
+    const state = this.#events[j].state;
+    if (state.on[p.id] === 1) {
+      state.backtrack.add(p.id);
       return;
     }
+    // p could not step there: try a fiber that steps later and leads to p.
+    for (let k = j + 1; k < this.#steps; k++) {
+      const g = this.#events[k];
+      if (state.on[g.fiber] === 1 && this.#knows(p.id, g)) {
+        state.backtrack.add(g.fiber);
+        return;
+      }
+    }
+    for (const r of state.eligible) state.backtrack.add(r);
+  }
+
+  /**
+   * The latest step of another fiber that `op`, pending in fiber `p`, does not
+   * commute with and that p does not know of; -1 for none. Among the steps it
+   * does not commute with, the latest unknown one is a last access of one of
+   * its objects or a step with an opaque guard (an earlier access happens
+   * before the last ones).
+   */
+  #latestUnknown(p: number, op: Op): number {
+    const events = this.#events;
+    if (op.guard !== null && op.guard.footprintOnly !== true) {
+      for (let j = this.#steps - 1; j >= 0; j--) {
+        if (events[j].fiber !== p && !this.#knows(p, events[j])) return j;
+      }
+      return -1;
+    }
+    let best = -1;
+    const consider = (j: number) => {
+      if (j > best && events[j].fiber !== p && !this.#knows(p, events[j])) best = j;
+    };
+    for (const o of [op.obj, op.obj2]) {
+      if (o < 0) continue;
+      const w = this.#lastWrite[o] ?? -1;
+      if (w >= 0) consider(w);
+      if (op.write) { for (const r of this.#reads[o] ?? []) consider(r); }
+    }
+    const opaque = this.#opaque;
+    for (let i = opaque.length - 1; i >= 0 && opaque[i] > best; i--) {
+      const j = opaque[i];
+      if (events[j].fiber !== p && !this.#knows(p, events[j])) {
+        best = j;
+        break;
+      }
+    }
+    return best;
+  }
+
+  /** True when fiber `p`, before its next step, knows of step `e`: its past or its changers'. */
+  #knows(p: number, e: Event): boolean {
+    const own = this.#fiberLast[p] ?? -1;
+    if (own >= 0 && before(e, this.#events[own])) return true;
+    for (const c of this.#changers[p] ?? []) if (before(e, this.#events[c])) return true;
+    return false;
   }
 
   /** Adds an initial fiber of `v` to `state`'s backtrack set unless one is there. */
   #addInitial(state: StateNode, v: readonly Event[]): void {
-    const initials: number[] = [];
+    // Only a fiber's first step in v can be an initial, and a step has a
+    // predecessor in v exactly when it knows of some fiber's first step there.
+    const firsts: Event[] = [];
     const seen = new Set<number>();
-    for (let i = 0; i < v.length; i++) {
-      const x = v[i];
+    for (const x of v) {
       if (seen.has(x.fiber)) continue;
       seen.add(x.fiber);
+      firsts.push(x);
+    }
+    const initials: number[] = [];
+    for (const x of firsts) {
       let first = true;
-      for (let h = 0; h < i && first; h++) if (this.#before(v[h], x)) first = false;
+      for (const h of firsts) {
+        if (h !== x && before(h, x)) {
+          first = false;
+          break;
+        }
+      }
       if (first) initials.push(x.fiber);
     }
     if (initials.some((p) => state.backtrack.has(p))) return;
-    const enabled = initials.filter((p) => state.eligible.includes(p));
+    const enabled = initials.filter((p) => state.on[p] === 1);
     if (enabled.length > 0) {
       state.backtrack.add(enabled.find((p) => !state.sleep.has(p)) ?? enabled[0]);
       return;
@@ -316,42 +465,7 @@ export class DporStrategy implements ExhaustiveStrategy {
     // However the run stopped (a failure, a step limit, the last non-daemon
     // finishing, a deadlock), no fiber can step any more: a fiber that could
     // before the last step was disabled by it, which makes them dependent.
-    if (this.#current !== null) this.#afterStep(kernel, []);
-  }
-
-  #clockFor(q: number, op: Op, completed: number, changers: readonly number[]): Clock {
-    const clock = this.#virtualClock(q, op, changers, completed);
-    for (let i = 0; i < clock.length; i++) clock[i] ??= 0;
-    for (const o of [op.obj, op.obj2]) {
-      if (o < 0) continue;
-      if (op.write) {
-        this.#lastWrite.set(o, clock);
-        this.#lastAccess.set(o, clock);
-      } else {
-        const acc = [...(this.#lastAccess.get(o) ?? [])];
-        join(acc, clock);
-        this.#lastAccess.set(o, acc);
-      }
-    }
-    if (completed >= 0) {
-      this.#lastWrite.set(completed, clock);
-      this.#lastAccess.set(completed, clock);
-    }
-    this.#fiberClock[q] = clock;
-    return clock;
-  }
-
-  /** The clock a step of `q` doing `op` would get now, without recording it. */
-  #virtualClock(q: number, op: Op, changers: readonly number[], completed = -1): Clock {
-    const clock: Clock = [...(this.#fiberClock[q] ?? [])];
-    for (const c of changers) join(clock, this.#events[c].clock);
-    for (const o of [op.obj, op.obj2]) {
-      if (o < 0) continue;
-      join(clock, op.write ? this.#lastAccess.get(o) : this.#lastWrite.get(o));
-    }
-    if (completed >= 0) join(clock, this.#lastAccess.get(completed));
-    clock[q] = (clock[q] ?? 0) + 1;
-    return clock;
+    if (this.#current !== null) this.#afterStep(kernel, 0);
   }
 
   pickValue(n: number, stream: string, kernel: Kernel): number {
@@ -359,14 +473,42 @@ export class DporStrategy implements ExhaustiveStrategy {
   }
 
   advance(): boolean {
-    return this.#path.advance((node) => {
-      for (const p of [...node.backtrack].sort((a, b) => a - b)) {
+    const more = this.#path.advance((node) => {
+      let next = -1;
+      for (const p of node.backtrack) {
         if (node.done.has(p) || node.sleep.has(p)) continue;
-        node.done.add(p);
-        node.chosen = p;
-        return true;
+        if (next < 0 || p < next) next = p;
       }
-      return false;
+      if (next < 0) return false;
+      node.done.add(next);
+      node.chosen = next;
+      return true;
     });
+    this.#fresh = more ? firstChangedStep(this.#path.nodes) : 0;
+    return more;
   }
+}
+
+/** Same as `#dependent`, for a step `e` and a fiber that has not stepped: its pending op. */
+function dependentPending(e: Event, op: Op): boolean {
+  if (dependent(e.op, op)) return true;
+  return e.completed >= 0 && (op.obj === e.completed || op.obj2 === e.completed);
+}
+
+function sameIds(ids: readonly number[], eligible: readonly Fiber[], count: number): boolean {
+  if (ids.length !== count) return false;
+  for (let i = 0; i < count; i++) if (ids[i] !== eligible[i].id) return false;
+  return true;
+}
+
+/**
+ * The first step of the next run that may differ from the last one's: the
+ * step from the last node of the path, which has just changed (for a value
+ * node, the step during which the value is chosen).
+ */
+function firstChangedStep(nodes: readonly { readonly kind: string }[]): number {
+  let states = 0;
+  for (let i = 0; i < nodes.length - 1; i++) if (nodes[i].kind === "state") states++;
+  if (nodes.at(-1)?.kind === "state") return states;
+  return Math.max(0, states - 1);
 }

@@ -1,0 +1,93 @@
+/**
+ * DPOR against DFS, cost per schedule: what race analysis adds to a run. Both
+ * walk the first schedules of the same target, alternately in one process, so
+ * the ratio compares like with like on a shared machine.
+ */
+import { catalog, lostUpdate } from "../scenarios/mod.ts";
+import { DfsStrategy } from "../sim/dfs.ts";
+import { DporStrategy } from "../sim/dpor.ts";
+import { type ExhaustiveStrategy, exploreExhaustive } from "../sim/exhaustive.ts";
+import { makeTarget, type Target } from "../sim/explore.ts";
+import { largeProgram, programScenario } from "../sim/_programs.ts";
+import { median, printTable } from "./_measure.ts";
+
+/** Schedules timed per measurement, and measurements per strategy. */
+const SCHEDULES = 200;
+const REPS = 5;
+
+interface Cost {
+  /** Median microseconds per schedule. */
+  readonly us: number;
+  readonly stepsPerSchedule: number;
+}
+
+function timeSchedules(target: Target, make: () => ExhaustiveStrategy, samples: number[]) {
+  const t0 = performance.now();
+  const r = exploreExhaustive(target, make(), { runs: SCHEDULES, keepGoing: true });
+  samples.push(((performance.now() - t0) * 1000) / r.schedules);
+  return r.steps / r.schedules;
+}
+
+/** DFS's and DPOR's cost per schedule on `target`, measured alternately. */
+export function costPerSchedule(target: Target): { dfs: Cost; dpor: Cost } {
+  const dfs: number[] = [];
+  const dpor: number[] = [];
+  let dfsSteps = 0, dporSteps = 0;
+  // Warm up both, then alternate so that load on the machine hits both alike.
+  timeSchedules(target, () => new DfsStrategy(), []);
+  timeSchedules(target, () => new DporStrategy(), []);
+  for (let i = 0; i < REPS; i++) {
+    dfsSteps = timeSchedules(target, () => new DfsStrategy(), dfs);
+    dporSteps = timeSchedules(target, () => new DporStrategy(), dpor);
+  }
+  return {
+    dfs: { us: median(dfs), stepsPerSchedule: dfsSteps },
+    dpor: { us: median(dpor), stepsPerSchedule: dporSteps },
+  };
+}
+
+/** Prints DPOR/DFS cost per schedule for every catalog variant and two large programs. */
+export function dporCostBench(): void {
+  console.log(
+    `\n## DPOR vs DFS: cost per schedule (first ${SCHEDULES} schedules, median of ${REPS})\n`,
+  );
+  const targets: [string, Target][] = [];
+  for (const s of catalog) {
+    for (const v of Object.keys(s.variants)) targets.push([`${s.name}/${v}`, makeTarget(s, v)]);
+  }
+  targets.push([
+    "lost-update/locked, 64 fibers, localWork 2",
+    makeTarget(lostUpdate, "locked", { params: { fibers: 64, localWork: 2 } }),
+  ]);
+  targets.push([
+    "generated program, 100 fibers x 8 steps",
+    makeTarget(programScenario, "only", {
+      params: { program: largeProgram(100, 8, 1) },
+      stepsMax: 10_000,
+    }),
+  ]);
+  const rows: (string | number)[][] = [];
+  let worst = 0;
+  for (const [name, target] of targets) {
+    const { dfs, dpor } = costPerSchedule(target);
+    const ratio = dpor.us / dfs.us;
+    worst = Math.max(worst, ratio);
+    rows.push([
+      name,
+      dfs.us.toFixed(1),
+      dpor.us.toFixed(1),
+      `${ratio.toFixed(2)}x`,
+      dfs.stepsPerSchedule.toFixed(0),
+      dpor.stepsPerSchedule.toFixed(0),
+    ]);
+  }
+  printTable([
+    "target",
+    "DFS µs/schedule",
+    "DPOR µs/schedule",
+    "DPOR/DFS",
+    "DFS steps/schedule",
+    "DPOR steps/schedule",
+  ], rows);
+  console.log(`\nWorst DPOR/DFS ratio: ${worst.toFixed(2)}x (the target is at most 2x).`);
+}

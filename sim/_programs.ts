@@ -1,0 +1,173 @@
+/**
+ * A tiny language of concurrent programs over a few cells and locks, for the
+ * DPOR property tests and the exploration bench: programs are data, so
+ * fast-check can generate and shrink them, and one scenario runs any of them.
+ */
+import fc from "fast-check";
+import { z } from "zod";
+import type { Cell } from "./cell.ts";
+import type { Kernel } from "./kernel.ts";
+import { defineScenario } from "./scenario.ts";
+import type { Mutex } from "./sync.ts";
+
+/** One access to a cell. */
+export type Access =
+  | { op: "read"; cell: number }
+  | { op: "write"; cell: number; value: number }
+  | { op: "cas"; cell: number; expect: number; value: number }
+  | { op: "assert-not"; cell: number; value: number };
+
+/** One item of a fiber: an access, or accesses under one or two locks. */
+export type Item =
+  | Access
+  | { op: "locked"; lock: number; body: Access[] }
+  | { op: "nested"; outer: number; inner: number; body: Access };
+
+/** A program: one list of items per fiber. */
+export type Program = Item[][];
+
+/** The steps an item takes. */
+export function itemSteps(item: Item): number {
+  if (item.op === "locked") return 2 + item.body.length;
+  if (item.op === "nested") return 5;
+  return 1;
+}
+
+function* access(k: Kernel, a: Access, cells: Cell<number>[], reads: number[], me: number) {
+  const c = cells[a.cell];
+  if (a.op === "read") reads.push(yield* c.read());
+  else if (a.op === "write") yield* c.write(a.value);
+  else if (a.op === "cas") reads.push((yield* c.cas(a.expect, a.value)) ? 1 : 0);
+  else {
+    const v = yield* c.read();
+    reads.push(v);
+    k.assert(v !== a.value, `fiber ${me} read ${v} from c${a.cell} after [${reads}]`);
+  }
+}
+
+function* interpret(
+  k: Kernel,
+  items: Item[],
+  cells: Cell<number>[],
+  locks: Mutex[],
+  reads: number[],
+  me: number,
+) {
+  for (const item of items) {
+    if (item.op === "locked") {
+      yield* locks[item.lock].lock();
+      for (const a of item.body) yield* access(k, a, cells, reads, me);
+      yield* locks[item.lock].unlock();
+    } else if (item.op === "nested") {
+      yield* locks[item.outer].lock();
+      yield* locks[item.inner].lock();
+      yield* access(k, item.body, cells, reads, me);
+      yield* locks[item.inner].unlock();
+      yield* locks[item.outer].unlock();
+    } else {
+      yield* access(k, item, cells, reads, me);
+    }
+  }
+}
+
+/** The final states a program reaches: registers and cells. */
+export const registers: number[][] = [];
+
+/** Runs the program given as its parameter. */
+export const programScenario = defineScenario({
+  name: "generated-program",
+  description: "a generated program (tests only)",
+  params: z.object({ program: z.array(z.array(z.any())) }),
+  variants: {
+    only: {
+      description: "-",
+      expect: { verdict: "pass", budget: { strategy: "dfs", runs: 1 } },
+    },
+  },
+  setup(k, { program }) {
+    const cells = [k.cell("c0", 0), k.cell("c1", 0), k.cell("c2", 0)];
+    const locks = [k.mutex("L0"), k.mutex("L1")];
+    registers.length = 0;
+    program.forEach((items, i) => {
+      const reads: number[] = [];
+      registers.push(reads);
+      k.spawn(`f${i}`, interpret, k, items as Item[], cells, locks, reads, i);
+    });
+  },
+});
+
+const cell = fc.nat({ max: 2 });
+const value = fc.nat({ max: 2 });
+const accessArb: fc.Arbitrary<Access> = fc.oneof(
+  fc.record({ op: fc.constant("read" as const), cell }),
+  fc.record({ op: fc.constant("write" as const), cell, value }),
+  fc.record({ op: fc.constant("cas" as const), cell, expect: value, value }),
+  fc.record({ op: fc.constant("assert-not" as const), cell, value }),
+);
+const lock = fc.nat({ max: 1 });
+const itemArb: fc.Arbitrary<Item> = fc.oneof(
+  { weight: 4, arbitrary: accessArb },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      op: fc.constant("locked" as const),
+      lock,
+      body: fc.array(accessArb, { minLength: 1, maxLength: 2 }),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      op: fc.constant("nested" as const),
+      outer: lock,
+      inner: lock,
+      body: accessArb,
+    }).filter((n) => n.outer !== n.inner),
+  },
+);
+
+/** 2-4 fibers, each up to 6 steps, fewer when there are more fibers (so full DFS stays small). */
+export const programArb: fc.Arbitrary<Program> = fc.integer({ min: 2, max: 4 }).chain((fibers) => {
+  const stepsMax = fibers === 2 ? 6 : fibers === 3 ? 3 : 2;
+  const fiber = fc.array(itemArb, { minLength: 1, maxLength: stepsMax })
+    .map((items) => {
+      const kept: Item[] = [];
+      let steps = 0;
+      for (const item of items) {
+        if (steps + itemSteps(item) > stepsMax) continue;
+        kept.push(item);
+        steps += itemSteps(item);
+      }
+      return kept.length > 0 ? kept : [items[0].op === "read" ? items[0] : { op: "read", cell: 0 }];
+    });
+  return fc.array(fiber, { minLength: fibers, maxLength: fibers }) as fc.Arbitrary<Program>;
+});
+
+/**
+ * A large program drawn from `seed`: `fibers` fibers of `stepsPerFiber`
+ * steps each, from the same items but without assertions, so that runs go to
+ * their end (for benchmarks at runtime sizes).
+ */
+export function largeProgram(fibers: number, stepsPerFiber: number, seed: number): Program {
+  const fiber = fc.array(itemArb, { minLength: stepsPerFiber, maxLength: stepsPerFiber })
+    .map((items) => {
+      const kept: Item[] = [];
+      let steps = 0;
+      for (const item of items) {
+        if (steps + itemSteps(item) > stepsPerFiber) continue;
+        kept.push(withoutAssert(item));
+        steps += itemSteps(item);
+      }
+      while (steps++ < stepsPerFiber) kept.push({ op: "read", cell: 0 });
+      return kept;
+    });
+  const arb = fc.array(fiber, { minLength: fibers, maxLength: fibers });
+  return fc.sample(arb, { seed, numRuns: 1 })[0];
+}
+
+function withoutAssert<T extends Item>(item: T): T {
+  if (item.op === "assert-not") return { op: "read", cell: item.cell } as T;
+  if (item.op === "locked") return { ...item, body: item.body.map(withoutAssert) };
+  if (item.op === "nested") return { ...item, body: withoutAssert(item.body) };
+  return item;
+}
