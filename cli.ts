@@ -14,7 +14,7 @@ import { labelOf, Sweeper, SweepSink } from "./cli/sweeps.ts";
 import { shrinkText } from "./reports/markdown.ts";
 import { Progress } from "./reports/progress.ts";
 import { StepLog } from "./reports/steps.ts";
-import { formatMs, type Row, table } from "./reports/text.ts";
+import { allVerdicts, formatMs, type Row, table } from "./reports/text.ts";
 import { catalog, findScenario } from "./scenarios/mod.ts";
 import { loadScenario, loadTrace } from "./scenarios/load.ts";
 import { parseShard, type Shard, shardText } from "./scale/shard.ts";
@@ -362,7 +362,7 @@ async function runSweeps(opts: CliOptions, io: Io): Promise<number> {
     io.out("");
     io.out(
       mismatched === 0
-        ? `all ${rows.length} verdicts as expected (${formatMs(io.now() - start)})`
+        ? `${allVerdicts(rows.length)} as expected (${formatMs(io.now() - start)})`
         : `${mismatched} of ${rows.length} verdicts NOT as expected`,
     );
     if (nondeterministic > 0) io.out(`${nondeterministic} scenario variants are NOT deterministic`);

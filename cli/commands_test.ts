@@ -168,7 +168,7 @@ Deno.test("regress: --save adds a failing trace; every stored trace must fail ex
   assertMatch(saved.out[0], /saved .* as .*lock-order\.opposite\.deadlock\.[0-9a-f]{8}\.json/);
   const ok = await captured(regress, ["--traces", dir, "--out", `${tmp}/reg`]);
   assertEquals(ok.code, 0);
-  assertMatch(ok.out.join("\n"), /all 1 stored traces fail exactly as recorded/);
+  assertMatch(ok.out.join("\n"), /1 stored trace fails exactly as recorded/);
   const stored = [...Deno.readDirSync(dir)][0].name;
   const text = await Deno.readTextFile(`${dir}/${stored}`);
   await Deno.writeTextFile(`${dir}/${stored}`, text.replace(/"step": \d+/, '"step": 99'));
@@ -203,4 +203,34 @@ Deno.test("the Kubernetes manifest's command is a valid sharded sweep", async ()
   assertEquals(r.code, 0, r.err.join("\n"));
   const lines = (await Deno.readTextFile(`${tmp}/shard-5/runs.jsonl`)).trim().split("\n");
   assertEquals(JSON.parse(lines.at(-1)!).shard, `5/${completions}`);
+});
+
+Deno.test("regress: a truncated or huge stored trace is malformed (exit 2); the others are still judged", async () => {
+  const dir = `${tmp}/malformed`;
+  await Deno.mkdir(dir, { recursive: true });
+  const good = [...Deno.readDirSync("regress/traces")].map((e) => e.name).sort();
+  for (const name of good) await Deno.copyFile(`regress/traces/${name}`, `${dir}/${name}`);
+  const text = await Deno.readTextFile(`regress/traces/${good[0]}`);
+  await Deno.writeTextFile(`${dir}/a-truncated.json`, text.slice(0, 200));
+  const huge = JSON.parse(text);
+  huge.decisions = "0,1,".repeat(1_500_000) + "0";
+  await Deno.writeTextFile(`${dir}/b-huge.json`, JSON.stringify(huge));
+  const r = await captured(regress, ["--traces", dir, "--out", `${tmp}/malformed-out`]);
+  assertEquals(r.code, 2);
+  const text2 = r.out.join("\n");
+  assertMatch(text2, /MALFORMED {2}\S+a-truncated\.json: \S+a-truncated\.json is not JSON/);
+  assertMatch(text2, /(MALFORMED|MISMATCH ) {2}\S+b-huge\.json: /);
+  for (const name of good) assertMatch(text2, new RegExp(`ok {9}\\S+${name}: reproduced`));
+  assertMatch(text2, new RegExp(`2 of ${good.length + 2} stored traces NOT as recorded`));
+  assertEquals(r.err.filter((l) => /^\s+at /.test(l)), []);
+});
+
+Deno.test("wording: one verdict is 'the 1 verdict', one step is '1 step'", async () => {
+  const r = await sim(["--scenario", "lock-order", "--variant", "fixed", "--out", `${tmp}/one`]);
+  assertEquals(r.code, 0);
+  assertMatch(r.out.join("\n"), /\nthe 1 verdict as expected \(/);
+  const { describeOutcome } = await import("../sim/outcome.ts");
+  const pass = { verdict: "pass" as const, check: "", message: "", fiber: null };
+  assertEquals(describeOutcome({ ...pass, step: 1 }), "pass after 1 step");
+  assertEquals(describeOutcome({ ...pass, step: 2 }), "pass after 2 steps");
 });

@@ -26,17 +26,27 @@ Options:
   --seed N, --out DIR, --workers N, --no-shrink, --json   as for deno task sim
   -h, --help            this text
 
-Exit codes: 0 all as expected, 1 a verdict or a stored trace not as recorded, 2 bad usage.`;
+Exit codes: 0 all as expected, 1 a verdict or a stored trace not as recorded, 2 bad usage
+or a stored file that is not a valid trace (every other trace is still judged).`;
 
 /** One stored trace's result. */
 export interface StoredResult {
   readonly file: string;
   readonly ok: boolean;
+  /**
+   * `ok`: it failed exactly as recorded; `mismatch`: it did not (exit 1);
+   * `malformed`: the file could not be read as a trace (exit 2).
+   */
+  readonly status: "ok" | "mismatch" | "malformed";
   /** "reproduced", or what went wrong. */
   readonly result: string;
 }
 
-/** Replays every trace in `dir`; each must fail exactly as recorded. */
+/**
+ * Replays every trace in `dir`; each must fail exactly as recorded. A file
+ * that is not a valid trace is reported as malformed, and the others are
+ * still judged.
+ */
 export async function replayStored(dir: string): Promise<StoredResult[]> {
   let names: string[];
   try {
@@ -51,19 +61,46 @@ export async function replayStored(dir: string): Promise<StoredResult[]> {
   return out;
 }
 
+function oneLine(e: unknown): string {
+  return (e as Error).message.replace(/\s*\n\s*/g, " ");
+}
+
 async function replayOne(file: string): Promise<StoredResult> {
+  let loaded;
   try {
-    const { trace, scenario } = await loadTrace(file);
-    const r = replay(trace, scenario);
-    if (trace.outcome.verdict === "pass") {
-      return { file, ok: false, result: "a passing trace: the folder keeps failures" };
-    }
-    return r.reproduced
-      ? { file, ok: true, result: `reproduced ${r.outcome.verdict} (${r.outcome.check})` }
-      : { file, ok: false, result: `NOT reproduced: ${r.message}` };
+    loaded = await loadTrace(file);
   } catch (e) {
-    if (e instanceof UsageError || e instanceof ReplayDivergence) {
-      return { file, ok: false, result: `NOT reproduced: ${e.message}` };
+    // A stack overflow or an allocation failure while parsing is the file's fault too.
+    if (e instanceof UsageError) {
+      return { file, ok: false, status: "malformed", result: oneLine(e) };
+    }
+    if (e instanceof RangeError) {
+      return { file, ok: false, status: "malformed", result: `cannot read ${file}: ${oneLine(e)}` };
+    }
+    throw e;
+  }
+  const { trace, scenario } = loaded;
+  if (trace.outcome.verdict === "pass") {
+    return {
+      file,
+      ok: false,
+      status: "mismatch",
+      result: "a passing trace: the folder keeps failures",
+    };
+  }
+  try {
+    const r = replay(trace, scenario);
+    return r.reproduced
+      ? {
+        file,
+        ok: true,
+        status: "ok",
+        result: `reproduced ${r.outcome.verdict} (${r.outcome.check})`,
+      }
+      : { file, ok: false, status: "mismatch", result: `NOT reproduced: ${r.message}` };
+  } catch (e) {
+    if (e instanceof UsageError || e instanceof ReplayDivergence || e instanceof RangeError) {
+      return { file, ok: false, status: "mismatch", result: `NOT reproduced: ${oneLine(e)}` };
     }
     throw e;
   }
@@ -130,17 +167,31 @@ export async function regress(args: string[], io: Io): Promise<number> {
     throw e;
   }
   const bad = stored.filter((s) => !s.ok).length;
+  const malformed = stored.filter((s) => s.status === "malformed").length;
   if (v.json) {
-    for (const s of stored) io.out(JSON.stringify({ stored: s.file, ok: s.ok, result: s.result }));
+    for (const s of stored) {
+      io.out(JSON.stringify({ stored: s.file, ok: s.ok, status: s.status, result: s.result }));
+    }
   } else {
     io.out("");
     io.out(`stored failing traces in ${dir}: ${stored.length}`);
-    for (const s of stored) io.out(`  ${s.ok ? "ok      " : "MISMATCH"}  ${s.file}: ${s.result}`);
+    for (const s of stored) io.out(`  ${STATUS_TAG[s.status]}  ${s.file}: ${s.result}`);
     io.out(
       bad === 0
-        ? `all ${stored.length} stored traces fail exactly as recorded`
-        : `${bad} of ${stored.length} stored traces NOT as recorded`,
+        ? (stored.length === 1
+          ? "1 stored trace fails exactly as recorded"
+          : `all ${stored.length} stored traces fail exactly as recorded`)
+        : `${bad} of ${stored.length} stored ${plural(stored.length, "trace")} NOT as recorded` +
+          (malformed === 0 ? "" : ` (${malformed} malformed)`),
     );
   }
+  // A file that is not a trace is bad input; it does not hide the other results.
+  if (malformed > 0) return 2;
   return code !== 0 || bad > 0 ? 1 : 0;
+}
+
+const STATUS_TAG = { ok: "ok       ", mismatch: "MISMATCH ", malformed: "MALFORMED" } as const;
+
+function plural(n: number, word: string): string {
+  return n === 1 ? word : `${word}s`;
 }

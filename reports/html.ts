@@ -178,7 +178,7 @@ function panel(id: string, heading: string, t: Timeline, path: string): string {
   }).replace(/</g, "\\u003c");
   return `<section class="panel" id="${id}">
 <h2>${esc(heading)}</h2>
-<p>${t.stats.steps} steps, ${plural(t.stats.preemptions, "preemption")}, ` +
+<p>${plural(t.stats.steps, "step")}, ${plural(t.stats.preemptions, "preemption")}, ` +
     `${plural(t.stats.switches, "context switch", "context switches")}. ` +
     `${esc(describeOutcome(t.outcome))}</p>
 <p>Replay: <code>deno task sim --replay ${esc(path)}</code></p>

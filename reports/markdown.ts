@@ -4,7 +4,7 @@
  * @module
  */
 import type { ScheduleStats } from "../sim/guided.ts";
-import { formatMs, type Row } from "./text.ts";
+import { allVerdicts, formatMs, type Row } from "./text.ts";
 
 /** One failure as the summary and the terminal show it. */
 export interface FailureNote {
@@ -39,7 +39,7 @@ export interface ShrinkNote {
 /** Before and after, as one line: "24 steps, 14 preemptions, 17 context switches -> 4 ...". */
 export function shrinkText(s: ShrinkNote): string {
   const stats = (x: ScheduleStats) =>
-    `${x.steps} steps, ${plural(x.preemptions, "preemption")}, ` +
+    `${plural(x.steps, "step")}, ${plural(x.preemptions, "preemption")}, ` +
     `${plural(x.switches, "context switch", "context switches")}`;
   const params = s.params.length === 0
     ? ""
@@ -68,7 +68,7 @@ export function renderMarkdown(
 ): string {
   const bad = rows.filter((r) => !r.ok).length;
   const head = bad === 0
-    ? `## simtest: all ${rows.length} verdicts as expected (${formatMs(elapsedMs)})`
+    ? `## simtest: ${allVerdicts(rows.length)} as expected (${formatMs(elapsedMs)})`
     : `## simtest: ${bad} of ${rows.length} verdicts NOT as expected`;
   const out = [
     head,

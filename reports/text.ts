@@ -52,3 +52,17 @@ export function formatMs(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)} ms`;
   return `${(ms / 1000).toFixed(1)} s`;
 }
+
+/**
+ * "all 3 verdicts", or "the 1 verdict" when there is one.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "../deps.ts";
+ * assertEquals(allVerdicts(1), "the 1 verdict");
+ * assertEquals(allVerdicts(3), "all 3 verdicts");
+ * ```
+ */
+export function allVerdicts(n: number): string {
+  return n === 1 ? "the 1 verdict" : `all ${n} verdicts`;
+}

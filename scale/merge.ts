@@ -6,7 +6,7 @@
  */
 import { parseArgs } from "../deps.ts";
 import { readJsonl } from "../reports/jsonl.ts";
-import { formatMs, type Row, table } from "../reports/text.ts";
+import { allVerdicts, formatMs, type Row, table } from "../reports/text.ts";
 
 /** A failing run as a shard logged it. */
 export interface MergedFailure {
@@ -316,7 +316,7 @@ export async function mergeMain(args: string[], io: Io): Promise<number> {
   io.out("");
   io.out(
     bad === 0
-      ? `all ${rows.length} verdicts as expected over ${runs} runs (${
+      ? `${allVerdicts(rows.length)} as expected over ${runs} runs (${
         formatMs(merged.elapsedMs)
       } of shard time)`
       : `${bad} of ${rows.length} verdicts NOT as expected`,

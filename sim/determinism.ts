@@ -129,8 +129,11 @@ function sameEvent(x: StepEvent, y: StepEvent): boolean {
     x.write === y.write && x.time === y.time;
 }
 
+// Empty fields are left out: a pass has no check and no message.
 function outcomeText(o: Outcome): string {
-  return `${o.verdict} (${o.check}) at step ${o.step}: ${o.message}`;
+  const check = o.check === "" ? "" : ` (${o.check})`;
+  const message = o.message === "" ? "" : `: ${o.message}`;
+  return `${o.verdict}${check} at step ${o.step}${message}`;
 }
 
 function stateText(state: Record<string, unknown>): string {

@@ -29,3 +29,34 @@ Deno.test("a scenario that keeps state between runs is reported with the step wh
   assert(/nondeterminism in the scenario: seed 1/.test(p.message), p.message);
   assert(/write c/.test(p.first + p.second), `${p.first} / ${p.second}`);
 });
+
+Deno.test("a determinism report leaves out a pass's empty check and message", async () => {
+  const { defineScenario, z } = await import("../mod.ts");
+  let setups = 0;
+  const flaky = defineScenario({
+    name: "flaky-end",
+    description: "the same steps, but every other run fails at the end",
+    params: z.object({}),
+    variants: {
+      v: { description: "", expect: { verdict: "pass", budget: { strategy: "random", runs: 1 } } },
+    },
+    setup(k) {
+      const odd = setups++ % 2 === 1;
+      k.spawn("a", function* () {
+        yield* k.pause();
+      });
+      k.invariant("even", () => !odd);
+    },
+  });
+  const target = makeTarget(flaky, "v");
+  const r = checkDeterminism(target, {
+    strategy: createStrategy("random", target),
+    seed: 1,
+    runs: 1,
+  });
+  assertEquals(
+    r.problems[0].message,
+    "nondeterminism in the scenario: seed 1, two runs of the same schedule differ at the end: " +
+      "first pass at step 1; then bug (even) at step 1: invariant even does not hold",
+  );
+});

@@ -97,7 +97,7 @@ export class ReplayDivergence extends ToolSignal {
 
 /** A one-line description of an outcome, as printed in tables and logs. */
 export function describeOutcome(o: Outcome): string {
-  if (o.verdict === "pass") return `pass after ${o.step} steps`;
+  if (o.verdict === "pass") return `pass after ${o.step} step${o.step === 1 ? "" : "s"}`;
   const who = o.fiber === null ? "" : ` in fiber ${o.fiber}`;
   return `${o.verdict} (${o.check}) at step ${o.step}${who}: ${o.message}`;
 }
