@@ -108,6 +108,7 @@ export class Kernel {
   readonly #objNames = new List<string>();
   readonly #opCache: Op[] = [];
   readonly #cells = new List<Cell<unknown>>();
+  readonly #ghosts = new List<Ghost<unknown>>();
   readonly #stepInvariants = new List<Invariant>();
   readonly #endInvariants = new List<Invariant>();
   #ended: Outcome | null = null;
@@ -145,6 +146,7 @@ export class Kernel {
     this.#coresShared = false;
     this.#objNames.clear();
     this.#cells.clear();
+    this.#ghosts.clear();
     this.#stepInvariants.clear();
     this.#endInvariants.clear();
     this.#ended = null;
@@ -311,6 +313,8 @@ export class Kernel {
     const out: Record<string, unknown> = {};
     const cells = this.#cells;
     for (let i = 0; i < cells.length; i++) out[cells.items[i].name] = cells.items[i].peek();
+    const ghosts = this.#ghosts;
+    for (let i = 0; i < ghosts.length; i++) out[ghosts.items[i].name] = ghosts.items[i].value;
     return out;
   }
 
@@ -356,7 +360,7 @@ export class Kernel {
     if (!daemon) this.#liveNonDaemon++;
     this.current = f;
     try {
-      f.gen = body(...args);
+      f.gen = body.call(this, ...args);
       this.#advance(f, f.gen.next());
     } catch (e) {
       this.#fail(e, f);
@@ -364,6 +368,33 @@ export class Kernel {
       this.current = parent;
     }
     return f;
+  }
+
+  /**
+   * Spawns a fiber at a scheduling point of its own, as `pthread_create` is:
+   * `const t = yield* k.start("w", worker, c)`. Another fiber may step between
+   * the parent's previous action and the spawn. `spawn` instead runs inside
+   * the parent's current step.
+   */
+  *start<A extends unknown[]>(
+    nameOrOptions: string | SpawnOptions,
+    body: FiberBody<A>,
+    ...args: A
+  ): Generator<Op, Fiber, void> {
+    yield SPAWN;
+    return this.spawn(nameOrOptions, body, ...args);
+  }
+
+  /**
+   * Data a fiber keeps under a lock (or otherwise owns): read and written
+   * through `g.value` with no scheduling point, and shown with the cells in
+   * the run's final state and reports. Name it so a reader of the trace
+   * knows which lock guards it.
+   */
+  ghost<T>(name: string, init: T): Ghost<T> {
+    const g = new Ghost(name, init);
+    this.#ghosts.push(g as Ghost<unknown>);
+    return g;
   }
 
   /** Waits until `fiber` is done and returns what its body returned. */
@@ -717,6 +748,21 @@ function crash(e: unknown, step: number, f: Fiber | null, context: string): Outc
 
 /** The pause operation: no footprint, and it lets other fibers of the core run. */
 const PAUSE = new Op("pause", -1, false);
+const SPAWN = new Op("spawn", -1, false);
+
+/**
+ * Data outside the shared-memory model: read and written with no scheduling
+ * point (`g.value`), listed in the final state. See `Kernel.ghost`.
+ */
+export class Ghost<T> {
+  readonly name: string;
+  value: T;
+
+  constructor(name: string, init: T) {
+    this.name = name;
+    this.value = init;
+  }
+}
 
 export { Cell } from "./cell.ts";
 export { CondVar, Mutex, RwLock, Semaphore } from "./sync.ts";

@@ -294,3 +294,83 @@ Deno.test("a kernel reused across runs starts each run clean", () => {
   }
   assertEquals(finals, [3, 3, 3]);
 });
+
+function* readAndAssert(this: Kernel, x: Cell<number>) {
+  const v = yield* x.read();
+  this.assert(v >= 0, "never negative");
+  return v;
+}
+
+function* parentWithStart(this: Kernel, x: Cell<number>, log: number[]) {
+  yield* x.write(1);
+  const child = yield* this.start("child", readAndAssert, x);
+  log.push(child.spawnStep);
+  const v = yield* this.join(child);
+  return v;
+}
+
+function* parentWithSpawn(this: Kernel, x: Cell<number>, log: number[]) {
+  yield* x.write(1);
+  const child = this.spawn("child", readAndAssert, x);
+  log.push(child.spawnStep);
+  return yield* this.join(child);
+}
+
+Deno.test("fiber bodies get the kernel as `this`: spawn, join and assert need no argument", () => {
+  const k = kernel();
+  const x = k.cell("x", 0);
+  const log: number[] = [];
+  const p = k.spawn("parent", parentWithStart, x, log);
+  const o = k.execute();
+  assertEquals(o.verdict, "pass");
+  assertEquals(p.result, 1);
+});
+
+Deno.test("k.start is a scheduling point of its own; k.spawn runs inside the parent's step", () => {
+  // Another fiber writes x at its only step. With start, that write can fall
+  // between the parent's write and the spawn; with spawn it never can.
+  const between = { start: 0, spawn: 0 };
+  for (const [name, body] of [["start", parentWithStart], ["spawn", parentWithSpawn]] as const) {
+    for (let seed = 1; seed <= 200; seed++) {
+      const k = kernel(0, 1000, new RandomStrategy(), seed);
+      const x = k.cell("x", 0);
+      const log: number[] = [];
+      let parentWrite = -1;
+      let otherWrite = -1;
+      k.observe({
+        onStep(f: Fiber, op: Op, kk: Kernel) {
+          if (op.kind !== "write") return;
+          if (f.name === "parent") parentWrite = kk.step;
+          else otherWrite = kk.step;
+        },
+      });
+      k.spawn("parent", body, x, log);
+      k.spawn("other", writeOnce, x, 2);
+      assertEquals(k.execute().verdict, "pass");
+      if (otherWrite > parentWrite && otherWrite <= log[0]) between[name]++;
+      if (name === "spawn") assertEquals(log[0], parentWrite, "spawned in the write's step");
+    }
+  }
+  assert(between.start > 0, "start never let another fiber in before the spawn");
+  assertEquals(between.spawn, 0);
+});
+
+Deno.test("ghost data is no scheduling point and shows in the final state", () => {
+  const k = kernel();
+  const m = k.mutex("m");
+  const total = k.ghost("total (under m)", 0);
+  const steps: string[] = [];
+  k.observe({ onStep: (f: Fiber, op: Op) => void steps.push(`${f.name}:${op.kind}`) });
+  for (const name of ["a", "b", "c"]) k.spawn(name, addUnderLock, m, total);
+  assertEquals(k.execute().verdict, "pass");
+  assertEquals(k.snapshot()["total (under m)"], 3);
+  assertEquals(steps.filter((s) => !/:(lock|unlock)$/.test(s)), []);
+  k.reset({ cores: 0, stepsMax: 10 }, new RandomStrategy(), 1);
+  assertEquals(k.snapshot(), {}, "reset drops the ghosts");
+});
+
+function* addUnderLock(m: Mutex, total: { value: number }) {
+  yield* m.lock();
+  total.value++;
+  yield* m.unlock();
+}

@@ -4,6 +4,7 @@
  * @module
  */
 import type { Fiber } from "./fiber.ts";
+import type { Kernel } from "./kernel.ts";
 
 /**
  * A blocking condition. A fiber whose pending operation has a guard that is
@@ -99,8 +100,16 @@ function opaque(op: Op): boolean {
   return op.guard !== null && op.guard.footprintOnly !== true;
 }
 
-/** The type of every fiber body: a generator function yielding operation descriptors. */
-export type FiberBody<A extends unknown[] = []> = (...args: A) => Generator<Op, unknown, void>;
+/**
+ * The type of every fiber body: a generator function yielding operation
+ * descriptors. It runs with `this` bound to the kernel, so a body declared
+ * `function* worker(this: Kernel, c: Cell<number>)` can spawn, join, assert
+ * and pause without taking the kernel as an argument.
+ */
+export type FiberBody<A extends unknown[] = []> = (
+  this: Kernel,
+  ...args: A
+) => Generator<Op, unknown, void>;
 
 /** A primitive action used with `yield*`, returning `T`. */
 export type Action<T = void> = Generator<Op, T, void>;
