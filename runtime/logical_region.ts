@@ -13,7 +13,7 @@ import { type Guard, Op } from "../sim/op.ts";
  * region: the innermost region, which knows its enclosing ones.
  */
 export interface RegionScope {
-  readonly kind: "real" | "logical";
+  readonly kind: "real" | "logical" | "atomic";
   readonly name: string;
   /** The enclosing region, or null at the top. */
   readonly parent: RegionScope | null;

@@ -16,6 +16,8 @@
  * @module
  */
 export * from "./arena.ts";
+export * from "./atomic.ts";
+export * from "./atomic_check.ts";
 export * from "./balance.ts";
 export * from "./channel.ts";
 export * from "./comms.ts";

@@ -16,6 +16,7 @@ import type { Kernel } from "../sim/kernel.ts";
 import type { Op } from "../sim/op.ts";
 import { Violation } from "../sim/outcome.ts";
 import { LogicalRegion, type RegionScope, ticker } from "./logical_region.ts";
+import { atomicRegionOf, Stm, type TxBody } from "./atomic.ts";
 
 export { LogicalRegion, type RegionScope } from "./logical_region.ts";
 
@@ -129,6 +130,18 @@ export class Regions {
     yield* Clock.of(this.#kernel).sleep(ticks);
   }
 
+  // ---- atomic regions ----------------------------------------------------
+
+  /**
+   * Runs `body(tx, ...args)` as a transaction (`runtime/atomic.ts`) and
+   * returns its result once it commits; nested in another atomic region of
+   * the same fiber, it is a closed nested transaction. Configure the run's
+   * transactions with `Stm.of(kernel).configure(...)` in setup.
+   */
+  *atomic<A extends unknown[], T>(body: TxBody<A, T>, ...args: A): Generator<Op, T, void> {
+    return yield* Stm.of(this.#kernel).atomic(body, ...args);
+  }
+
   // ---- logical time ------------------------------------------------------
 
   /**
@@ -138,6 +151,7 @@ export class Regions {
    */
   *sim<A extends unknown[], T>(body: RegionBody<A, T>, ...args: A): Generator<Op, T, void> {
     const me = this.#me("sim");
+    refuseInTransaction(me, "sim");
     this.#discover();
     const k = this.#kernel;
     const outer = me.scope as RegionScope | null;
@@ -179,6 +193,7 @@ export class Regions {
   /** Waits until the caller's innermost logical region's clock reaches now + `t`. */
   *ltimer(t: number): Generator<Op, void, void> {
     const me = this.#me("ltimer");
+    refuseInTransaction(me, "ltimer");
     const region = this.#region(me, "ltimer");
     if (!(t >= 0) || !Number.isFinite(t)) {
       throw new RangeError(`Cannot wait ${t} units of logical time: need a finite number >= 0`);
@@ -302,6 +317,16 @@ export class Regions {
       r.seenNow = r.now;
     }
   }
+}
+
+// A transaction takes no logical time: it cannot wait for a logical timer
+// (it would hold its snapshot while the clock moves) or open a logical region.
+function refuseInTransaction(me: Fiber, what: string): void {
+  if (atomicRegionOf(me) === null) return;
+  throw new Error(
+    `${me.name} called ${what} inside an atomic region: a transaction cannot wait for ` +
+      "logical time; wait before or after it",
+  );
 }
 
 function zeno(r: LogicalRegion, max: number): Violation {

@@ -29,6 +29,7 @@ export { lazySlice } from "./lazy_slice.ts";
 export { channelMpmc } from "./channel_mpmc.ts";
 export { comms } from "./comms.ts";
 import { zeno } from "./zeno.ts";
+import { atomicBank } from "./atomic_bank.ts";
 
 export { clockSync } from "./clock_sync.ts";
 export { lockOrder } from "./lock_order.ts";
@@ -38,6 +39,7 @@ export { pfPipeline } from "./pf_pipeline.ts";
 export { reactor } from "./reactor.ts";
 export { workStealing } from "./work_stealing.ts";
 export { zeno } from "./zeno.ts";
+export { atomicBank } from "./atomic_bank.ts";
 
 /** Every catalog scenario, in the order the main job runs them. */
 export const catalog: readonly AnyScenario[] = [
@@ -57,6 +59,7 @@ export const catalog: readonly AnyScenario[] = [
   logicalTimers,
   zeno,
   clockSync,
+  atomicBank,
 ];
 
 /** The catalog scenario called `name`, or undefined. */
