@@ -26,6 +26,7 @@ import {
   type JudgeOptions,
   makeTarget,
   makeTrace,
+  ORDERS,
   planFor,
   replay,
   type Target,
@@ -79,6 +80,11 @@ Options:
   --pct-steps K       PCT's estimate of steps per run (default: a sequential probe run)
   --preemptions K     DFS: at most K preemptions per schedule
   --iterative         DFS: K = 0, 1, 2, ... until the budget or the space runs out
+                      (from the K of --preemptions or --delays when given)
+  --delays K          DFS: at most K delays per schedule (a delay skips the fiber a
+                      round-robin scheduler would run next; 0 is one schedule)
+  --order O           DFS, DPOR: default | random (children in an order drawn
+                      from --seed: the same tree, shallow bugs sooner)
   --runs N            runs in the sweep, or schedules for dfs/dpor (default: the budget)
   --max-steps N       step limit of one run (default: the scenario's, else 10000)
   --keep-going        go on after a failure and collect every failing seed
@@ -114,6 +120,8 @@ interface CliOptions {
   pctSteps: number | undefined;
   preemptions: number | undefined;
   iterative: boolean | undefined;
+  delays: number | undefined;
+  order: string | undefined;
   runs: number | undefined;
   stepsMax: number | undefined;
   keepGoing: boolean;
@@ -165,6 +173,8 @@ function parseCli(rawArgs: string[]): CliOptions {
         "pct-steps": { type: "string" },
         preemptions: { type: "string" },
         iterative: { type: "boolean" },
+        delays: { type: "string" },
+        order: { type: "string" },
         runs: { type: "string" },
         "max-steps": { type: "string" },
         "keep-going": { type: "boolean" },
@@ -211,6 +221,8 @@ function parseCli(rawArgs: string[]): CliOptions {
     pctSteps: intFlag("pct-steps", v["pct-steps"], 1),
     preemptions: intFlag("preemptions", v.preemptions, 0),
     iterative: v.iterative,
+    delays: intFlag("delays", v.delays, 0),
+    order: orderFlag(v.order),
     runs: intFlag("runs", v.runs, 1),
     stepsMax: intFlag("max-steps", v["max-steps"], 1),
     keepGoing: v["keep-going"] ?? false,
@@ -234,6 +246,11 @@ function jsonMode(value: string | undefined): "runs" | "summary" {
   if (value === undefined || value === "runs") return "runs";
   if (value === "summary") return "summary";
   throw new UsageError(`bad --json=${value}: write --json or --json=summary`);
+}
+
+function orderFlag(value: string | undefined): string | undefined {
+  if (value === undefined || (ORDERS as readonly string[]).includes(value)) return value;
+  throw new UsageError(`bad --order "${value}": ${ORDERS.join(" or ")}`);
 }
 
 function jsonlFlag(value: string | undefined): "all" | "failures" {
@@ -640,11 +657,17 @@ export function rerunCommand(target: Target, strategy: Strategy, seed: number): 
   if (typeof o.depth === "number") parts.push(`--depth ${o.depth}`);
   if (typeof o.steps === "number") parts.push(`--pct-steps ${o.steps}`);
   if (o.iterative === true) parts.push("--iterative");
-  else if (typeof o.preemptions === "number") parts.push(`--preemptions ${o.preemptions}`);
+  if (typeof o.delays === "number") {
+    parts.push(`--delays ${o.iterative === true ? 0 : o.delays}`);
+  } else if (o.iterative !== true && typeof o.preemptions === "number") {
+    parts.push(`--preemptions ${o.preemptions}`);
+  }
+  if (o.order === "random") parts.push("--order random");
   if (target.stepsMax !== (target.scenario.stepsMax?.(target.params) ?? STEPS_MAX_DEFAULT)) {
     parts.push(`--max-steps ${target.stepsMax}`);
   }
   if (!isExhaustive(strategy)) parts.push(`--seed ${seed}`, "--runs 1");
+  else if (o.order === "random") parts.push(`--seed ${seed}`);
   return parts.join(" ");
 }
 

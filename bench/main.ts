@@ -10,6 +10,7 @@ import { exploreBench } from "./explore_bench.ts";
 import { fastCheckBench } from "./fastcheck_bench.ts";
 import { kernelBench } from "./kernel_bench.ts";
 import { memoryBench } from "./memory_bench.ts";
+import { orderBench } from "./order_bench.ts";
 import { shrinkBench } from "./shrink_bench.ts";
 import { timeBench } from "./time_bench.ts";
 import { workersBench } from "./workers_bench.ts";
@@ -23,6 +24,7 @@ const SECTIONS: Record<string, () => void | Promise<void>> = {
   fastcheck: fastCheckBench,
   workers: workersBench,
   shrink: shrinkBench,
+  order: orderBench,
 };
 
 const wanted = Deno.args.length === 0 ? Object.keys(SECTIONS) : Deno.args;

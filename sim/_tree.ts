@@ -9,12 +9,81 @@ import { Nondeterminism } from "./outcome.ts";
 export interface ValueNode {
   readonly kind: "value";
   readonly n: number;
+  /** The order the values are tried in, under a seeded order; else 0, 1, ... */
+  readonly values: readonly number[] | null;
+  /** How many values were tried before the current one. */
   chosen: number;
+}
+
+/** The order children of a node are explored in. */
+export type Order = "default" | "random";
+
+/** The orders `--order` accepts. */
+export const ORDERS: readonly Order[] = ["default", "random"];
+
+function mix32(h: number): number {
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/**
+ * A seeded child order that depends only on the seed and the choices on the
+ * path to a node, never on which schedules ran before: the same node gets the
+ * same order in every run, in every worker and on every shard.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "../deps.ts";
+ * const a = new PathOrder(), b = new PathOrder();
+ * a.begin(7); b.begin(7);
+ * a.step(2); b.step(2);
+ * assertEquals(a.shuffle([0, 1, 2, 3]), b.shuffle([0, 1, 2, 3]));
+ * ```
+ */
+export class PathOrder {
+  #key = 0;
+
+  /** Starts at the root, with the run's seed. */
+  begin(seed: number): void {
+    this.#key = mix32((seed ^ 0x5bd1e995) + Math.floor(seed / 0x100000000));
+  }
+
+  /** Moves to the child reached by choosing `value`. */
+  step(value: number): void {
+    this.#key = mix32(this.#key ^ Math.imul(value + 1, 0x9e3779b9));
+  }
+
+  /** The current node's key: a number drawn from the path to it. */
+  get key(): number {
+    return this.#key;
+  }
+
+  /** `items` in an order drawn from the current node's key (a new array). */
+  shuffle<T>(items: readonly T[]): T[] {
+    const out = items.slice();
+    let h = this.#key;
+    for (let i = out.length - 1; i > 0; i--) {
+      h = mix32(h + 0x6d2b79f5);
+      const j = h % (i + 1);
+      const t = out[i];
+      out[i] = out[j];
+      out[j] = t;
+    }
+    return out;
+  }
+
+  /** A number in [0, n) drawn from `key` and `i`: the i-th pick at a node. */
+  static pick(key: number, i: number, n: number): number {
+    return mix32(key + Math.imul(i + 1, 0x27d4eb2f)) % n;
+  }
 }
 
 /** The nodes of the current path: scheduling nodes `S`, and value nodes. */
 export class ChoicePath<S extends { readonly kind: string }> {
   readonly nodes: (S | ValueNode)[] = [];
+  /** The seeded order of children, or null for the default order. */
+  order: PathOrder | null = null;
   #pos = 0;
 
   /** Starts a run: the path is replayed from its first node. */
@@ -36,10 +105,14 @@ export class ChoicePath<S extends { readonly kind: string }> {
   /** Resolves a value choice: the recorded one when replaying, else 0 as a new node. */
   pickValue(n: number, stream: string, kernel: Kernel): number {
     const node = this.replayed();
+    const order = this.order;
     if (node === undefined) {
-      this.nodes.push({ kind: "value", n, chosen: 0 });
+      const values = order === null ? null : order.shuffle(Array.from({ length: n }, (_, i) => i));
+      this.nodes.push({ kind: "value", n, values, chosen: 0 });
       this.#pos++;
-      return 0;
+      const v = values === null ? 0 : values[0];
+      order?.step(v);
+      return v;
     }
     if (node.kind !== "value" || (node as ValueNode).n !== n) {
       throw new Nondeterminism(
@@ -47,7 +120,10 @@ export class ChoicePath<S extends { readonly kind: string }> {
           "but an earlier run of the same schedule made a different choice there",
       );
     }
-    return (node as ValueNode).chosen;
+    const value = node as ValueNode;
+    const v = value.values === null ? value.chosen : value.values[value.chosen];
+    order?.step(v);
+    return v;
   }
 
   /**

@@ -1,6 +1,8 @@
 /**
  * Depth-first search over every choice of a run, with an optional preemption
- * bound (Musuvathi and Qadeer's iterative context bounding, as in CHESS).
+ * bound (Musuvathi and Qadeer's iterative context bounding, as in CHESS) or
+ * delay bound (Emmi, Qadeer and Rakamaric, POPL 2011), in the default order
+ * or one drawn from a seed.
  *
  * @module
  */
@@ -8,21 +10,40 @@ import type { ExhaustiveStrategy } from "./exhaustive.ts";
 import type { Fiber } from "./fiber.ts";
 import type { Kernel } from "./kernel.ts";
 import { Nondeterminism } from "./outcome.ts";
-import { ChoicePath } from "./_tree.ts";
+import { ChoicePath, type Order, ORDERS, PathOrder } from "./_tree.ts";
 
 interface ScheduleNode {
   readonly kind: "schedule";
-  /** Fiber ids allowed here, in the order they are tried (no preemption first). */
+  /** Fiber ids allowed here, in the order they are tried. */
   readonly options: number[];
+  /** What choosing each option costs against the bound (preemptions or delays). */
+  readonly costs: number[];
   /** Every eligible fiber id, to check that a replayed prefix still fits. */
   readonly eligible: string;
   cursor: number;
 }
 
+/** What a DFS bound counts. */
+export type BoundKind = "preemptions" | "delays";
+
 /** Options of a depth-first search. */
 export interface DfsOptions {
   /** At most this many preemptions per schedule; unbounded when absent. */
   readonly preemptions?: number;
+  /**
+   * At most this many delays per schedule (Emmi, Qadeer and Rakamaric, POPL
+   * 2011): a delay skips the fiber a deterministic scheduler would run next.
+   * Not with `preemptions`.
+   */
+  readonly delays?: number;
+  /** "default", or "random": children in an order drawn from the run's seed. */
+  readonly order?: Order;
+}
+
+function checkBound(name: string, k: number): void {
+  if (k !== Infinity && (!Number.isInteger(k) || k < 0)) {
+    throw new RangeError(`Cannot bound ${name} by ${k}: need an integer >= 0`);
+  }
 }
 
 /**
@@ -31,49 +52,77 @@ export interface DfsOptions {
  * that took the previous step while it could still step; with a bound K,
  * schedules with more than K preemptions are cut off (and `boundHit` says so).
  *
+ * With a delay bound, the fibers at each step are ranked as a deterministic
+ * scheduler would run them: round robin from the fiber that stepped last (it
+ * goes on while it can), or, with the random order, a ranking drawn from the
+ * seed and the path. Running the fiber ranked i costs i delays, so a switch
+ * after a fiber blocks or ends is free, and 0 delays is exactly one schedule
+ * however many fibers there are.
+ *
+ * The random order explores the same tree, only in another order: the first
+ * schedule is a seeded random walk, and the exhaustive result is the same.
+ *
  * @example
  * ```ts
  * import { assertEquals } from "../deps.ts";
  * assertEquals(new DfsStrategy({ preemptions: 2 }).bound, "2 preemptions");
+ * assertEquals(new DfsStrategy({ delays: 1, order: "random" }).options(), {
+ *   delays: 1,
+ *   order: "random",
+ * });
  * ```
  */
 export class DfsStrategy implements ExhaustiveStrategy {
   readonly name = "dfs";
+  readonly #kind: BoundKind;
   readonly #bound: number;
   readonly #path = new ChoicePath<ScheduleNode>();
-  #preemptions = 0;
+  readonly #order: PathOrder | null;
+  #spent = 0;
   #boundHit = false;
 
   constructor(options: DfsOptions = {}) {
-    const k = options.preemptions ?? Infinity;
-    if (k !== Infinity && (!Number.isInteger(k) || k < 0)) {
-      throw new RangeError(`Cannot bound preemptions by ${k}: need an integer >= 0`);
+    if (options.preemptions !== undefined && options.delays !== undefined) {
+      throw new RangeError("Cannot bound both preemptions and delays: pick one");
     }
+    this.#kind = options.delays !== undefined ? "delays" : "preemptions";
+    const k = options.delays ?? options.preemptions ?? Infinity;
+    checkBound(this.#kind, k);
     this.#bound = k;
+    const order = options.order ?? "default";
+    if (!ORDERS.includes(order)) {
+      throw new RangeError(`Cannot explore in order "${order}": known: ${ORDERS.join(", ")}`);
+    }
+    this.#order = order === "random" ? new PathOrder() : null;
+    this.#path.order = this.#order;
   }
 
   get bound(): string {
-    return this.#bound === Infinity ? "none" : `${this.#bound} preemptions`;
+    if (this.#bound === Infinity) return "none";
+    if (this.#kind === "preemptions") return `${this.#bound} preemptions`;
+    return this.#bound === 1 ? "1 delay" : `${this.#bound} delays`;
   }
 
   get boundHit(): boolean {
     return this.#boundHit;
   }
 
-  options(): Record<string, number> {
-    return this.#bound === Infinity ? {} : { preemptions: this.#bound };
+  options(): Record<string, number | string> {
+    const out: Record<string, number | string> = {};
+    if (this.#bound !== Infinity) out[this.#kind] = this.#bound;
+    if (this.#order !== null) out.order = "random";
+    return out;
   }
 
-  begin(): void {
+  begin(seed: number): void {
     this.#path.begin();
-    this.#preemptions = 0;
+    this.#order?.begin(seed);
+    this.#spent = 0;
   }
 
   pickFiber(eligible: readonly Fiber[], count: number, kernel: Kernel): number {
-    const last = kernel.lastFiber;
-    let lastIndex = -1;
-    for (let i = 0; i < count; i++) if (eligible[i] === last) lastIndex = i;
-    const ids = eligible.slice(0, count).map((f) => f.id);
+    const ids: number[] = [];
+    for (let i = 0; i < count; i++) ids.push(eligible[i].id);
     let node: ScheduleNode;
     const n = this.#path.replayed();
     if (n !== undefined) {
@@ -87,20 +136,41 @@ export class DfsStrategy implements ExhaustiveStrategy {
       }
       node = n;
     } else {
-      const options: number[] = [];
-      if (lastIndex >= 0) options.push(ids[lastIndex]);
-      const preempting = this.#preemptions + (lastIndex >= 0 ? 1 : 0) > this.#bound;
-      for (const id of ids) {
-        if (id === last?.id) continue;
-        if (preempting) this.#boundHit = true;
-        else options.push(id);
-      }
-      node = { kind: "schedule", options, eligible: ids.join(","), cursor: 0 };
+      node = this.#newNode(ids, kernel.lastFiber?.id ?? -1);
       this.#path.push(node);
     }
     const chosen = node.options[node.cursor];
-    if (lastIndex >= 0 && chosen !== last?.id) this.#preemptions++;
+    this.#spent += node.costs[node.cursor];
+    this.#order?.step(chosen);
     return ids.indexOf(chosen);
+  }
+
+  #newNode(ids: number[], last: number): ScheduleNode {
+    const lastEligible = ids.includes(last);
+    let ranked: number[];
+    if (this.#order !== null) {
+      ranked = this.#order.shuffle(ids);
+    } else if (this.#kind === "delays") {
+      // Round robin from the last fiber: it first while it can step, then
+      // the next ids after it, wrapping around.
+      const from = lastEligible ? last : last + 1;
+      ranked = [...ids.filter((id) => id >= from), ...ids.filter((id) => id < from)];
+    } else {
+      ranked = lastEligible ? [last, ...ids.filter((id) => id !== last)] : ids;
+    }
+    const options: number[] = [];
+    const costs: number[] = [];
+    for (let i = 0; i < ranked.length; i++) {
+      const id = ranked[i];
+      const cost = this.#kind === "delays" ? i : lastEligible && id !== last ? 1 : 0;
+      if (this.#spent + cost > this.#bound) {
+        this.#boundHit = true;
+        continue;
+      }
+      options.push(id);
+      costs.push(cost);
+    }
+    return { kind: "schedule", options, costs, eligible: ids.join(","), cursor: 0 };
   }
 
   pickValue(n: number, stream: string, kernel: Kernel): number {
@@ -112,22 +182,48 @@ export class DfsStrategy implements ExhaustiveStrategy {
   }
 }
 
+/** Options of iterative bounding. */
+export interface IterativeOptions {
+  /** What the bound counts; preemptions unless said. */
+  readonly kind?: BoundKind;
+  /** The first bound; 0 unless said. */
+  readonly from?: number;
+  readonly order?: Order;
+}
+
 /**
- * Iterative context bounding: depth-first search with at most 0 preemptions,
- * then 1, 2, ... until the budget runs out or a bound cuts nothing off (the
- * whole space was explored). Bugs needing the fewest preemptions come first.
+ * Iterative bounding: depth-first search with at most 0 preemptions (or
+ * delays), then 1, 2, ... until the budget runs out or a bound cuts nothing
+ * off (the whole space was explored). Bugs needing the fewest preemptions
+ * (or delays) come first. Each round runs the schedules of the rounds before
+ * it again: that is the price of keeping no explored set.
  *
  * @example
  * ```ts
  * import { assertEquals } from "../deps.ts";
  * const s = new IterativeDfsStrategy();
  * assertEquals(s.options(), { preemptions: 0, iterative: true });
+ * assertEquals(new IterativeDfsStrategy({ kind: "delays" }).bound, "0 delays");
  * ```
  */
 export class IterativeDfsStrategy implements ExhaustiveStrategy {
   readonly name = "dfs";
-  #preemptions = 0;
-  #inner = new DfsStrategy({ preemptions: 0 });
+  readonly #kind: BoundKind;
+  readonly #order: Order;
+  #k: number;
+  #inner: DfsStrategy;
+
+  constructor(options: IterativeOptions = {}) {
+    this.#kind = options.kind ?? "preemptions";
+    this.#order = options.order ?? "default";
+    this.#k = options.from ?? 0;
+    checkBound(this.#kind, this.#k);
+    this.#inner = this.#make();
+  }
+
+  #make(): DfsStrategy {
+    return new DfsStrategy({ [this.#kind]: this.#k, order: this.#order });
+  }
 
   get bound(): string {
     return this.#inner.bound;
@@ -137,12 +233,12 @@ export class IterativeDfsStrategy implements ExhaustiveStrategy {
     return this.#inner.boundHit;
   }
 
-  options(): Record<string, number | boolean> {
-    return { preemptions: this.#preemptions, iterative: true };
+  options(): Record<string, number | string | boolean> {
+    return { ...this.#inner.options(), iterative: true };
   }
 
-  begin(): void {
-    this.#inner.begin();
+  begin(seed: number): void {
+    this.#inner.begin(seed);
   }
 
   pickFiber(eligible: readonly Fiber[], count: number, kernel: Kernel): number {
@@ -156,7 +252,8 @@ export class IterativeDfsStrategy implements ExhaustiveStrategy {
   advance(): boolean {
     if (this.#inner.advance()) return true;
     if (!this.#inner.boundHit) return false;
-    this.#inner = new DfsStrategy({ preemptions: ++this.#preemptions });
+    this.#k++;
+    this.#inner = this.#make();
     return true;
   }
 }

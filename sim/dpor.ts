@@ -25,7 +25,7 @@ import type { Fiber } from "./fiber.ts";
 import type { Kernel } from "./kernel.ts";
 import { dependent, type Op } from "./op.ts";
 import { Nondeterminism, type Outcome, PrunedRun } from "./outcome.ts";
-import { ChoicePath } from "./_tree.ts";
+import { ChoicePath, type Order, ORDERS, PathOrder } from "./_tree.ts";
 
 /** A state of the current execution, before the step taken from it. */
 interface StateNode {
@@ -41,6 +41,8 @@ interface StateNode {
   /** Fibers whose step from here is known to repeat explored schedules. */
   readonly sleep: Set<number>;
   chosen: number;
+  /** Under a seeded order: the node's key, from which the next fiber to try is drawn. */
+  readonly key: number;
 }
 
 /** One step of the current execution (or, at the end, a step a fiber could still take). */
@@ -97,6 +99,8 @@ export class DporStrategy implements ExhaustiveStrategy {
   #fresh = 0;
   /** Per fiber id: the index of its last step, or of the step that spawned it; -1 for none. */
   #fiberLast: number[] = [];
+  /** The seeded order of fibers tried from each state, or null for ascending ids. */
+  readonly #order: PathOrder | null;
   /** Per fiber id: steps that changed its enabledness while its current op was pending. */
   #changers: number[][] = [];
   /** Per object id: the index of its last write, or -1. */
@@ -112,12 +116,23 @@ export class DporStrategy implements ExhaustiveStrategy {
   #fibersBefore = 0;
   #lastOp: Op | null = null;
 
-  options(): Record<string, number> {
-    return {};
+  /** `order: "random"` tries the fibers of each state in an order drawn from the run's seed. */
+  constructor(options: { readonly order?: Order } = {}) {
+    const order = options.order ?? "default";
+    if (!ORDERS.includes(order)) {
+      throw new RangeError(`Cannot explore in order "${order}": known: ${ORDERS.join(", ")}`);
+    }
+    this.#order = order === "random" ? new PathOrder() : null;
+    this.#path.order = this.#order;
   }
 
-  begin(): void {
+  options(): Record<string, string> {
+    return this.#order === null ? {} : { order: "random" };
+  }
+
+  begin(seed: number): void {
     this.#path.begin();
+    this.#order?.begin(seed);
     this.#steps = 0;
     this.#fiberLast.length = 0;
     this.#changers.length = 0;
@@ -151,6 +166,7 @@ export class DporStrategy implements ExhaustiveStrategy {
     for (let i = 0; i < count; i++) now[eligible[i].id] = 0;
     this.#current = node;
     this.#fibersBefore = kernel.fiberCount;
+    this.#order?.step(node.chosen);
     for (let i = 0; i < count; i++) if (eligible[i].id === node.chosen) return i;
     throw new Error(`DPOR chose fiber ${node.chosen}, which cannot step`);
   }
@@ -181,7 +197,12 @@ export class DporStrategy implements ExhaustiveStrategy {
     // already explored from an equivalent state.
     if (awake.length === 0) throw new PrunedRun();
     const last = kernel.lastFiber?.id;
-    const chosen = last !== undefined && awake.includes(last) ? last : awake[0];
+    const key = this.#order?.key ?? 0;
+    const chosen = this.#order !== null
+      ? awake[PathOrder.pick(key, 0, awake.length)]
+      : last !== undefined && awake.includes(last)
+      ? last
+      : awake[0];
     return {
       kind: "state",
       eligible: ids,
@@ -190,6 +211,7 @@ export class DporStrategy implements ExhaustiveStrategy {
       done: new Set([chosen]),
       sleep,
       chosen,
+      key,
     };
   }
 
@@ -475,9 +497,17 @@ export class DporStrategy implements ExhaustiveStrategy {
   advance(): boolean {
     const more = this.#path.advance((node) => {
       let next = -1;
-      for (const p of node.backtrack) {
-        if (node.done.has(p) || node.sleep.has(p)) continue;
-        if (next < 0 || p < next) next = p;
+      if (this.#order !== null) {
+        const todo = [...node.backtrack].filter((p) => !node.done.has(p) && !node.sleep.has(p));
+        if (todo.length > 0) {
+          todo.sort((a, b) => a - b);
+          next = todo[PathOrder.pick(node.key, node.done.size, todo.length)];
+        }
+      } else {
+        for (const p of node.backtrack) {
+          if (node.done.has(p) || node.sleep.has(p)) continue;
+          if (next < 0 || p < next) next = p;
+        }
       }
       if (next < 0) return false;
       node.done.add(next);

@@ -10,6 +10,9 @@ import { Kernel, type StepObserver } from "./kernel.ts";
 import { type Outcome, ReplayDivergence } from "./outcome.ts";
 import { DfsStrategy, IterativeDfsStrategy } from "./dfs.ts";
 import { DporStrategy } from "./dpor.ts";
+import { type Order, ORDERS } from "./_tree.ts";
+
+export { type Order, ORDERS };
 import { type ExhaustiveStrategy, type ExplorationStats, exploreExhaustive } from "./exhaustive.ts";
 import { PctStrategy } from "./pct.ts";
 import { PortfolioStrategy } from "./portfolio.ts";
@@ -135,8 +138,12 @@ export interface StrategyOptions {
   readonly pctSteps?: number;
   /** DFS's preemption bound. */
   readonly preemptions?: number;
-  /** DFS: raise the preemption bound from 0 until the space or budget runs out. */
+  /** DFS: raise the bound (preemptions, or delays with `delays`) until the space or budget runs out. */
   readonly iterative?: boolean;
+  /** DFS's delay bound (the first bound with `iterative`). */
+  readonly delays?: number;
+  /** DFS and DPOR: "default", or "random" for children in an order drawn from the seed. */
+  readonly order?: string;
 }
 
 /** The strategies `createStrategy` knows. */
@@ -148,8 +155,18 @@ export function createStrategy(
   target: Target,
   options: StrategyOptions = {},
 ): Strategy {
-  if (name !== "dfs" && (options.preemptions !== undefined || options.iterative)) {
-    throw new UsageError("--preemptions and --iterative go with --strategy dfs");
+  if (
+    name !== "dfs" &&
+    (options.preemptions !== undefined || options.iterative || options.delays !== undefined)
+  ) {
+    throw new UsageError("--preemptions and --iterative go with --strategy dfs, as does --delays");
+  }
+  const order = options.order ?? "default";
+  if (!(ORDERS as readonly string[]).includes(order)) {
+    throw new UsageError(`bad --order "${order}": known: ${ORDERS.join(", ")}`);
+  }
+  if (order !== "default" && name !== "dfs" && name !== "dpor") {
+    throw new UsageError("--order goes with --strategy dfs or dpor");
   }
   switch (name) {
     case "random":
@@ -164,15 +181,27 @@ export function createStrategy(
         throw new UsageError("--depth goes with --strategy pct: the portfolio runs depths 1 to 5");
       }
       return new PortfolioStrategy({ steps: options.pctSteps ?? probeSteps(target) });
-    case "dfs":
-      if (options.iterative && options.preemptions !== undefined) {
-        throw new UsageError("--iterative raises the bound itself: drop --preemptions");
+    case "dfs": {
+      if (options.delays !== undefined && options.preemptions !== undefined) {
+        throw new UsageError("--delays and --preemptions are two bounds: give one");
       }
-      return options.iterative
-        ? new IterativeDfsStrategy()
-        : new DfsStrategy({ preemptions: options.preemptions });
+      const o = order as Order;
+      if (!options.iterative) {
+        return new DfsStrategy({
+          preemptions: options.preemptions,
+          delays: options.delays,
+          order: o,
+        });
+      }
+      const kind = options.delays !== undefined ? "delays" : "preemptions";
+      return new IterativeDfsStrategy({
+        kind,
+        from: options.delays ?? options.preemptions ?? 0,
+        order: o,
+      });
+    }
     case "dpor":
-      return new DporStrategy();
+      return new DporStrategy({ order: order as Order });
     default:
       throw new UsageError(`unknown strategy "${name}"; known: ${STRATEGIES.join(", ")}`);
   }
@@ -272,11 +301,20 @@ export function planFor(
     depth: options.depth ?? (fromBudget && budget.strategy === "pct" ? budget.depth : undefined),
     pctSteps: options.pctSteps,
     preemptions: options.preemptions ??
-      (fromBudget && budget.strategy === "dfs" && !options.iterative
+      (fromBudget && budget.strategy === "dfs" && !options.iterative &&
+          options.delays === undefined
         ? budget.preemptions
         : undefined),
     iterative: options.iterative ??
       (fromBudget && budget.strategy === "dfs" ? budget.iterative : undefined),
+    delays: options.delays ??
+      (fromBudget && budget.strategy === "dfs" && options.preemptions === undefined
+        ? budget.delays
+        : undefined),
+    order: options.order ??
+      (fromBudget && (budget.strategy === "dfs" || budget.strategy === "dpor")
+        ? budget.order
+        : undefined),
   });
   return { strategy, runs: options.runs ?? budget.runs };
 }

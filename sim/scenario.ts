@@ -16,8 +16,10 @@ export type Budget =
     readonly runs: number;
     readonly preemptions?: number;
     readonly iterative?: boolean;
+    readonly delays?: number;
+    readonly order?: "default" | "random";
   }
-  | { readonly strategy: "dpor"; readonly runs: number }
+  | { readonly strategy: "dpor"; readonly runs: number; readonly order?: "default" | "random" }
   | { readonly strategy: "portfolio"; readonly runs: number };
 
 /** What a variant is expected to do within its budget. */
@@ -69,8 +71,14 @@ const BudgetSchema = z.discriminatedUnion("strategy", [
     runs: z.number().int().min(1),
     preemptions: z.number().int().min(0).optional(),
     iterative: z.boolean().optional(),
+    delays: z.number().int().min(0).optional(),
+    order: z.enum(["default", "random"]).optional(),
   }).strict(),
-  z.object({ strategy: z.literal("dpor"), runs: z.number().int().min(1) }).strict(),
+  z.object({
+    strategy: z.literal("dpor"),
+    runs: z.number().int().min(1),
+    order: z.enum(["default", "random"]).optional(),
+  }).strict(),
   z.object({ strategy: z.literal("portfolio"), runs: z.number().int().min(1) }).strict(),
 ]);
 

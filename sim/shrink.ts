@@ -377,6 +377,8 @@ function defaultSearch(trace: Trace): (target: Target) => Strategy {
   const name = s.name === "shrink" ? String(s.from ?? "random") : s.name;
   const depth = typeof s.depth === "number" ? s.depth : undefined;
   const preemptions = typeof s.preemptions === "number" ? s.preemptions : undefined;
+  const delays = typeof s.delays === "number" ? s.delays : undefined;
+  const order = s.order === "random" ? "random" : undefined;
   const known = (STRATEGIES as readonly string[]).includes(name) ? name : "random";
   // A PCT run length estimated for other parameters would be wrong: it is
   // probed again. DFS keeps its preemption bound; an iterative one restarts at 0.
@@ -384,7 +386,9 @@ function defaultSearch(trace: Trace): (target: Target) => Strategy {
     createStrategy(known, target, {
       depth,
       preemptions: s.iterative === true ? undefined : preemptions,
+      delays: delays === undefined ? undefined : s.iterative === true ? 0 : delays,
       iterative: s.iterative === true ? true : undefined,
+      order,
     });
 }
 

@@ -95,7 +95,9 @@ function strategyOf(trace: Trace, target: Target): Strategy | string {
       depth: num(s.depth),
       pctSteps: num(s.steps),
       preemptions: s.iterative === true ? undefined : num(s.preemptions),
+      delays: s.iterative === true && num(s.delays) !== undefined ? 0 : num(s.delays),
       iterative: s.iterative === true ? true : undefined,
+      order: typeof s.order === "string" ? s.order : undefined,
     });
   } catch (e) {
     if (e instanceof UsageError || e instanceof RangeError) {
@@ -115,7 +117,12 @@ function strategyProblem(trace: Trace, scenario: AnyScenario): string | null {
   if (typeof strategy === "string") return strategy;
   const recorded = () => {
     const rebuilt: Record<string, unknown> = { name: strategy.name, ...strategy.options() };
-    if (trace.strategy.iterative === true) rebuilt.preemptions = trace.strategy.preemptions;
+    if (trace.strategy.iterative === true) {
+      // An iterative search records the bound it had reached.
+      for (const key of ["preemptions", "delays"]) {
+        if (key in rebuilt) rebuilt[key] = trace.strategy[key];
+      }
+    }
     if (recordText(sorted(rebuilt)) === recordText(sorted(trace.strategy))) return null;
     return `the trace records strategy ${recordText(trace.strategy)}, ` +
       `but rerunning it takes ${recordText(rebuilt)}: an option is missing from the trace`;

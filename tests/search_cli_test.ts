@@ -1,0 +1,66 @@
+import { assertEquals, assertMatch } from "../deps.ts";
+import { main } from "../cli.ts";
+import { captured, type Ran } from "./_io.ts";
+
+const run = (args: string[]): Promise<Ran> => captured(main, args);
+const tmp = await Deno.makeTempDir({ prefix: "sim-search-test-" });
+
+Deno.test("bad --delays, --order and misplaced search flags get one line and exit 2", async () => {
+  const cases: [string[], RegExp][] = [
+    [["--strategy", "dfs", "--delays=-1"], /bad --delays "-1": need an integer >= 0/],
+    [["--strategy", "dfs", "--order", "nope"], /bad --order "nope": default or random/],
+    [["--strategy", "pct", "--order", "random"], /--order goes with --strategy dfs or dpor/],
+    [["--strategy", "dpor", "--delays", "2"], /--delays/],
+    [["--strategy", "dfs", "--delays", "1", "--preemptions", "1"], /give one/],
+  ];
+  for (const [args, message] of cases) {
+    const r = await run(["--scenario", "lost-update", "--variant", "racy", ...args]);
+    assertEquals(r.code, 2, args.join(" "));
+    assertEquals(r.err.length, 1);
+    assertMatch(r.err[0], message);
+  }
+});
+
+Deno.test("dfs --order random finds the bug; the rerun command names the order and seed", async () => {
+  const args = ["--scenario", "lost-update", "--variant", "racy", "--param", "fibers=4"];
+  const r = await run([
+    ...args,
+    "--strategy",
+    "dfs",
+    "--order",
+    "random",
+    "--seed",
+    "5",
+    "--out",
+    tmp,
+  ]);
+  assertEquals(r.code, 0);
+  const rerun = r.out.find((l) => l.includes("rerun:"))!;
+  assertMatch(rerun, /--strategy dfs --order random --seed 5$/);
+  const schedule = r.out.find((l) => /^\s+schedule \d+/.test(l))!;
+  const again = await run(
+    rerun.split("rerun:")[1].trim().split(/\s+/).slice(3).concat(["--out", tmp]),
+  );
+  assertEquals(again.out.find((l) => /^\s+schedule \d+/.test(l)), schedule);
+  const file = r.out.find((l) => l.includes("--replay"))!.split("--replay ")[1];
+  assertEquals((await run(["--replay", file])).code, 0);
+});
+
+Deno.test("dfs --delays names its bound; --iterative --delays 0 raises it", async () => {
+  const args = ["--scenario", "lost-update", "--variant", "racy", "--param", "fibers=8"];
+  const zero = await run([...args, "--strategy", "dfs", "--delays", "0", "--out", tmp]);
+  assertMatch(zero.out[0], /dfs ran 1 schedules .*: exhausted \(bound: 0 delays\)/);
+  const it = await run([
+    ...args,
+    "--strategy",
+    "dfs",
+    "--iterative",
+    "--delays",
+    "0",
+    "--out",
+    tmp,
+  ]);
+  assertEquals(it.code, 0);
+  assertMatch(it.out.join("\n"), /strategy dfs \(delays 1, iterative true\)/);
+  assertMatch(it.out.join("\n"), /rerun: .*--strategy dfs --iterative --delays 0/);
+});
