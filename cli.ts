@@ -506,6 +506,8 @@ async function runTarget(
     failures: result.failures.length,
     got: result.outcome?.verdict ?? "pass",
     ok,
+    runsPlanned: runs,
+    ...(opts.keepGoing ? { keepGoing: true } : {}),
     ...(strategy instanceof PortfolioStrategy && firstFailure !== undefined
       ? { foundBy: strategy.memberOf(firstFailure.seed) }
       : {}),

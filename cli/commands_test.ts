@@ -113,9 +113,9 @@ Deno.test("shards merge into the verdicts and failing seeds of the unsharded swe
   const whole = await sim([...args, "--out", `${tmp}/whole`, "--json"]);
   const files: string[] = [];
   for (let i = 0; i < 3; i++) {
-    const r = await sim([...args, "--shard", `${i}/3`, "--out", `${tmp}/shard${i}`]);
+    const r = await sim([...args, "--shard", `${i}/3`, "--out", `${tmp}/shards/shard${i}`]);
     assertEquals(r.code, 0);
-    files.push(`${tmp}/shard${i}/runs.jsonl`);
+    files.push(`${tmp}/shards/shard${i}/runs.jsonl`);
   }
   const m = await captured(mergeMain, ["--json", ...files]);
   assertEquals(m.code, 0);
@@ -134,6 +134,31 @@ Deno.test("shards merge into the verdicts and failing seeds of the unsharded swe
   const missing = await captured(mergeMain, [files[0], files[2]]);
   assertEquals(missing.code, 2);
   assertMatch(missing.err[0], /missing shards 1\/3/);
+  const folder = await captured(mergeMain, ["--json", `${tmp}/shards/`]);
+  assertEquals(folder.code, 0, folder.err.join("\n"));
+  assertEquals(folder.out, m.out);
+  // A shard interrupted part way: its runs are there, its totals and summary are not.
+  const lines = (await Deno.readTextFile(files[1])).split("\n");
+  const partial = `${tmp}/partial/runs.jsonl`;
+  await Deno.mkdir(`${tmp}/partial`, { recursive: true });
+  await Deno.writeTextFile(partial, lines.slice(0, 40).join("\n") + "\n");
+  const cut = await captured(mergeMain, [files[0], partial, files[2]]);
+  assertEquals(cut.code, 2);
+  assertEquals(cut.err, [
+    `error: ${partial}: no summary line: the sweep did not finish (interrupted?)`,
+    "error: cannot merge: 1 of 3 inputs incomplete",
+  ]);
+  // A shard whose totals say it ran fewer runs than its share.
+  const short = lines.filter((l) => l !== "").map((l) => JSON.parse(l))
+    .map((l) => l.target && l.variant === "locked" ? { ...l, runs: 99 } : l);
+  await Deno.writeTextFile(partial, short.map((l) => JSON.stringify(l)).join("\n") + "\n");
+  const few = await captured(mergeMain, [files[0], partial, files[2]]);
+  assertEquals(few.code, 2);
+  assertEquals(
+    few.err[0],
+    `error: ${partial}: lost-update/locked ran 99 of the 100 runs it was asked for (interrupted?)`,
+  );
+  assertEquals((await captured(mergeMain, [`${tmp}/nothing-here`])).code, 2);
   assertEquals((await sim(["--shard", "3/3"])).code, 2);
 });
 

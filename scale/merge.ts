@@ -189,12 +189,110 @@ export function mergeRuns(files: readonly Record<string, unknown>[][]): Merged {
   return { targets, shards, missing, duplicates, elapsedMs };
 }
 
+/** The number of runs i < `runs` with `i % of === index`: a shard's share of a sweep. */
+export function shardShare(runs: number, index: number, of: number): number {
+  return index < runs ? Math.floor((runs - index - 1) / of) + 1 : 0;
+}
+
+/**
+ * What makes a shard's file unfit to merge: no summary line (the shard did
+ * not finish), an interrupted run, or a variant that ran fewer runs than its
+ * shard was asked for. Returns one line per problem, naming the file.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "../deps.ts";
+ * const t = { target: true, scenario: "s", variant: "v", strategy: "random", runs: 2, runsPlanned: 6, failures: 0 };
+ * assertEquals(shardProblems([[{ ...t, shard: "0/3" }, { summary: true, shard: "0/3" }]], ["a"]), []);
+ * assertEquals(shardProblems([[{ ...t, runs: 1 }, { summary: true }]], ["b"]), [
+ *   "b: s/v ran 1 of the 6 runs it was asked for (interrupted?)",
+ * ]);
+ * assertEquals(shardProblems([[t]], ["c"]), ["c: no summary line: the sweep did not finish (interrupted?)"]);
+ * ```
+ */
+export function shardProblems(
+  files: readonly Record<string, unknown>[][],
+  names: readonly string[],
+): string[] {
+  const out: string[] = [];
+  files.forEach((lines, k) => {
+    const name = names[k];
+    const summary = lines.find((l) => l.summary === true);
+    if (summary === undefined) {
+      out.push(`${name}: no summary line: the sweep did not finish (interrupted?)`);
+      return;
+    }
+    if (summary.interrupted === true) {
+      out.push(`${name}: the sweep was interrupted before it finished`);
+      return;
+    }
+    const shard = typeof summary.shard === "string" ? summary.shard.split("/").map(Number) : [0, 1];
+    for (const t of lines) {
+      if (t.target !== true || typeof t.runsPlanned !== "number") continue;
+      // DFS and DPOR may end early when the space is exhausted; a sweep without
+      // --keep-going ends at its first failure.
+      if (TREES.has(str(t.strategy))) continue;
+      if (num(t.failures) > 0 && t.keepGoing !== true) continue;
+      const share = shardShare(t.runsPlanned, shard[0], shard[1]);
+      if (num(t.runs) < share) {
+        out.push(
+          `${name}: ${str(t.scenario)}/${str(t.variant)} ran ${num(t.runs)} of the ${share} ` +
+            "runs it was asked for (interrupted?)",
+        );
+      }
+    }
+  });
+  return out;
+}
+
+/**
+ * The files to merge: each argument is a `runs.jsonl`, or a folder whose
+ * `runs.jsonl` and whose subfolders' `runs.jsonl` (one per shard) are taken.
+ */
+export async function inputFiles(args: readonly string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const a of args) {
+    let info: Deno.FileInfo;
+    try {
+      info = await Deno.stat(a);
+    } catch (e) {
+      throw new RangeError(`cannot read ${a}: ${(e as Error).message}`);
+    }
+    if (!info.isDirectory) {
+      out.push(a);
+      continue;
+    }
+    const found: string[] = [];
+    const dir = a.replace(/[\\/]+$/, "");
+    for await (const e of Deno.readDir(dir)) {
+      if (e.isFile && e.name === "runs.jsonl") found.push(`${dir}/runs.jsonl`);
+      if (e.isDirectory) {
+        try {
+          if ((await Deno.stat(`${dir}/${e.name}/runs.jsonl`)).isFile) {
+            found.push(`${dir}/${e.name}/runs.jsonl`);
+          }
+        } catch (err) {
+          if (!(err instanceof Deno.errors.NotFound)) throw err;
+        }
+      }
+    }
+    if (found.length === 0) {
+      throw new RangeError(`no runs.jsonl in ${a} or in its subfolders`);
+    }
+    out.push(...found.sort());
+  }
+  return out;
+}
+
 const HELP = `merge: combine the runs.jsonl files of a sharded sweep
 
 Usage:
-  deno task merge [--json] [--out FILE] FILE...
+  deno task merge [--json] [--out FILE] FILE|DIR...
 
-Each FILE is the runs.jsonl that one shard wrote (deno task sim --shard I/N --out DIR).
+Each FILE is the runs.jsonl that one shard wrote (deno task sim --shard I/N --out DIR);
+a DIR stands for its runs.jsonl and those of its subfolders (one per shard).
+A shard without its summary line, interrupted, or with fewer runs than it was
+asked for is refused (exit 2), naming what is missing.
 Prints one verdict per variant, judged on the lowest failing seed over all shards,
 exactly as one machine running the whole sweep would.
 
@@ -228,19 +326,27 @@ export async function mergeMain(args: string[], io: Io): Promise<number> {
     io.err(`error: ${(e as Error).message} (see --help)`);
     return 2;
   }
-  const { values: v, positionals: files } = parsed;
+  const { values: v, positionals: args0 } = parsed;
   if (v.help) {
     io.out(HELP);
     return 0;
   }
-  if (files.length === 0) {
+  if (args0.length === 0) {
     io.err("error: no input files: give the runs.jsonl of each shard (see --help)");
     return 2;
   }
   let merged: Merged;
+  let files: string[];
   try {
+    files = await inputFiles(args0);
     const inputs = [];
-    for (const f of files) inputs.push(readJsonl(await Deno.readTextFile(f), f));
+    for (const f of files) inputs.push(readJsonl(await readText(f), f));
+    const problems = shardProblems(inputs, files);
+    if (problems.length > 0) {
+      for (const p of problems) io.err(`error: ${p}`);
+      io.err(`error: cannot merge: ${problems.length} of ${files.length} inputs incomplete`);
+      return 2;
+    }
     merged = mergeRuns(inputs);
   } catch (e) {
     if (e instanceof Deno.errors.NotFound || e instanceof SyntaxError || e instanceof RangeError) {
@@ -322,6 +428,14 @@ export async function mergeMain(args: string[], io: Io): Promise<number> {
       : `${bad} of ${rows.length} verdicts NOT as expected`,
   );
   return code;
+}
+
+async function readText(file: string): Promise<string> {
+  try {
+    return await Deno.readTextFile(file);
+  } catch (e) {
+    throw new RangeError(`cannot read ${file}: ${(e as Error).message}`);
+  }
 }
 
 if (import.meta.main) {
