@@ -8,6 +8,7 @@
 import { PortfolioStrategy } from "./sim/portfolio.ts";
 import { parseArgs } from "./deps.ts";
 import { type NotedFailure, noteFailure } from "./cli/failures.ts";
+import { replayAtCommand } from "./cli/replay_at.ts";
 import { saveTrace } from "./cli/save.ts";
 import { shrinkCommand } from "./cli/shrink_command.ts";
 import { labelOf, Sweeper, SweepSink } from "./cli/sweeps.ts";
@@ -101,6 +102,8 @@ Options:
   --replay FILE       replay a trace file; exit 0 when its outcome comes back exactly.
                       A trace only names its scenario: a catalog one is found by name;
                       for one recorded against a file, name the file with --scenario FILE
+  --at N              with --replay: print steps 1..N with their source lines and
+                      the state after step N (fibers, heap, locks, cells)
   --json              one JSON line per run, a line per variant, then a summary line
   --json=summary      only the per-variant lines and the summary line
   --list              list the catalog
@@ -134,6 +137,7 @@ interface CliOptions {
   checkDeterminism: boolean;
   jsonl: "all" | "failures";
   replay: string | null;
+  at: number | undefined;
   json: boolean;
   /** With --json: a line per run too (--json=summary leaves them out). */
   jsonRuns: boolean;
@@ -187,6 +191,7 @@ function parseCli(rawArgs: string[]): CliOptions {
         "check-determinism": { type: "boolean" },
         jsonl: { type: "string" },
         replay: { type: "string" },
+        at: { type: "string" },
         json: { type: "boolean" },
         "json-mode": { type: "string" },
         list: { type: "boolean" },
@@ -210,6 +215,7 @@ function parseCli(rawArgs: string[]): CliOptions {
   if (v.variant !== undefined && v.scenario === undefined) {
     throw new UsageError("--variant needs --scenario");
   }
+  if (v.at !== undefined && v.replay === undefined) throw new UsageError("--at needs --replay");
   return {
     seed,
     scenario: v.scenario ?? null,
@@ -235,6 +241,7 @@ function parseCli(rawArgs: string[]): CliOptions {
     checkDeterminism: v["check-determinism"] ?? false,
     jsonl: jsonlFlag(v.jsonl),
     replay: v.replay ?? null,
+    at: intFlag("at", v.at, 0),
     json: v.json ?? false,
     jsonRuns: (v.json ?? false) && jsonMode(v["json-mode"]) === "runs",
     list: v.list ?? false,
@@ -273,6 +280,9 @@ export async function main(args: string[], io: Io = denoIo()): Promise<number> {
       return 0;
     }
     if (opts.list) return list(opts, io);
+    if (opts.replay !== null && opts.at !== undefined) {
+      return await replayAtCommand(opts.replay, opts.at, io, opts.scenario);
+    }
     if (opts.replay !== null) return await runReplay(opts.replay, opts, io);
     if (opts.shrink !== null) return await shrinkCommand(opts.shrink, opts, io);
     return await runSweeps(opts, io);

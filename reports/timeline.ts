@@ -5,10 +5,15 @@
  */
 import { EventLog, type StepEvent } from "../sim/events.ts";
 import { Runner, targetOfTrace } from "../sim/explore.ts";
+import type { Fiber } from "../sim/fiber.ts";
 import { GuidedStrategy, type ScheduleStats } from "../sim/guided.ts";
+import type { Kernel, StepObserver } from "../sim/kernel.ts";
+import type { Op } from "../sim/op.ts";
 import type { Outcome } from "../sim/outcome.ts";
 import type { AnyScenario } from "../sim/scenario.ts";
+import { StateRecorder, type StateRecording } from "../sim/state.ts";
 import { decodeDecisions, type Trace } from "../sim/trace.ts";
+import { SourceTracker, StepSources } from "./sources.ts";
 
 /** A fiber as a report shows it. */
 export interface FiberInfo {
@@ -31,6 +36,31 @@ export interface Timeline {
   readonly stats: ScheduleStats;
   /** True when virtual time differs from the step count (costs or timers are in play). */
   readonly usesClock: boolean;
+  /** Where each drawn step's operation was yielded (`file:line ← ...`), by event index. */
+  readonly sources: readonly (string | null)[];
+  /** The state at every step, or null when not recorded. */
+  readonly state: StateRecording | null;
+}
+
+/** What `timelineOf` records beside the steps. */
+export interface TimelineOptions {
+  /** Steps drawn at most. */
+  readonly eventsMax?: number;
+  /** Record the state at every step and the source of every step (default true). */
+  readonly state?: boolean;
+  /** The state recording's size cap in bytes. */
+  readonly stateBytesMax?: number;
+}
+
+/** Several step observers as one. */
+export class Observers implements StepObserver {
+  readonly #list: StepObserver[];
+  constructor(list: StepObserver[]) {
+    this.#list = list;
+  }
+  onStep(fiber: Fiber, op: Op, kernel: Kernel): void {
+    for (const o of this.#list) o.onStep(fiber, op, kernel);
+  }
 }
 
 /**
@@ -48,19 +78,51 @@ export interface Timeline {
  * assertEquals([t.cores, t.outcome.verdict], [2, "deadlock"]);
  * ```
  */
-export function timelineOf(trace: Trace, scenario: AnyScenario, eventsMax?: number): Timeline {
+export function timelineOf(
+  trace: Trace,
+  scenario: AnyScenario,
+  options: TimelineOptions | number = {},
+): Timeline {
+  const opts = typeof options === "number" ? { eventsMax: options } : options;
   const target = targetOfTrace(trace, scenario);
   const runner = new Runner(target);
   const guided = new GuidedStrategy(decodeDecisions(trace.decisions));
-  const log = new EventLog(eventsMax);
-  const outcome = runner.run(guided, trace.seed, log);
+  const log = new EventLog(opts.eventsMax);
+  const k = runner.kernel;
+  let outcome: Outcome;
+  let state: StateRecording | null = null;
+  let sources: (string | null)[] = [];
+  if (opts.state === false) {
+    outcome = runner.run(guided, trace.seed, log);
+  } else {
+    const recorder = new StateRecorder(opts.stateBytesMax);
+    const tracker = new SourceTracker();
+    const steps = new StepSources(tracker);
+    k.reset({ cores: target.cores, stepsMax: target.stepsMax }, guided, trace.seed);
+    recorder.attach(k);
+    k.observe(new Observers([log, steps, recorder]));
+    tracker.install();
+    try {
+      try {
+        target.scenario.setup(k, target.params, target.variant);
+      } catch (e) {
+        k.failSetup(e);
+      }
+      steps.start(k);
+      recorder.start(k);
+      outcome = k.execute();
+    } finally {
+      tracker.uninstall();
+    }
+    state = recorder.result();
+    sources = log.events.map((e) => steps.textOf(e.step));
+  }
   if (guided.misfits > 0 || guided.remaining > 0) {
     throw new RangeError(
       `Cannot draw trace of ${trace.scenario}/${trace.variant}: it does not fit the scenario ` +
         `(replay it with --replay to see where)`,
     );
   }
-  const k = runner.kernel;
   const fibers = k.fibers.map((f) => ({
     id: f.id,
     name: f.name,
@@ -77,5 +139,7 @@ export function timelineOf(trace: Trace, scenario: AnyScenario, eventsMax?: numb
     outcome,
     stats: guided.stats(k),
     usesClock: log.events.some((e) => e.time !== e.step),
+    sources,
+    state,
   };
 }

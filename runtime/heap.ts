@@ -13,6 +13,7 @@
 import type { Cell, Kernel } from "../sim/kernel.ts";
 import type { Action } from "../sim/op.ts";
 import { Violation } from "../sim/outcome.ts";
+import type { StateSource, StateWriter } from "../sim/state.ts";
 
 /** A pointer: the id of an object, or `NULL`. */
 export type Ref = number;
@@ -153,6 +154,11 @@ export class HeapObject {
    */
   get header(): Cell<number> {
     return this.#header ??= this.#kernel.cell(`${this.name}.fwd`, NULL);
+  }
+
+  /** The forwarding address, or null when the object has no header cell yet: for reports. */
+  get forwarding(): Ref | null {
+    return this.#header === null ? null : this.#header.peek();
   }
 
   toString(): string {
@@ -299,7 +305,7 @@ const OBJECTS_MAX_DEFAULT = 10_000;
  * assertEquals(pair.liveBytes, pair.bytes + 2 * leaf.bytes);
  * ```
  */
-export class Heap {
+export class Heap implements StateSource {
   readonly kernel: Kernel;
   readonly roots: Roots;
   readonly objectsMax: number;
@@ -312,6 +318,30 @@ export class Heap {
     this.kernel = kernel;
     this.roots = new Roots(kernel);
     this.objectsMax = options.objectsMax ?? OBJECTS_MAX_DEFAULT;
+    kernel.describe(this);
+  }
+
+  /**
+   * For reports: every object (`heap/<name>`: id, space, fields, freed,
+   * forwarding) and every root (`root/<name>`: the id it holds).
+   */
+  describeState(out: StateWriter): void {
+    for (const o of this.#objects) {
+      const fwd = o.forwarding;
+      out.put("heap", o.name, {
+        id: o.id,
+        space: o.space.name,
+        kind: o.kind,
+        ptrs: o.ptrs.map((c) => c.peek()),
+        imms: o.imms.map((c) => c.peek()),
+        freed: o.freed,
+        ...(fwd === null || fwd === NULL ? {} : { fwd }),
+      });
+    }
+    for (const c of this.roots.slots) out.put("root", c.name, c.peek());
+    for (const l of this.roots.localSets) {
+      l.refs.forEach((r, i) => out.put("root", `${l.owner}.local${i}`, r));
+    }
   }
 
   /** A new space of `bytesMax` bytes. */

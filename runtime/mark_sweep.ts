@@ -21,6 +21,7 @@ import type { Cell, RwLock } from "../sim/kernel.ts";
 import type { Fiber } from "../sim/fiber.ts";
 import { type Action, Op } from "../sim/op.ts";
 import { Violation } from "../sim/outcome.ts";
+import type { StateSource, StateWriter } from "../sim/state.ts";
 import {
   type Heap,
   HeapExhausted,
@@ -123,7 +124,7 @@ const IDLE = 0;
  * assertEquals(gc.stats.freed, 1);
  * ```
  */
-export class MarkSweep {
+export class MarkSweep implements StateSource {
   readonly heap: Heap;
   readonly space: Space;
   readonly barrier: Barrier;
@@ -149,6 +150,8 @@ export class MarkSweep {
   #phase = IDLE;
   /** Traces per node in the current cycle. */
   #tracedIn: number[] = [];
+  /** Nodes whose fields were all scanned in the current cycle: black, for reports. */
+  #scanned: boolean[] = [];
 
   constructor(heap: Heap, space: Space, options: MarkSweepOptions) {
     const collectors = options.collectors ?? 1;
@@ -171,6 +174,29 @@ export class MarkSweep {
     // white, false (0) is black, as in the note's version without reset.
     this.white = this.mark === "clear" ? 0 : 1;
     this.black = this.mark === "clear" ? 1 : 0;
+    k.describe(this);
+  }
+
+  /**
+   * For reports: the phase, the grey list, and each node's colour
+   * (`color/<name>`): white unmarked, grey marked but its fields not all
+   * scanned yet this cycle, black marked and scanned.
+   */
+  describeState(out: StateWriter): void {
+    const heap = this.heap;
+    out.put("gc", `${this.name}.phase`, this.#phase === MARKING ? "marking" : "idle");
+    out.put("gc", `${this.name}.grey`, this.#grey.items.map((r) => heap.get(r).name));
+    for (const r of this.#nodes) {
+      const obj = heap.get(r);
+      if (obj.freed) continue;
+      const v = this.#marks[r]?.peek();
+      const color = v === this.white
+        ? "white"
+        : this.#phase === MARKING && this.#scanned[r] !== true
+        ? "grey"
+        : "black";
+      out.put("color", obj.name, color);
+    }
   }
 
   /** True between the root snapshot and the end of marking. */
@@ -303,6 +329,7 @@ export class MarkSweep {
     this.#phase = MARKING;
     this.stats.cycles++;
     this.#tracedIn = [];
+    this.#scanned = [];
     yield* this.world.writeUnlock();
 
     // start(r) for every root, in parallel.
@@ -373,6 +400,7 @@ export class MarkSweep {
         const y = yield* heap.load(x, i);
         if (y !== NULL && (yield* this.#tryMark(y))) stack.push(y);
       }
+      this.#scanned[x] = true;
     }
   }
 
@@ -471,6 +499,11 @@ class GreyList {
   readonly id: number;
   readonly #items: Ref[] = [];
   readonly #pushOp: Op;
+
+  /** The shaded nodes, oldest first: for reports. */
+  get items(): readonly Ref[] {
+    return this.#items;
+  }
   readonly #popOp: Op;
 
   constructor(heap: Heap, name: string) {

@@ -81,6 +81,11 @@ export class Fiber implements Guard {
     return `join ${this.name} (still running)`;
   }
 
+  /** A joiner waits for this fiber. */
+  blockers(): readonly Fiber[] {
+    return [this];
+  }
+
   toString(): string {
     return this.name;
   }

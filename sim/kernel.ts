@@ -10,6 +10,7 @@ import { CHOOSE_MAX, DECISIONS_MAX, FIBERS_MAX, STEPS_MAX } from "./limits.ts";
 import { Cell } from "./cell.ts";
 import { type FiberBody, Op } from "./op.ts";
 import { type Outcome, ToolSignal, Violation } from "./outcome.ts";
+import type { StateSource } from "./state.ts";
 import type { Strategy } from "./strategy.ts";
 import { CondVar, Mutex, RwLock, Semaphore } from "./sync.ts";
 
@@ -119,6 +120,7 @@ export class Kernel {
   #observer: StepObserver | null = null;
   readonly #attached = new Map<object, unknown>();
   readonly #costs = new Map<string, number>();
+  #describers: StateSource[] | null = null;
 
   /** Clears the world and starts a new run under `strategy` with `seed`. */
   reset(config: RunConfig, strategy: Strategy, seed: number): void {
@@ -156,6 +158,7 @@ export class Kernel {
     this.#observer = null;
     if (this.#attached.size !== 0) this.#attached.clear();
     if (this.#costs.size !== 0) this.#costs.clear();
+    this.#describers = null;
     strategy.begin(seed, this);
   }
 
@@ -510,6 +513,35 @@ export class Kernel {
       this.#decisions = bigger;
     }
     this.#decisions[this.#decisionCount++] = v;
+  }
+
+  // ---- state for reports ------------------------------------------------
+
+  /**
+   * Starts collecting state describers for this run: call it after `reset`
+   * and before setup, in a report's replay. Ordinary runs never call it, so
+   * `describe` stays a null check.
+   */
+  startDescribing(): void {
+    this.#describers = [];
+  }
+
+  /** True when this run collects state describers (a report's replay). */
+  get describing(): boolean {
+    return this.#describers !== null;
+  }
+
+  /**
+   * Registers `source` to describe its state at every step of a report's
+   * replay (a heap's objects, a lock's holder). Does nothing otherwise.
+   */
+  describe(source: StateSource): void {
+    if (this.#describers !== null) this.#describers.push(source);
+  }
+
+  /** The describers registered in this run, in registration order. */
+  get describers(): readonly StateSource[] {
+    return this.#describers ?? [];
   }
 
   // ---- running -----------------------------------------------------------

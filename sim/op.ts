@@ -25,6 +25,11 @@ export interface Guard {
    * explores more.
    */
   readonly footprintOnly?: boolean;
+  /**
+   * The fibers `fiber` waits for (a lock's holders, a joined fiber), for the
+   * wait-for graph of reports; absent when the guard cannot name them.
+   */
+  blockers?(fiber: Fiber): readonly Fiber[];
 }
 
 /**

@@ -9,9 +9,10 @@ import type { Fiber } from "./fiber.ts";
 import type { Kernel } from "./kernel.ts";
 import { type Guard, Op } from "./op.ts";
 import { Violation } from "./outcome.ts";
+import type { StateSource, StateWriter } from "./state.ts";
 
 /** A mutual-exclusion lock. Unlocking a lock one does not hold is a bug. */
-export class Mutex implements Guard {
+export class Mutex implements Guard, StateSource {
   readonly id: number;
   /** The owner changes only by operations on this mutex. */
   readonly footprintOnly = true;
@@ -29,6 +30,7 @@ export class Mutex implements Guard {
     this.#lockOp = new Op("lock", this.id, true, this, kernel.costOf("lock"));
     this.#unlockOp = new Op("unlock", this.id, true, null, kernel.costOf("unlock"));
     this.#tryOp = new Op("trylock", this.id, true, null, kernel.costOf("trylock"));
+    kernel.describe(this);
   }
 
   /** Guard of `lock`: the lock is free. */
@@ -38,6 +40,16 @@ export class Mutex implements Guard {
 
   waitReason(): string {
     return `lock ${this.name} (held by ${this.#owner?.name})`;
+  }
+
+  /** A locker waits for the holder. */
+  blockers(): readonly Fiber[] {
+    return this.#owner === null ? [] : [this.#owner];
+  }
+
+  /** For reports: the holder. */
+  describeState(out: StateWriter): void {
+    out.put("lock", this.name, { kind: "mutex", holder: this.#owner?.name ?? null });
   }
 
   /** The fiber holding the lock, or null. */
@@ -74,6 +86,7 @@ export class Mutex implements Guard {
       // the condition variable, both in this operation's footprint.
       footprintOnly: true,
       ready: () => this.#owner === null && cond.signalled(fiber, false),
+      blockers: () => this.#owner === null ? [] : [this.#owner],
       waitReason: () =>
         cond.signalled(fiber, false)
           ? `lock ${this.name} after a signal on ${cond.name} (held by ${this.#owner?.name})`
@@ -103,7 +116,7 @@ export class Mutex implements Guard {
  * releasing a read lock only read the lock's footprint, so readers commute
  * with each other; writers conflict with everyone.
  */
-export class RwLock {
+export class RwLock implements StateSource {
   readonly id: number;
   readonly name: string;
   readonly #kernel: Kernel;
@@ -122,6 +135,7 @@ export class RwLock {
       footprintOnly: true,
       ready: () => this.#writer === null,
       waitReason: () => `read lock ${name} (written by ${this.#writer?.name})`,
+      blockers: () => this.#writer === null ? [] : [this.#writer],
     };
     const forWrite: Guard = {
       footprintOnly: true,
@@ -130,11 +144,22 @@ export class RwLock {
         this.#writer !== null
           ? `write lock ${name} (written by ${this.#writer.name})`
           : `write lock ${name} (read by ${this.#readers.map((f) => f.name).join(", ")})`,
+      blockers: () => this.#writer === null ? this.#readers : [this.#writer],
     };
     this.#readOp = new Op("rlock", this.id, false, forRead, kernel.costOf("rlock"));
     this.#readUnlockOp = new Op("runlock", this.id, false, null, kernel.costOf("runlock"));
     this.#writeOp = new Op("wlock", this.id, true, forWrite, kernel.costOf("wlock"));
     this.#writeUnlockOp = new Op("wunlock", this.id, true, null, kernel.costOf("wunlock"));
+    kernel.describe(this);
+  }
+
+  /** For reports: the writer and the readers. */
+  describeState(out: StateWriter): void {
+    out.put("lock", this.name, {
+      kind: "rwlock",
+      writer: this.#writer?.name ?? null,
+      readers: this.#readers.map((f) => f.name),
+    });
   }
 
   /** The fiber holding the write lock, or null. */
@@ -189,7 +214,7 @@ export class RwLock {
  * then takes the mutex back. Which waiter a `signal` wakes is a recorded
  * choice, so the explorer tries each.
  */
-export class CondVar {
+export class CondVar implements StateSource {
   readonly id: number;
   readonly name: string;
   readonly #kernel: Kernel;
@@ -205,6 +230,16 @@ export class CondVar {
     this.id = kernel.newObject(name);
     this.name = name;
     this.#signalOp = new Op("signal", this.id, true, null, kernel.costOf("signal"));
+    kernel.describe(this);
+  }
+
+  /** For reports: who waits, who was signalled and has yet to retake the mutex. */
+  describeState(out: StateWriter): void {
+    out.put("lock", this.name, {
+      kind: "condvar",
+      waiting: this.#waiting.map((f) => f.name),
+      signalled: [...this.#woken].map((f) => f.name),
+    });
   }
 
   /** How many fibers are waiting and not yet signalled. */
@@ -258,7 +293,7 @@ export class CondVar {
 }
 
 /** A counting semaphore. */
-export class Semaphore implements Guard {
+export class Semaphore implements Guard, StateSource {
   readonly id: number;
   /** Permits change only by operations on this semaphore. */
   readonly footprintOnly = true;
@@ -276,6 +311,12 @@ export class Semaphore implements Guard {
     this.#permits = permits;
     this.#acquireOp = new Op("acquire", this.id, true, this, kernel.costOf("acquire"));
     this.#releaseOp = new Op("release", this.id, true, null, kernel.costOf("release"));
+    kernel.describe(this);
+  }
+
+  /** For reports: the permits left. */
+  describeState(out: StateWriter): void {
+    out.put("lock", this.name, { kind: "semaphore", permits: this.#permits });
   }
 
   /** Permits available now. */

@@ -1,0 +1,165 @@
+/**
+ * Source lines of steps: where in the scenario or runtime code each step's
+ * operation was yielded. Used only in a report's replay.
+ *
+ * A fiber yields an operation from inside `yield*` chains of generators
+ * (`yield* gc.store(...)` → `yield* heap.swap(...)` → `yield* cell.swap(...)`).
+ * Once it has yielded, its frames are gone from the stack. But every level
+ * of such a chain calls the next generator's `next` while the callers are
+ * still running, so a stack captured in `next` shows the whole chain. While
+ * a `SourceTracker` is installed, the generator prototype's `next` captures
+ * one (cheaply: V8 formats it only when read). The original is put back by
+ * `uninstall`; ordinary runs never see the wrapper.
+ *
+ * @module
+ */
+import type { Fiber } from "../sim/fiber.ts";
+import type { Kernel, StepObserver } from "../sim/kernel.ts";
+import type { Op } from "../sim/op.ts";
+
+type Next = (this: Generator, value?: unknown) => IteratorResult<unknown, unknown>;
+
+const GeneratorPrototype = Object.getPrototypeOf(function* () {}.prototype) as {
+  next: Next;
+};
+
+/** The project root, to show paths relative to it. */
+const ROOT = new URL("../", import.meta.url).href;
+/** The kernel's own frames: not where a step came from, and past the fiber's outermost frame. */
+const KERNEL = `${ROOT}sim/`;
+/** This file's frames: the wrapper around `next`. */
+const HERE = import.meta.url;
+/** Frames shown per step: the innermost runtime frame out to the scenario's. */
+const FRAMES_SHOWN = 3;
+const STACK_FRAMES = 40;
+
+/**
+ * Captures, for every generator that yields while installed, the stack at
+ * its innermost `next` call, and turns it into `file:line` text.
+ */
+export class SourceTracker {
+  readonly #sites = new WeakMap<object, Error>();
+  readonly #texts = new WeakMap<Error, string | null>();
+  #original: Next | null = null;
+  #stackLimit = 10;
+
+  /** Wraps the generator prototype's `next`. Call `uninstall` in a `finally`. */
+  install(): void {
+    if (this.#original !== null) return;
+    const original = GeneratorPrototype.next;
+    this.#original = original;
+    const sites = this.#sites;
+    let found: Error | null = null;
+    GeneratorPrototype.next = function (this: Generator, value?: unknown) {
+      const here = new Error();
+      found = null;
+      const r = original.call(this, value);
+      if (r.done) {
+        found = null;
+      } else {
+        // The innermost yielding call found the site; outer levels keep it.
+        found ??= here;
+        sites.set(this, found);
+      }
+      return r;
+    };
+    this.#stackLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = STACK_FRAMES;
+  }
+
+  /** Puts the original `next` back. */
+  uninstall(): void {
+    if (this.#original === null) return;
+    GeneratorPrototype.next = this.#original;
+    this.#original = null;
+    Error.stackTraceLimit = this.#stackLimit;
+  }
+
+  /**
+   * Where `fiber` yielded its pending operation ("runtime/heap.ts:321 ←
+   * scenarios/gc_mark_sweep.ts:40"), or null when unknown (a fiber body
+   * that yields an operation directly, or one done).
+   */
+  siteOf(fiber: Fiber): Error | null {
+    return fiber.gen === null ? null : this.#sites.get(fiber.gen) ?? null;
+  }
+
+  /** The text of a site from `siteOf`. */
+  text(site: Error | null): string | null {
+    if (site === null) return null;
+    let t = this.#texts.get(site);
+    if (t === undefined) {
+      t = formatSite(site.stack ?? "");
+      this.#texts.set(site, t);
+    }
+    return t;
+  }
+}
+
+const FRAME = /\(?((?:file|https?):\/\/[^\s()]+?):(\d+):\d+\)?\s*$/;
+
+/** The project frames of a stack, innermost first, as `path:line`, joined by " ← ". */
+export function formatSite(stack: string): string | null {
+  const shown: string[] = [];
+  for (const line of stack.split("\n").slice(1)) {
+    const m = FRAME.exec(line);
+    if (m === null) continue;
+    const [, url, lineNo] = m;
+    if (url === HERE) continue;
+    // Inside the kernel: a primitive (skip it) or, once the fiber's frames
+    // were seen, the kernel resuming the fiber (stop).
+    if (url.startsWith(KERNEL)) {
+      if (shown.length > 0) break;
+      continue;
+    }
+    const where = `${relative(url)}:${lineNo}`;
+    if (shown.at(-1) === where) continue;
+    shown.push(where);
+    if (shown.length === FRAMES_SHOWN) break;
+  }
+  return shown.length === 0 ? null : shown.join(" ← ");
+}
+
+function relative(url: string): string {
+  if (url.startsWith(ROOT)) return url.slice(ROOT.length);
+  return url.startsWith("file://") ? decodeURIComponent(url.slice("file://".length)) : url;
+}
+
+/**
+ * A step observer giving each step the site its operation was yielded at:
+ * a fiber's pending operation was yielded in its previous step (or when it
+ * was spawned), so the site is taken then and used when the operation runs.
+ */
+export class StepSources implements StepObserver {
+  /** The site of each step, in order (index 0 is step 1). */
+  readonly sites: (Error | null)[] = [];
+  readonly #tracker: SourceTracker;
+  readonly #pending: (Error | null)[] = [];
+  #known = 0;
+
+  constructor(tracker: SourceTracker) {
+    this.#tracker = tracker;
+  }
+
+  /** Takes the sites of the fibers setup spawned. */
+  start(kernel: Kernel): void {
+    this.#spawned(kernel);
+  }
+
+  onStep(fiber: Fiber, _op: Op, kernel: Kernel): void {
+    this.sites.push(this.#pending[fiber.id] ?? null);
+    this.#pending[fiber.id] = this.#tracker.siteOf(fiber);
+    this.#spawned(kernel);
+  }
+
+  #spawned(kernel: Kernel): void {
+    for (; this.#known < kernel.fiberCount; this.#known++) {
+      this.#pending[this.#known] = this.#tracker.siteOf(kernel.fiber(this.#known) as Fiber);
+    }
+  }
+
+  /** The site text of step `step` (from 1), or null. */
+  textOf(step: number): string | null {
+    return this.#tracker.text(this.sites[step - 1] ?? null);
+  }
+}
