@@ -33,6 +33,8 @@ function timeline(events: StepEvent[], over: Partial<Timeline> = {}): Timeline {
     outcome: trace.outcome,
     stats: { steps: events.length, preemptions: 0, switches: 1, decisions: 0 },
     usesClock: false,
+    sources: [],
+    state: null,
     ...over,
   };
 }
