@@ -8,7 +8,9 @@
  */
 export * from "./sim/mod.ts";
 export * from "./runtime/mod.ts";
-export { z } from "zod";
+import { z as zod } from "zod";
+/** zod, re-exported for scenario parameter schemas: `params: z.object({ n: z.number() })`. */
+export const z: typeof zod = zod;
 export {
   assertScenario,
   type AssertScenarioOptions,
