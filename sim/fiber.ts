@@ -64,6 +64,39 @@ export class Fiber implements Guard {
 
   #joinOp: Op | null = null;
 
+  /**
+   * @internal Makes this fiber object a new fiber of a later run: the kernel
+   * keeps fiber objects across the runs of a sweep instead of allocating them
+   * again. A fiber belongs to one run; do not keep it past the run's end.
+   */
+  reuse(
+    init: {
+      id: number;
+      name: string;
+      core: number;
+      obj: number;
+      parent: Fiber | null;
+      daemon: boolean;
+    },
+    spawnStep: number,
+  ): this {
+    const w = this as { -readonly [K in keyof Fiber]: Fiber[K] };
+    w.id = init.id;
+    w.name = init.name;
+    w.core = init.core;
+    if (init.obj !== this.obj) this.#joinOp = null;
+    w.obj = init.obj;
+    w.parent = init.parent;
+    w.daemon = init.daemon;
+    w.spawnStep = spawnStep;
+    this.pending = null;
+    this.done = false;
+    this.result = undefined;
+    this.scope = init.parent === null ? null : init.parent.scope;
+    this.gen = null;
+    return this;
+  }
+
   /** The operation a joiner waits on: reads this fiber's object, ready once done. */
   get joinOp(): Op {
     return this.#joinOp ??= new Op("join", this.obj, false, this);

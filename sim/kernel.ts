@@ -53,8 +53,8 @@ export interface StepObserver {
 }
 
 interface Invariant {
-  readonly name: string;
-  readonly fn: InvariantFn;
+  name: string;
+  fn: InvariantFn;
 }
 
 const NO_CORE = -1;
@@ -354,7 +354,10 @@ export class Kernel {
     const parent = this.current;
     const id = this.#fibers.length;
     const daemon = !byName && nameOrOptions.daemon === true;
-    const f = new Fiber({ id, name, core, obj: this.newObject(name), parent, daemon }, this.step);
+    const init = { id, name, core, obj: this.newObject(name), parent, daemon };
+    // Fiber objects of earlier runs sit past the list's length: reuse them.
+    const old = this.#fibers.items[id];
+    const f = old === undefined ? new Fiber(init, this.step) : old.reuse(init, this.step);
     this.#fibers.push(f);
     if (++this.#coreLoad[core] > 1) this.#coresShared = true;
     if (id >= this.#readyById.length) this.#readyById = new Uint8Array(id * 2);
@@ -363,7 +366,7 @@ export class Kernel {
     if (!daemon) this.#liveNonDaemon++;
     this.current = f;
     try {
-      f.gen = body.call(this, ...args);
+      f.gen = body.apply(this, args);
       this.#advance(f, f.gen.next());
     } catch (e) {
       this.#fail(e, f);
@@ -444,7 +447,15 @@ export class Kernel {
 
   /** Adds an invariant, checked after every step ("step") or when the run ends ("end"). */
   invariant(name: string, fn: InvariantFn, when: InvariantWhen = "end"): void {
-    (when === "step" ? this.#stepInvariants : this.#endInvariants).push({ name, fn });
+    const list = when === "step" ? this.#stepInvariants : this.#endInvariants;
+    // Records of earlier runs sit past the list's length: reuse them.
+    const old = list.items[list.length];
+    if (old === undefined) list.push({ name, fn });
+    else {
+      old.name = name;
+      old.fn = fn;
+      list.length++;
+    }
   }
 
   /** The fiber with id `id` (ids are dense, in spawn order). */
