@@ -7,6 +7,7 @@
  */
 import { PortfolioStrategy } from "./sim/portfolio.ts";
 import { parseArgs } from "./deps.ts";
+import { intFlag, seedFlag, workersFlag } from "./cli/flags.ts";
 import { type NotedFailure, noteFailure } from "./cli/failures.ts";
 import { replayAtCommand } from "./cli/replay_at.ts";
 import { saveTrace } from "./cli/save.ts";
@@ -34,7 +35,7 @@ import {
   variantOf,
 } from "./sim/explore.ts";
 import { describeOutcome, type Outcome, ReplayDivergence } from "./sim/outcome.ts";
-import { seedToInt } from "./sim/rng.ts";
+import { CORES_MAX, PCT_DEPTH_MAX, PCT_STEPS_MAX, RUNS_MAX, STEPS_MAX } from "./sim/limits.ts";
 import { coerceParam, type Expectation, STEPS_MAX_DEFAULT, UsageError } from "./sim/scenario.ts";
 import type { Strategy } from "./sim/strategy.ts";
 import { serializeTrace } from "./sim/trace.ts";
@@ -145,14 +146,6 @@ interface CliOptions {
   help: boolean;
 }
 
-function intFlag(name: string, value: string | undefined, min: number): number | undefined {
-  if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value) || Number(value) < min || !Number.isSafeInteger(Number(value))) {
-    throw new UsageError(`bad --${name} "${value}": need an integer >= ${min}`);
-  }
-  return Number(value);
-}
-
 /** `--json=MODE` becomes `--json --json-mode MODE`: parseArgs takes no value on a boolean. */
 function jsonModeArgs(args: string[]): string[] {
   return args.flatMap((a) => a.startsWith("--json=") ? ["--json", "--json-mode", a.slice(7)] : [a]);
@@ -207,11 +200,7 @@ function parseCli(rawArgs: string[]): CliOptions {
     if (eq <= 0) throw new UsageError(`bad --param "${p}": write KEY=VALUE`);
     params[p.slice(0, eq)] = coerceParam(p.slice(eq + 1));
   }
-  let seed = 1;
-  if (v.seed !== undefined) {
-    if (v.seed === "") throw new UsageError("bad --seed: empty");
-    seed = seedToInt(/^-/.test(v.seed) ? badSeed(v.seed) : v.seed);
-  }
+  const seed = v.seed === undefined ? 1 : seedFlag(v.seed);
   if (v.variant !== undefined && v.scenario === undefined) {
     throw new UsageError("--variant needs --scenario");
   }
@@ -221,21 +210,21 @@ function parseCli(rawArgs: string[]): CliOptions {
     scenario: v.scenario ?? null,
     variant: v.variant ?? null,
     params,
-    cores: intFlag("cores", v.cores, 0),
+    cores: intFlag("cores", v.cores, 0, CORES_MAX),
     strategy: v.strategy ?? null,
-    depth: intFlag("depth", v.depth, 1),
-    pctSteps: intFlag("pct-steps", v["pct-steps"], 1),
-    preemptions: intFlag("preemptions", v.preemptions, 0),
+    depth: intFlag("depth", v.depth, 1, PCT_DEPTH_MAX),
+    pctSteps: intFlag("pct-steps", v["pct-steps"], 1, PCT_STEPS_MAX),
+    preemptions: intFlag("preemptions", v.preemptions, 0, PCT_STEPS_MAX),
     iterative: v.iterative,
-    delays: intFlag("delays", v.delays, 0),
+    delays: intFlag("delays", v.delays, 0, PCT_STEPS_MAX),
     order: orderFlag(v.order),
-    runs: intFlag("runs", v.runs, 1),
-    stepsMax: intFlag("max-steps", v["max-steps"], 1),
+    runs: intFlag("runs", v.runs, 1, RUNS_MAX),
+    stepsMax: intFlag("max-steps", v["max-steps"], 1, STEPS_MAX),
     keepGoing: v["keep-going"] ?? false,
     out: v.out ?? "sim-out",
     shrink: v.shrink ?? null,
     noShrink: v["no-shrink"] ?? false,
-    workers: intFlag("workers", v.workers, 1) ?? 1,
+    workers: workersFlag(v.workers) ?? 1,
     shard: v.shard === undefined ? null : parseShard(v.shard),
     save: v.save ?? false,
     checkDeterminism: v["check-determinism"] ?? false,
@@ -263,10 +252,6 @@ function orderFlag(value: string | undefined): string | undefined {
 function jsonlFlag(value: string | undefined): "all" | "failures" {
   if (value === undefined || value === "all" || value === "failures") return value ?? "all";
   throw new UsageError(`bad --jsonl "${value}": all or failures`);
-}
-
-function badSeed(text: string): never {
-  throw new UsageError(`bad --seed "${text}": a seed is a non-negative integer or a word`);
 }
 
 export { loadScenario };

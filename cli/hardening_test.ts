@@ -52,8 +52,13 @@ Deno.test("a trace recorded against a scenario file replays only with --scenario
   assertEquals(stored.length, 2); // the trace and its shrunk trace
   for (const s of stored) {
     assert(!s.ok);
-    assertMatch(s.result, /recorded against the scenario file/);
+    assertMatch(s.result, new RegExp(`file.*run: deno task regress --scenario ${SPIN}$`));
   }
+  const trusted = await replayStored(out, [SPIN]);
+  assertEquals(trusted.map((s) => [s.ok, s.result]), [
+    [true, "reproduced step-limit (step-limit)"],
+    [true, "reproduced step-limit (step-limit)"],
+  ]);
 });
 
 Deno.test("a trace never runs the code it names: not a file, not a data: or file: URL", async () => {
@@ -91,4 +96,108 @@ Deno.test("a trace never runs the code it names: not a file, not a data: or file
   // The check above can fail: this code does write the marker when it runs.
   await import(`file://${evil}`);
   assert(await exists(marker));
+});
+
+Deno.test("every size on the command line has a limit: one line, exit 2", async () => {
+  const hardware = Math.max(1, navigator.hardwareConcurrency || 1);
+  const cases: [string[], RegExp][] = [
+    [["--cores", "1000000000"], /^error: bad --cores 1000000000: at most 1024$/],
+    [["--workers", "1000"], new RegExp(`bad --workers 1000: at most ${4 * hardware} \\(4 per`)],
+    [["--depth", "100000000"], /^error: bad --depth 100000000: at most 1000$/],
+    [["--runs", "10000000000"], /^error: bad --runs 10000000000: at most 1000000000$/],
+    [["--max-steps", "100000000"], /^error: bad --max-steps 100000000: at most 20000000$/],
+    [["--pct-steps", "100000000"], /^error: bad --pct-steps 100000000: at most 20000000$/],
+    [["--preemptions", "100000000"], /^error: bad --preemptions 100000000: at most 20000000$/],
+    [["--cores", "1e3"], /bad --cores "1e3": need an integer >= 0/],
+    [["--seed", "1234567890123456"], /bad --seed "1234567890123456": a seed is an integer from 0/],
+    [["--seed", "1.5"], /bad --seed "1.5": a seed is an integer from 0 to 999999999999999, or a/],
+    [["--seed", "1e9"], /bad --seed "1e9"/],
+    [["--seed=-3"], /bad --seed "-3"/],
+    [
+      ["--scenario", "clock-sync", "--param", "clients=32", "--param", "rounds=100000"],
+      /clock-sync's step limit with these parameters is 64001000: at most 20000000; give/,
+    ],
+  ];
+  for (const [args, pattern] of cases) oneLineError(await sim(args), pattern, args.join(" "));
+  // The largest accepted seed, and a word, still work.
+  assertEquals((await sim(["--seed", "999999999999999", "--list"])).code, 0);
+  assertEquals((await sim(["--seed", "nightly", "--list"])).code, 0);
+});
+
+Deno.test("every size in a trace has a limit, checked before allocating: one line, exit 2", async () => {
+  const dir = `${tmp}/limits`;
+  await Deno.mkdir(dir, { recursive: true });
+  const base = JSON.parse(await Deno.readTextFile(STORED));
+  const cases: [string, Record<string, unknown>, RegExp][] = [
+    ["1*200000000", { decisions: "1*200000000" }, /decisions: more than 50000000 decisions/],
+    ["a decision of 2^32", { decisions: "0,4294967296" }, /expected a decision below 2\^32/],
+    ["a repeat of 0", { decisions: "0,1*0" }, /expected a repeat count >= 1/],
+    ["a stray character", { decisions: "0,1;2" }, /malformed decision list at character 3/],
+    ["cores 1e9", { cores: 1e9 }, /cores: Too big: expected number to be <=1024/],
+    ["stepsMax 1e9", { stepsMax: 1e9 }, /stepsMax: Too big: expected number to be <=20000000/],
+    [
+      "a fiber that does not exist",
+      { decisions: "0,7,1" },
+      /expects fiber 7, which does not|cannot shrink: the trace does not reproduce/,
+    ],
+  ];
+  for (const [what, change, pattern] of cases) {
+    const file = `${dir}/${what.replace(/\W/g, "_")}.json`;
+    const text = JSON.stringify({ ...base, ...change });
+    await Deno.writeTextFile(file, text);
+    oneLineError(await sim(["--replay", file]), pattern, `--replay ${what}`);
+    oneLineError(await sim(["--shrink", file]), pattern, `--shrink ${what}`);
+  }
+  assertEquals((await Deno.stat(`${dir}/1_200000000.json`)).size < 400, true);
+  const stored = await replayStored(dir);
+  assertEquals(stored.filter((s) => s.ok), []);
+  // A trace file past the size limit is refused before it is read: a sparse
+  // file, so the test writes nothing.
+  const huge = `${dir}/huge.json`;
+  const f = await Deno.open(huge, { create: true, write: true });
+  await f.truncate(64 * 1024 * 1024 + 1);
+  f.close();
+  const big = /cannot read trace .*huge\.json: larger than the limit of 67108864 bytes/;
+  oneLineError(await sim(["--replay", huge]), big, "--replay huge");
+  oneLineError(await sim(["--shrink", huge]), big, "--shrink huge");
+  if (await exists("/dev/zero")) {
+    oneLineError(await sim(["--replay", "/dev/zero"]), /not a regular file/, "/dev/zero");
+  }
+});
+
+Deno.test("a 10,000,000-step trace replays, and regress replays it", async () => {
+  const steps = 10_000_000;
+  const dir = `${tmp}/long`;
+  await Deno.mkdir(dir, { recursive: true });
+  const file = `${dir}/spin.json`;
+  // Fibers 0 and 1 alternate: 10,000,000 decisions that no run-length code
+  // shortens, the list that overflowed the old regex.
+  await Deno.writeTextFile(
+    file,
+    JSON.stringify({
+      format: 1,
+      tool: "simtest 0.1.0",
+      scenario: "spin",
+      source: SPIN,
+      variant: "forever",
+      params: {},
+      cores: 0,
+      stepsMax: steps,
+      strategy: { name: "random" },
+      seed: 1,
+      decisions: "0,1,".repeat(steps / 2).slice(0, -1),
+      outcome: {
+        verdict: "step-limit",
+        check: "step-limit",
+        message: `${steps} steps taken and still running: a spin loop or an unfair schedule?`,
+        step: steps,
+        fiber: null,
+      },
+    }),
+  );
+  const r = await sim(["--replay", file, "--scenario", SPIN]);
+  assertEquals(r.code, 0, r.err.join("\n"));
+  assertMatch(r.out.at(-1)!, /^reproduced: step-limit \(step-limit\) at step 10000000/);
+  const stored = await replayStored(dir, [SPIN]);
+  assertEquals(stored.map((s) => s.ok), [true]);
 });

@@ -22,6 +22,8 @@ Usage:
 Options:
   --traces DIR          the regression folder (default ${REGRESS_DIR})
   --save FILE           copy a failing trace into the folder (repeatable), then stop
+  --scenario FILE       a scenario file that stored traces recorded against it may load
+                        (repeatable); a trace never loads the file it names by itself
   --check-determinism   also run each schedule twice and compare the event logs
   --seed N, --out DIR, --workers N, --no-shrink, --json   as for deno task sim
   -h, --help            this text
@@ -45,9 +47,12 @@ export interface StoredResult {
 /**
  * Replays every trace in `dir`; each must fail exactly as recorded. A file
  * that is not a valid trace is reported as malformed, and the others are
- * still judged.
+ * still judged. `trusted` names scenario files stored traces may load.
  */
-export async function replayStored(dir: string): Promise<StoredResult[]> {
+export async function replayStored(
+  dir: string,
+  trusted: readonly string[] = [],
+): Promise<StoredResult[]> {
   let names: string[];
   try {
     names = [...Deno.readDirSync(dir)].filter((e) => e.isFile && e.name.endsWith(".json"))
@@ -57,7 +62,7 @@ export async function replayStored(dir: string): Promise<StoredResult[]> {
     throw new UsageError(`cannot read ${dir}: ${(e as Error).message}`);
   }
   const out: StoredResult[] = [];
-  for (const name of names) out.push(await replayOne(`${dir}/${name}`));
+  for (const name of names) out.push(await replayOne(`${dir}/${name}`, trusted));
   return out;
 }
 
@@ -65,10 +70,10 @@ function oneLine(e: unknown): string {
   return (e as Error).message.replace(/\s*\n\s*/g, " ");
 }
 
-async function replayOne(file: string): Promise<StoredResult> {
+async function replayOne(file: string, trusted: readonly string[]): Promise<StoredResult> {
   let loaded;
   try {
-    loaded = await loadTrace(file);
+    loaded = await loadTrace(file, { trusted, flag: "regress" });
   } catch (e) {
     // A stack overflow or an allocation failure while parsing is the file's fault too.
     if (e instanceof UsageError) {
@@ -116,6 +121,7 @@ export async function regress(args: string[], io: Io): Promise<number> {
       allowPositionals: false,
       options: {
         traces: { type: "string" },
+        scenario: { type: "string", multiple: true },
         save: { type: "string", multiple: true },
         "check-determinism": { type: "boolean" },
         seed: { type: "string" },
@@ -158,7 +164,7 @@ export async function regress(args: string[], io: Io): Promise<number> {
   if (code === 2) return 2;
   let stored: StoredResult[];
   try {
-    stored = await replayStored(dir);
+    stored = await replayStored(dir, v.scenario ?? []);
   } catch (e) {
     if (e instanceof UsageError) {
       io.err(`error: ${e.message}`);

@@ -116,8 +116,13 @@ function tooBig(what: string, file: string, bytesMax: number): UsageError {
 export interface LoadTraceOptions {
   /** The `--scenario` the user gave (a catalog name or a file), or null. */
   readonly scenario?: string | null;
-  /** The command's flag, for the command printed when `--scenario` is missing. */
-  readonly flag?: string;
+  /**
+   * Scenario files the user named for many traces at once (`regress
+   * --scenario FILE`): a trace recorded against one of them loads it.
+   */
+  readonly trusted?: readonly string[];
+  /** The command, for the one printed when `--scenario` is missing. */
+  readonly flag?: "--replay" | "--shrink" | "regress";
 }
 
 /**
@@ -135,7 +140,10 @@ export async function loadTrace(
   const given = options.scenario ?? null;
   if (given !== null) return { trace, scenario: await loadScenario(given) };
   if (trace.source !== null) {
+    const source = trace.source;
     const flag = options.flag ?? "--replay";
+    const trusted = (options.trusted ?? []).find((p) => resolvePath(p) === resolvePath(source));
+    if (trusted !== undefined) return { trace, scenario: await loadScenario(trusted) };
     if (URL_SCHEME.test(trace.source)) {
       throw new UsageError(
         `${file} names ${JSON.stringify(trace.source.slice(0, 80))} as its scenario file; ` +
@@ -145,7 +153,9 @@ export async function loadTrace(
     throw new UsageError(
       `${file} was recorded against the scenario file ${JSON.stringify(trace.source)}, ` +
         `and a trace never loads code itself; if you trust that file, run: ` +
-        `deno task sim ${flag} ${file} --scenario ${quoteArg(trace.source)}`,
+        (flag === "regress"
+          ? `deno task regress --scenario ${quoteArg(source)}`
+          : `deno task sim ${flag} ${file} --scenario ${quoteArg(source)}`),
     );
   }
   const known = findScenario(trace.scenario);

@@ -14,6 +14,7 @@ import { type Order, ORDERS } from "./_tree.ts";
 
 export { type Order, ORDERS };
 import { type ExhaustiveStrategy, type ExplorationStats, exploreExhaustive } from "./exhaustive.ts";
+import { CORES_MAX, STEPS_MAX } from "./limits.ts";
 import { PctStrategy } from "./pct.ts";
 import { PortfolioStrategy } from "./portfolio.ts";
 import { RandomStrategy } from "./random.ts";
@@ -65,11 +66,20 @@ export function makeTarget(
   const params = parseParams(scenario, options.params ?? {}) as Record<string, unknown>;
   const cores = options.cores ?? scenario.cores?.(params) ?? 0;
   const stepsMax = options.stepsMax ?? scenario.stepsMax?.(params) ?? STEPS_MAX_DEFAULT;
-  if (!Number.isInteger(cores) || cores < 0) {
-    throw new UsageError(`bad --cores ${cores}: need a non-negative integer (0: one per fiber)`);
+  if (!Number.isInteger(cores) || cores < 0 || cores > CORES_MAX) {
+    throw new UsageError(
+      options.cores === undefined
+        ? `${scenario.name} asks for ${cores} cores with these parameters: at most ${CORES_MAX}`
+        : `bad --cores ${cores}: need an integer from 0 to ${CORES_MAX} (0: one per fiber)`,
+    );
   }
-  if (!Number.isInteger(stepsMax) || stepsMax < 1) {
-    throw new UsageError(`bad --max-steps ${stepsMax}: need a positive integer`);
+  if (!Number.isInteger(stepsMax) || stepsMax < 1 || stepsMax > STEPS_MAX) {
+    throw new UsageError(
+      options.stepsMax === undefined
+        ? `${scenario.name}'s step limit with these parameters is ${stepsMax}: ` +
+          `at most ${STEPS_MAX}; give smaller parameters or --max-steps`
+        : `bad --max-steps ${stepsMax}: need an integer from 1 to ${STEPS_MAX}`,
+    );
   }
   return { scenario, source: options.source ?? null, variant, params, cores, stepsMax };
 }

@@ -38,3 +38,9 @@ export const CHOOSE_MAX = 2 ** 32;
 
 /** Bytes of a trace file. */
 export const TRACE_BYTES_MAX = 64 * 1024 * 1024;
+
+/** The largest integer seed: 15 digits, so that seed + run index stays exact. */
+export const SEED_MAX = 999_999_999_999_999;
+
+/** Steps PCT spreads its change points over (`--pct-steps`), and DFS preemptions. */
+export const PCT_STEPS_MAX = STEPS_MAX;

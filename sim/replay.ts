@@ -42,22 +42,24 @@ export class ReplayStrategy implements Strategy {
   }
 
   pickFiber(eligible: readonly Fiber[], count: number, kernel: Kernel): number {
-    const enabled = eligible.slice(0, count);
-    const listed = enabled.map((f) => `${f.id} (${f.name})`).join(", ");
     if (this.#next >= this.#decisions.length) {
       throw new ReplayDivergence(
         kernel.step + 1,
-        `needs a scheduling decision, but the trace has none left; enabled: [${listed}]`,
+        `needs a scheduling decision, but the trace has none left; enabled: [${
+          listed(eligible, count)
+        }]`,
       );
     }
     const id = this.#decisions[this.#next++];
-    const i = enabled.findIndex((f) => f.id === id);
-    if (i >= 0) return i;
+    for (let i = 0; i < count; i++) if (eligible[i].id === id) return i;
     const name = kernel.fiber(id)?.name;
     const which = name === undefined
       ? `fiber ${id}, which does not exist`
       : `fiber ${id} (${name})`;
-    throw new ReplayDivergence(kernel.step + 1, `expects ${which}; enabled: [${listed}]`);
+    throw new ReplayDivergence(
+      kernel.step + 1,
+      `expects ${which}; enabled: [${listed(eligible, count)}]`,
+    );
   }
 
   pickValue(n: number, stream: string, kernel: Kernel): number {
@@ -74,4 +76,8 @@ export class ReplayStrategy implements Strategy {
       `expects ${stream} value ${v}, but the scenario asks for a value in 0..${n - 1}`,
     );
   }
+}
+
+function listed(eligible: readonly Fiber[], count: number): string {
+  return eligible.slice(0, count).map((f) => `${f.id} (${f.name})`).join(", ");
 }

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import type { Kernel } from "./kernel.ts";
+import { PCT_DEPTH_MAX, RUNS_MAX } from "./limits.ts";
 import type { Verdict } from "./outcome.ts";
 
 /** How much exploration a variant's expectation is judged on. */
@@ -60,15 +61,15 @@ export interface Scenario<P extends object = Record<string, unknown>> {
 export const STEPS_MAX_DEFAULT = 10_000;
 
 const BudgetSchema = z.discriminatedUnion("strategy", [
-  z.object({ strategy: z.literal("random"), runs: z.number().int().min(1) }).strict(),
+  z.object({ strategy: z.literal("random"), runs: z.number().int().min(1).max(RUNS_MAX) }).strict(),
   z.object({
     strategy: z.literal("pct"),
-    runs: z.number().int().min(1),
-    depth: z.number().int().min(1).optional(),
+    runs: z.number().int().min(1).max(RUNS_MAX),
+    depth: z.number().int().min(1).max(PCT_DEPTH_MAX).optional(),
   }).strict(),
   z.object({
     strategy: z.literal("dfs"),
-    runs: z.number().int().min(1),
+    runs: z.number().int().min(1).max(RUNS_MAX),
     preemptions: z.number().int().min(0).optional(),
     iterative: z.boolean().optional(),
     delays: z.number().int().min(0).optional(),
@@ -76,10 +77,11 @@ const BudgetSchema = z.discriminatedUnion("strategy", [
   }).strict(),
   z.object({
     strategy: z.literal("dpor"),
-    runs: z.number().int().min(1),
+    runs: z.number().int().min(1).max(RUNS_MAX),
     order: z.enum(["default", "random"]).optional(),
   }).strict(),
-  z.object({ strategy: z.literal("portfolio"), runs: z.number().int().min(1) }).strict(),
+  z.object({ strategy: z.literal("portfolio"), runs: z.number().int().min(1).max(RUNS_MAX) })
+    .strict(),
 ]);
 
 const VariantSchema = z.object({
