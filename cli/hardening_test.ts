@@ -108,6 +108,7 @@ Deno.test("every size on the command line has a limit: one line, exit 2", async 
     [["--max-steps", "100000000"], /^error: bad --max-steps 100000000: at most 20000000$/],
     [["--pct-steps", "100000000"], /^error: bad --pct-steps 100000000: at most 20000000$/],
     [["--preemptions", "100000000"], /^error: bad --preemptions 100000000: at most 20000000$/],
+    [["--delays", "100000000"], /^error: bad --delays 100000000: at most 20000000$/],
     [["--cores", "1e3"], /bad --cores "1e3": need an integer >= 0/],
     [["--seed", "1234567890123456"], /bad --seed "1234567890123456": a seed is an integer from 0/],
     [["--seed", "1.5"], /bad --seed "1.5": a seed is an integer from 0 to 999999999999999, or a/],
