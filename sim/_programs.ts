@@ -21,7 +21,14 @@ export type Access =
 export type Item =
   | Access
   | { op: "locked"; lock: number; body: Access[] }
-  | { op: "nested"; outer: number; inner: number; body: Access };
+  | { op: "nested"; outer: number; inner: number; body: Access }
+  | AtomicItem;
+
+/**
+ * One `k.atomic` step: reads `reads` and `writes`, then writes each cell of
+ * `writes` with (the sum read + `value`) mod 3.
+ */
+export type AtomicItem = { op: "atomic"; reads: number[]; writes: number[]; value: number };
 
 /** A program: one list of items per fiber. */
 export type Program = Item[][];
@@ -58,6 +65,10 @@ function* interpret(
       yield* locks[item.lock].lock();
       for (const a of item.body) yield* access(k, a, cells, reads, me);
       yield* locks[item.lock].unlock();
+    } else if (item.op === "atomic") {
+      const rs = item.reads.map((i) => cells[i]);
+      const ws = item.writes.map((i) => cells[i]);
+      reads.push(yield* k.atomic({ reads: rs, writes: ws }, () => atomically(rs, ws, item.value)));
     } else if (item.op === "nested") {
       yield* locks[item.outer].lock();
       yield* locks[item.inner].lock();
@@ -68,6 +79,14 @@ function* interpret(
       yield* access(k, item, cells, reads, me);
     }
   }
+}
+
+function atomically(reads: Cell<number>[], writes: Cell<number>[], value: number): number {
+  let sum = value;
+  for (const c of reads) sum += c.peek();
+  for (const c of writes) sum += c.peek();
+  for (const c of writes) c.poke(sum % 3);
+  return sum;
 }
 
 /** The final states a program reaches: registers and cells. */
@@ -105,6 +124,17 @@ const accessArb: fc.Arbitrary<Access> = fc.oneof(
   fc.record({ op: fc.constant("assert-not" as const), cell, value }),
 );
 const lock = fc.nat({ max: 1 });
+
+/** A `k.atomic` step over one to three distinct cells, some read, some written. */
+export const atomicItemArb: fc.Arbitrary<AtomicItem> = fc.record({
+  cells: fc.uniqueArray(cell, { minLength: 1, maxLength: 3 }),
+  written: fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }),
+  value,
+}).map(({ cells, written, value }) => {
+  const writes = cells.filter((_, i) => written[i]);
+  const reads = cells.filter((_, i) => !written[i]);
+  return { op: "atomic", reads, writes, value };
+});
 const itemArb: fc.Arbitrary<Item> = fc.oneof(
   { weight: 4, arbitrary: accessArb },
   {

@@ -18,7 +18,10 @@ export class Cell<T> {
   readonly #writeOp: Op;
   readonly #rmwOp: Op;
 
+  readonly #kernel: Kernel;
+
   constructor(kernel: Kernel, name: string, init: T) {
+    this.#kernel = kernel;
     this.id = kernel.newObject(name);
     this.name = name;
     this.#value = init;
@@ -63,13 +66,15 @@ export class Cell<T> {
     return old;
   }
 
-  /** The value, for checks: not a scheduling point. */
+  /** The value, for checks and inside `k.atomic`: not a scheduling point. */
   peek(): T {
+    if (this.#kernel.inAtomic) this.#kernel.checkAtomicAccess(this, false);
     return this.#value;
   }
 
-  /** Sets the value outside the schedule (setup only). */
+  /** Sets the value outside the schedule: in setup, or inside `k.atomic`. */
   poke(value: T): void {
+    if (this.#kernel.inAtomic) this.#kernel.checkAtomicAccess(this, true);
     this.#value = value;
   }
 }

@@ -23,7 +23,7 @@
 import type { ExhaustiveStrategy } from "./exhaustive.ts";
 import type { Fiber } from "./fiber.ts";
 import type { Kernel } from "./kernel.ts";
-import { dependent, type Op } from "./op.ts";
+import { accessCount, accessObj, accessWrites, dependent, type Op, touches } from "./op.ts";
 import { Nondeterminism, type Outcome, PrunedRun } from "./outcome.ts";
 import { ChoicePath, type Order, ORDERS, PathOrder } from "./_tree.ts";
 
@@ -220,8 +220,8 @@ export class DporStrategy implements ExhaustiveStrategy {
     if (e.fiber === f.fiber) return false;
     if (dependent(e.op, f.op) || f.changers.includes(eIndex)) return true;
     // Ending a fiber writes its object, which joins read.
-    return (e.completed >= 0 && (f.op.obj === e.completed || f.op.obj2 === e.completed)) ||
-      (f.completed >= 0 && (e.op.obj === f.completed || e.op.obj2 === f.completed));
+    return (e.completed >= 0 && touches(f.op, e.completed)) ||
+      (f.completed >= 0 && touches(e.op, f.completed));
   }
 
   /** The direct predecessors of a step of fiber `q` doing `op` now. */
@@ -229,8 +229,9 @@ export class DporStrategy implements ExhaustiveStrategy {
     const preds: number[] = [];
     const own = this.#fiberLast[q] ?? -1;
     if (own >= 0) preds.push(own);
-    this.#objectPreds(preds, op.obj, op.write);
-    this.#objectPreds(preds, op.obj2, op.write);
+    for (let i = 0, n = accessCount(op); i < n; i++) {
+      this.#objectPreds(preds, accessObj(op, i), accessWrites(op, i));
+    }
     if (completed >= 0) this.#objectPreds(preds, completed, true);
     for (const c of changers) preds.push(c);
     return preds;
@@ -261,9 +262,10 @@ export class DporStrategy implements ExhaustiveStrategy {
   #record(e: Event, n: number): void {
     this.#fiberLast[e.fiber] = n;
     const op = e.op;
-    for (const o of [op.obj, op.obj2]) {
+    for (let i = 0, count = accessCount(op); i < count; i++) {
+      const o = accessObj(op, i);
       if (o < 0) continue;
-      if (op.write) this.#wrote(o, n);
+      if (accessWrites(op, i)) this.#wrote(o, n);
       else (this.#reads[o] ??= []).push(n);
     }
     if (e.completed >= 0) this.#wrote(e.completed, n);
@@ -421,11 +423,12 @@ export class DporStrategy implements ExhaustiveStrategy {
     const consider = (j: number) => {
       if (j > best && events[j].fiber !== p && !this.#knows(p, events[j])) best = j;
     };
-    for (const o of [op.obj, op.obj2]) {
+    for (let i = 0, n = accessCount(op); i < n; i++) {
+      const o = accessObj(op, i);
       if (o < 0) continue;
       const w = this.#lastWrite[o] ?? -1;
       if (w >= 0) consider(w);
-      if (op.write) { for (const r of this.#reads[o] ?? []) consider(r); }
+      if (accessWrites(op, i)) { for (const r of this.#reads[o] ?? []) consider(r); }
     }
     const opaque = this.#opaque;
     for (let i = opaque.length - 1; i >= 0 && opaque[i] > best; i--) {
@@ -522,7 +525,7 @@ export class DporStrategy implements ExhaustiveStrategy {
 /** Same as `#dependent`, for a step `e` and a fiber that has not stepped: its pending op. */
 function dependentPending(e: Event, op: Op): boolean {
   if (dependent(e.op, op)) return true;
-  return e.completed >= 0 && (op.obj === e.completed || op.obj2 === e.completed);
+  return e.completed >= 0 && touches(op, e.completed);
 }
 
 function sameIds(ids: readonly number[], eligible: readonly Fiber[], count: number): boolean {

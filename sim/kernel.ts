@@ -37,6 +37,12 @@ export interface SpawnOptions {
   readonly daemon?: boolean;
 }
 
+/** The cells a `Kernel.atomic` step reads and writes. */
+export interface AtomicFootprint {
+  readonly reads?: readonly Cell<unknown>[];
+  readonly writes?: readonly Cell<unknown>[];
+}
+
 /** When an invariant is checked. */
 export type InvariantWhen = "step" | "end";
 
@@ -110,6 +116,7 @@ export class Kernel {
   readonly #opCache: Op[] = [];
   readonly #cells = new List<Cell<unknown>>();
   readonly #ghosts = new List<Ghost<unknown>>();
+  #atomicScope: { objs: number[]; writes: boolean[] } | null = null;
   readonly #stepInvariants = new List<Invariant>();
   readonly #endInvariants = new List<Invariant>();
   #ended: Outcome | null = null;
@@ -149,6 +156,7 @@ export class Kernel {
     this.#objNames.clear();
     this.#cells.clear();
     this.#ghosts.clear();
+    this.#atomicScope = null;
     this.#stepInvariants.clear();
     this.#endInvariants.clear();
     this.#ended = null;
@@ -401,6 +409,76 @@ export class Kernel {
     const g = new Ghost(name, init);
     this.#ghosts.push(g as Ghost<unknown>);
     return g;
+  }
+
+  /**
+   * One step that reads and writes several cells at once: a multi-word CAS,
+   * an "append if unreachable", a collector's atomic root snapshot. The
+   * footprint names every cell the step reads and every cell it writes, so
+   * DPOR orders it against exactly the steps that touch those cells. Inside
+   * `fn`, read cells with `peek()` and write them with `poke()`; touching a
+   * cell the footprint does not name (or writing one named only as read)
+   * fails the run as a crash, so the footprint can be trusted.
+   *
+   * @example
+   * ```ts
+   * import { assertEquals } from "../deps.ts";
+   * import { RandomStrategy } from "./random.ts";
+   * const k = new Kernel();
+   * k.reset({ cores: 0, stepsMax: 10 }, new RandomStrategy(), 1);
+   * const a = k.cell("a", 1), b = k.cell("b", 2);
+   * k.spawn("swap", function* (this: Kernel) {
+   *   yield* this.atomic({ writes: [a, b] }, () => {
+   *     const t = a.peek();
+   *     a.poke(b.peek());
+   *     b.poke(t);
+   *   });
+   * });
+   * k.execute();
+   * assertEquals([a.peek(), b.peek(), k.step], [2, 1, 1]);
+   * ```
+   */
+  *atomic<T>(footprint: AtomicFootprint, fn: () => T): Generator<Op, T, void> {
+    const reads = footprint.reads ?? [];
+    const writes = footprint.writes ?? [];
+    const objs: number[] = [];
+    const writeFlags: boolean[] = [];
+    for (const c of writes) objs.push(c.id), writeFlags.push(true);
+    for (const c of reads) {
+      if (!objs.includes(c.id)) objs.push(c.id), writeFlags.push(false);
+    }
+    if (objs.length === 0) throw new RangeError("Cannot run k.atomic with an empty footprint");
+    const write = writeFlags[0];
+    const rest = objs.length > 1 ? { objs: objs.slice(1), writes: writeFlags.slice(1) } : null;
+    yield new Op("atomic", objs[0], write, null, this.costOf("rmw"), -1, -1, rest);
+    const outer = this.#atomicScope;
+    this.#atomicScope = { objs, writes: writeFlags };
+    try {
+      return fn();
+    } finally {
+      this.#atomicScope = outer;
+    }
+  }
+
+  /**
+   * @internal Called by `Cell.peek` and `Cell.poke` inside `k.atomic`: throws
+   * when the cell is outside the declared footprint.
+   */
+  checkAtomicAccess(cell: { readonly id: number; readonly name: string }, write: boolean): void {
+    const scope = this.#atomicScope;
+    if (scope === null || this.current === null) return;
+    const i = scope.objs.indexOf(cell.id);
+    if (i < 0 || (write && !scope.writes[i])) {
+      throw new RangeError(
+        `k.atomic ${write ? "wrote" : "read"} ${cell.name}, which its footprint does not name` +
+          (i >= 0 ? " as written" : ""),
+      );
+    }
+  }
+
+  /** @internal True inside the function of a `k.atomic` step. */
+  get inAtomic(): boolean {
+    return this.#atomicScope !== null;
   }
 
   /** Waits until `fiber` is done and returns what its body returned. */

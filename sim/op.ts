@@ -62,6 +62,11 @@ export class Op {
    * releases its mutex), with the same access as `obj`; -1 for none.
    */
   readonly obj2: number;
+  /**
+   * Further objects, each with its own access, for an operation that touches
+   * more than two (`Kernel.atomic`); null for almost every operation.
+   */
+  readonly more: Footprint | null;
 
   constructor(
     kind: string,
@@ -71,6 +76,7 @@ export class Op {
     cost = 1,
     deadline = -1,
     obj2 = -1,
+    more: Footprint | null = null,
   ) {
     this.kind = kind;
     this.obj = obj;
@@ -79,7 +85,35 @@ export class Op {
     this.cost = cost;
     this.deadline = deadline;
     this.obj2 = obj2;
+    this.more = more;
   }
+}
+
+/** Objects an operation touches beyond `obj` and `obj2`, and whether it writes each. */
+export interface Footprint {
+  readonly objs: readonly number[];
+  readonly writes: readonly boolean[];
+}
+
+/** How many (object, access) slots `op` has: `obj`, `obj2`, then `more`. Unused slots are -1. */
+export function accessCount(op: Op): number {
+  return op.more === null ? 2 : 2 + op.more.objs.length;
+}
+
+/** The object of slot `i` of `op` (-1 when unused). */
+export function accessObj(op: Op, i: number): number {
+  return i === 0 ? op.obj : i === 1 ? op.obj2 : (op.more as Footprint).objs[i - 2];
+}
+
+/** True when `op` may write the object of slot `i`. */
+export function accessWrites(op: Op, i: number): boolean {
+  return i < 2 ? op.write : (op.more as Footprint).writes[i - 2];
+}
+
+/** True when `op` touches object `obj` (>= 0). */
+export function touches(op: Op, obj: number): boolean {
+  if (op.obj === obj || op.obj2 === obj) return true;
+  return op.more !== null && op.more.objs.includes(obj);
 }
 
 /**
@@ -95,9 +129,24 @@ export class Op {
  */
 export function dependent(a: Op, b: Op): boolean {
   if (opaque(a) || opaque(b)) return true;
+  if (a.more !== null || b.more !== null) return dependentSlots(a, b);
   if (!a.write && !b.write) return false;
   return (a.obj >= 0 && (a.obj === b.obj || a.obj === b.obj2)) ||
     (a.obj2 >= 0 && (a.obj2 === b.obj || a.obj2 === b.obj2));
+}
+
+function dependentSlots(a: Op, b: Op): boolean {
+  const na = accessCount(a);
+  const nb = accessCount(b);
+  for (let i = 0; i < na; i++) {
+    const o = accessObj(a, i);
+    if (o < 0) continue;
+    const w = accessWrites(a, i);
+    for (let j = 0; j < nb; j++) {
+      if (accessObj(b, j) === o && (w || accessWrites(b, j))) return true;
+    }
+  }
+  return false;
 }
 
 /** True for an operation whose guard may read state outside its footprint. */
