@@ -501,6 +501,10 @@ async function runTarget(
     failures: result.failures.length,
     got: result.outcome?.verdict ?? "pass",
     ok,
+    // Verified: DFS or DPOR tried every schedule (within `bound`); else sampled.
+    exhausted: result.exploration?.exhausted ?? false,
+    ...(result.exploration === null ? {} : { bound: result.exploration.bound }),
+    ...(exhaustive && opts.shard !== null ? { split: true } : {}),
     runsPlanned: runs,
     ...(opts.keepGoing ? { keepGoing: true } : {}),
     ...(strategy instanceof PortfolioStrategy && firstFailure !== undefined

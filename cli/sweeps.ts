@@ -17,6 +17,7 @@ import {
   type Target,
 } from "../sim/explore.ts";
 import { UsageError } from "../sim/scenario.ts";
+import { exploreSplit, treeSpecOf } from "../sim/split.ts";
 
 /**
  * Runs the sweeps of one command: on this thread, or on a pool of Deno
@@ -32,9 +33,21 @@ export class Sweeper {
 
   /**
    * Sweeps `target` and judges the result against its expectation. DFS and
-   * DPOR walk one tree of schedules, so they always run on this thread.
+   * DPOR walk one tree of schedules; with shards (or workers, below) the
+   * tree is split into subtrees, each shard exploring its share.
    */
   async judge(target: Target, options: JudgeOptions): Promise<Judgement> {
+    if (isExhaustive(options.strategy) && options.shard !== undefined) {
+      const r = exploreSplit(target, treeSpecOf(options.strategy), {
+        runs: options.runs,
+        seed: options.seed,
+        keepGoing: options.keepGoing,
+        shard: options.shard,
+        onSchedule: options.onSchedule,
+      });
+      const result = { runs: r.schedules, steps: r.steps, failures: r.failures };
+      return judgement(target, options.strategy, result, r);
+    }
     if (this.workers <= 1 || isExhaustive(options.strategy)) return judge(target, options);
     this.#pool ??= new WorkerPool(this.workers);
     return judgement(target, options.strategy, await this.#pool.sweep(target, options));

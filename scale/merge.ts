@@ -33,6 +33,8 @@ export interface MergedTarget {
   /** The verdict of the lowest failing seed, or pass: what one machine would report. */
   readonly got: string;
   readonly ok: boolean;
+  /** DFS and DPOR: every shard explored all of its part of the tree. */
+  readonly exhausted: boolean;
 }
 
 /** What merging found. */
@@ -60,6 +62,7 @@ interface Acc {
   ms: number;
   msFromRuns: number;
   hasTargetLines: boolean;
+  exhausted: boolean;
   failures: Map<number, MergedFailure>;
   seeds: Set<number>;
 }
@@ -107,6 +110,7 @@ export function mergeRuns(files: readonly Record<string, unknown>[][]): Merged {
         ms: 0,
         msFromRuns: 0,
         hasTargetLines: false,
+        exhausted: true,
         failures: new Map(),
         seeds: new Set(),
       };
@@ -126,8 +130,13 @@ export function mergeRuns(files: readonly Record<string, unknown>[][]): Merged {
       } else if (line.target === true) {
         const a = acc(line);
         a.hasTargetLines = true;
-        if (TREES.has(a.strategy)) {
-          // DFS and DPOR are not split by shards: every shard walked the same tree.
+        if (line.exhausted !== true) a.exhausted = false;
+        if (TREES.has(a.strategy) && line.split === true) {
+          // Each shard explored its own subtrees of the tree.
+          a.runsFromTargets += num(line.runs);
+          a.stepsFromTargets += num(line.steps);
+        } else if (TREES.has(a.strategy)) {
+          // Before shards split trees, every shard walked the same tree.
           a.runsFromTargets = Math.max(a.runsFromTargets, num(line.runs));
           a.stepsFromTargets = Math.max(a.stepsFromTargets, num(line.steps));
         } else {
@@ -140,12 +149,18 @@ export function mergeRuns(files: readonly Record<string, unknown>[][]): Merged {
         a.msFromRuns += num(line.elapsedMs);
         const seed = num(line.seed);
         if (a.seeds.has(seed)) {
-          if (!TREES.has(a.strategy)) duplicates++;
-          continue;
+          if (!TREES.has(a.strategy)) {
+            duplicates++;
+            continue;
+          }
+          // Every shard of a tree writes a line with the sweep's seed; a split
+          // tree's failure may be found by any of them.
+          if (line.verdict === "pass" || a.failures.has(seed)) continue;
+        } else {
+          a.seeds.add(seed);
+          a.runLines++;
+          a.stepsFromRuns += num(line.steps);
         }
-        a.seeds.add(seed);
-        a.runLines++;
-        a.stepsFromRuns += num(line.steps);
         if (line.verdict !== "pass") {
           a.failures.set(seed, {
             seed,
@@ -184,6 +199,7 @@ export function mergeRuns(files: readonly Record<string, unknown>[][]): Merged {
       failures,
       got,
       ok,
+      exhausted: a.hasTargetLines && a.exhausted,
     };
   });
   return { targets, shards, missing, duplicates, elapsedMs };

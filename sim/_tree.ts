@@ -3,13 +3,13 @@
  * replays at the start of each run and extends past its end.
  */
 import type { Kernel } from "./kernel.ts";
-import { Nondeterminism } from "./outcome.ts";
+import { Nondeterminism, PrunedRun } from "./outcome.ts";
 
 /** A `choose(n)` (or `chance`) point: every value is explored. */
 export interface ValueNode {
   readonly kind: "value";
   readonly n: number;
-  /** The order the values are tried in, under a seeded order; else 0, 1, ... */
+  /** The values tried, in order (a seeded order, or one forced value); null for 0, 1, ... n-1. */
   readonly values: readonly number[] | null;
   /** How many values were tried before the current one. */
   chosen: number;
@@ -84,11 +84,35 @@ export class ChoicePath<S extends { readonly kind: string }> {
   readonly nodes: (S | ValueNode)[] = [];
   /** The seeded order of children, or null for the default order. */
   order: PathOrder | null = null;
+  /**
+   * Decisions every run takes first (fiber ids and values, as a trace records
+   * them): the walk explores only the subtree below them.
+   */
+  prefix: readonly number[] = [];
+  /** A run that reaches this many decisions is cut off there (`PrunedRun`). */
+  cutAt = Infinity;
   #pos = 0;
+  #decision = 0;
+  /** Nodes below this index are pinned by the prefix: `advance` never changes them. */
+  #pinned = 0;
 
   /** Starts a run: the path is replayed from its first node. */
   begin(): void {
     this.#pos = 0;
+    this.#decision = 0;
+  }
+
+  /**
+   * Called at each decision (a choice among two or more fibers, or of a
+   * value), before its node is replayed or made: the value the prefix forces
+   * there, if any. Throws `PrunedRun` at the cut.
+   */
+  decide(): number | undefined {
+    const d = this.#decision++;
+    if (d >= this.cutAt) throw new PrunedRun();
+    if (d >= this.prefix.length) return undefined;
+    if (this.#pos >= this.#pinned) this.#pinned = this.#pos + 1;
+    return this.prefix[d];
   }
 
   /** The next node when replaying the explored prefix; undefined past its end. */
@@ -104,10 +128,15 @@ export class ChoicePath<S extends { readonly kind: string }> {
 
   /** Resolves a value choice: the recorded one when replaying, else 0 as a new node. */
   pickValue(n: number, stream: string, kernel: Kernel): number {
+    const forced = this.decide();
     const node = this.replayed();
     const order = this.order;
     if (node === undefined) {
-      const values = order === null ? null : order.shuffle(Array.from({ length: n }, (_, i) => i));
+      const values = forced !== undefined
+        ? [forced]
+        : order === null
+        ? null
+        : order.shuffle(Array.from({ length: n }, (_, i) => i));
       this.nodes.push({ kind: "value", n, values, chosen: 0 });
       this.#pos++;
       const v = values === null ? 0 : values[0];
@@ -134,10 +163,11 @@ export class ChoicePath<S extends { readonly kind: string }> {
   advance(next: (node: S) => boolean): boolean {
     const nodes = this.nodes;
     nodes.length = Math.min(nodes.length, this.#pos);
-    while (nodes.length > 0) {
+    while (nodes.length > this.#pinned) {
       const node = nodes[nodes.length - 1];
       if (node.kind === "value") {
-        if (++(node as ValueNode).chosen < (node as ValueNode).n) return true;
+        const value = node as ValueNode;
+        if (++value.chosen < (value.values?.length ?? value.n)) return true;
       } else if (next(node as S)) {
         return true;
       }

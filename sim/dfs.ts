@@ -38,6 +38,10 @@ export interface DfsOptions {
   readonly delays?: number;
   /** "default", or "random": children in an order drawn from the run's seed. */
   readonly order?: Order;
+  /** Explore only the subtree below these first decisions (see `sim/split.ts`). */
+  readonly prefix?: readonly number[];
+  /** Cut every run off at this many decisions (to list the subtrees there). */
+  readonly cut?: number;
 }
 
 function checkBound(name: string, k: number): void {
@@ -95,6 +99,8 @@ export class DfsStrategy implements ExhaustiveStrategy {
     }
     this.#order = order === "random" ? new PathOrder() : null;
     this.#path.order = this.#order;
+    this.#path.prefix = options.prefix ?? [];
+    this.#path.cutAt = options.cut ?? Infinity;
   }
 
   get bound(): string {
@@ -123,6 +129,7 @@ export class DfsStrategy implements ExhaustiveStrategy {
   pickFiber(eligible: readonly Fiber[], count: number, kernel: Kernel): number {
     const ids: number[] = [];
     for (let i = 0; i < count; i++) ids.push(eligible[i].id);
+    const forced = this.#path.decide();
     let node: ScheduleNode;
     const n = this.#path.replayed();
     if (n !== undefined) {
@@ -136,7 +143,7 @@ export class DfsStrategy implements ExhaustiveStrategy {
       }
       node = n;
     } else {
-      node = this.#newNode(ids, kernel.lastFiber?.id ?? -1);
+      node = this.#newNode(ids, kernel.lastFiber?.id ?? -1, forced);
       this.#path.push(node);
     }
     const chosen = node.options[node.cursor];
@@ -145,7 +152,7 @@ export class DfsStrategy implements ExhaustiveStrategy {
     return ids.indexOf(chosen);
   }
 
-  #newNode(ids: number[], last: number): ScheduleNode {
+  #newNode(ids: number[], last: number, forced: number | undefined): ScheduleNode {
     const lastEligible = ids.includes(last);
     let ranked: number[];
     if (this.#order !== null) {
@@ -163,6 +170,8 @@ export class DfsStrategy implements ExhaustiveStrategy {
     for (let i = 0; i < ranked.length; i++) {
       const id = ranked[i];
       const cost = this.#kind === "delays" ? i : lastEligible && id !== last ? 1 : 0;
+      // A prefix was listed within the bound, by a search that noted what it cut.
+      if (forced !== undefined && id !== forced) continue;
       if (this.#spent + cost > this.#bound) {
         this.#boundHit = true;
         continue;

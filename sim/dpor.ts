@@ -116,14 +116,19 @@ export class DporStrategy implements ExhaustiveStrategy {
   #fibersBefore = 0;
   #lastOp: Op | null = null;
 
-  /** `order: "random"` tries the fibers of each state in an order drawn from the run's seed. */
-  constructor(options: { readonly order?: Order } = {}) {
+  /**
+   * `order: "random"` tries the fibers of each state in an order drawn from
+   * the run's seed. `prefix`: explore only the states below these first
+   * decisions, as from a new initial state (see `sim/split.ts`).
+   */
+  constructor(options: { readonly order?: Order; readonly prefix?: readonly number[] } = {}) {
     const order = options.order ?? "default";
     if (!ORDERS.includes(order)) {
       throw new RangeError(`Cannot explore in order "${order}": known: ${ORDERS.join(", ")}`);
     }
     this.#order = order === "random" ? new PathOrder() : null;
     this.#path.order = this.#order;
+    this.#path.prefix = options.prefix ?? [];
   }
 
   options(): Record<string, string> {
@@ -148,6 +153,7 @@ export class DporStrategy implements ExhaustiveStrategy {
     const now = this.#now;
     for (let i = 0; i < count; i++) now[eligible[i].id] = 1;
     if (this.#current !== null) this.#afterStep(kernel, count);
+    const forced = count > 1 ? this.#path.decide() : undefined;
     let node: StateNode;
     const n = this.#path.replayed();
     if (n !== undefined) {
@@ -160,7 +166,7 @@ export class DporStrategy implements ExhaustiveStrategy {
       }
       node = n;
     } else {
-      node = this.#newState(eligible, count, kernel);
+      node = this.#newState(eligible, count, kernel, forced);
       this.#path.push(node);
     }
     for (let i = 0; i < count; i++) now[eligible[i].id] = 0;
@@ -171,7 +177,12 @@ export class DporStrategy implements ExhaustiveStrategy {
     throw new Error(`DPOR chose fiber ${node.chosen}, which cannot step`);
   }
 
-  #newState(eligible: readonly Fiber[], count: number, kernel: Kernel): StateNode {
+  #newState(
+    eligible: readonly Fiber[],
+    count: number,
+    kernel: Kernel,
+    forced: number | undefined,
+  ): StateNode {
     const ids: number[] = [];
     const on = new Uint8Array(kernel.fiberCount);
     for (let i = 0; i < count; i++) {
@@ -198,7 +209,9 @@ export class DporStrategy implements ExhaustiveStrategy {
     if (awake.length === 0) throw new PrunedRun();
     const last = kernel.lastFiber?.id;
     const key = this.#order?.key ?? 0;
-    const chosen = this.#order !== null
+    const chosen = forced !== undefined
+      ? forced
+      : this.#order !== null
       ? awake[PathOrder.pick(key, 0, awake.length)]
       : last !== undefined && awake.includes(last)
       ? last

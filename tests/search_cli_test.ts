@@ -1,5 +1,6 @@
 import { assertEquals, assertMatch } from "../deps.ts";
 import { main } from "../cli.ts";
+import { mergeRuns } from "../scale/merge.ts";
 import { captured, type Ran } from "./_io.ts";
 
 const run = (args: string[]): Promise<Ran> => captured(main, args);
@@ -63,4 +64,61 @@ Deno.test("dfs --delays names its bound; --iterative --delays 0 raises it", asyn
   assertEquals(it.code, 0);
   assertMatch(it.out.join("\n"), /strategy dfs \(delays 1, iterative true\)/);
   assertMatch(it.out.join("\n"), /rerun: .*--strategy dfs --iterative --delays 0/);
+});
+
+Deno.test("--shard splits DFS and DPOR: the shards' schedules add up, and merge says exhausted", async () => {
+  const args = ["--scenario", "lost-update", "--variant", "locked", "--param", "fibers=3"];
+  for (const strategy of ["dfs", "dpor"]) {
+    const whole = await run([
+      ...args,
+      "--strategy",
+      strategy,
+      "--shard",
+      "0/1",
+      "--json",
+      "--out",
+      tmp,
+    ]);
+    const total = JSON.parse(whole.out.find((l) => l.includes('"schedules"'))!).schedules;
+    let sum = 0;
+    const dirs: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const dir = `${tmp}/${strategy}-shard-${i}`;
+      dirs.push(dir);
+      const r = await run([
+        ...args,
+        "--strategy",
+        strategy,
+        "--shard",
+        `${i}/3`,
+        "--json",
+        "--out",
+        dir,
+      ]);
+      assertEquals(r.code, 0);
+      const line = JSON.parse(r.out.find((l) => l.includes('"schedules"'))!);
+      assertEquals(line.exhausted, true);
+      sum += line.schedules;
+    }
+    assertEquals(sum, total, strategy);
+    const texts = await Promise.all(dirs.map((d) => Deno.readTextFile(`${d}/runs.jsonl`)));
+    const merged = mergeRuns(
+      texts.map((t) => t.trim().split("\n").map((l) => JSON.parse(l))),
+    );
+    assertEquals([merged.targets[0].runs, merged.targets[0].exhausted], [total, true]);
+  }
+});
+
+Deno.test("--shard with iterative bounding is a usage error", async () => {
+  const r = await run([
+    "--scenario",
+    "lost-update",
+    "--strategy",
+    "dfs",
+    "--iterative",
+    "--shard",
+    "0/2",
+  ]);
+  assertEquals(r.code, 2);
+  assertMatch(r.err[0], /--iterative cannot be split/);
 });

@@ -1,0 +1,129 @@
+import fc from "fast-check";
+import { assert, assertEquals, assertThrows } from "../deps.ts";
+import { lostUpdate } from "../scenarios/mod.ts";
+import { DfsStrategy, IterativeDfsStrategy } from "./dfs.ts";
+import { type ExhaustiveStrategy, exploreExhaustive } from "./exhaustive.ts";
+import { makeTarget, Runner, type Target } from "./explore.ts";
+import { type Outcome, PrunedRun } from "./outcome.ts";
+import { UsageError } from "./scenario.ts";
+import { exploreSplit, listFrontier, subtreeStrategy, type TreeSpec, treeSpecOf } from "./split.ts";
+import { programArb, programScenario, registers } from "./_programs.ts";
+
+/** Every complete schedule (its decisions), final state and failure of one walk. */
+function walk(target: Target, strategy: ExhaustiveStrategy, seed: number) {
+  const schedules: string[] = [];
+  const finals = new Set<string>();
+  const failures = new Set<string>();
+  const runner = new Runner(target);
+  for (;;) {
+    let o: Outcome | null = null;
+    try {
+      o = runner.run(strategy, seed);
+    } catch (e) {
+      if (!(e instanceof PrunedRun)) throw e;
+    }
+    if (o !== null) {
+      schedules.push(runner.kernel.decisions().join(","));
+      if (o.verdict === "bug" || o.verdict === "crash") {
+        failures.add(`${o.verdict} ${o.check}: ${o.message}`);
+      } else {
+        finals.add(`${o.verdict} ${JSON.stringify({ c: runner.kernel.snapshot(), registers })}`);
+      }
+    }
+    if (!strategy.advance()) break;
+    if (schedules.length > 50_000) throw new Error("exploration too large for this test");
+  }
+  return { schedules, finals, failures };
+}
+
+/** The same, over every subtree of a frontier of at least `subtrees`. */
+function walkSplit(target: Target, spec: TreeSpec, seed: number, subtrees: number) {
+  const frontier = listFrontier(target, spec, { seed, subtrees });
+  const all = { schedules: [] as string[], finals: new Set<string>(), failures: new Set<string>() };
+  for (const prefix of frontier.prefixes) {
+    const w = walk(target, subtreeStrategy(spec, prefix), seed);
+    all.schedules.push(...w.schedules);
+    for (const f of w.finals) all.finals.add(f);
+    for (const f of w.failures) all.failures.add(f);
+  }
+  return { ...all, subtrees: frontier.prefixes.length };
+}
+
+const sorted = (xs: Iterable<string>) => [...xs].sort();
+
+Deno.test("split DFS: the subtrees together are the whole tree, schedule for schedule", () => {
+  let split = 0;
+  const specs: TreeSpec[] = [
+    { strategy: "dfs" },
+    { strategy: "dfs", preemptions: 1 },
+    { strategy: "dfs", delays: 2, order: "random" },
+  ];
+  fc.assert(
+    fc.property(programArb, fc.nat({ max: 2 }), fc.nat({ max: 5 }), (program, s, seed) => {
+      const target = makeTarget(programScenario, "only", { params: { program } });
+      const spec = specs[s];
+      const whole = walk(target, subtreeStrategy(spec, []), seed);
+      const parts = walkSplit(target, spec, seed, 5);
+      assertEquals(sorted(parts.schedules), sorted(whole.schedules));
+      if (parts.subtrees > 1) split++;
+    }),
+    { numRuns: 300, seed: 10 },
+  );
+  assert(split > 200, `only ${split} programs split`);
+});
+
+Deno.test("split DPOR reaches exactly the final states and failures of full DFS", () => {
+  fc.assert(
+    fc.property(programArb, fc.boolean(), (program, random) => {
+      const target = makeTarget(programScenario, "only", { params: { program } });
+      const dfs = walk(target, new DfsStrategy(), 0);
+      const spec: TreeSpec = { strategy: "dpor", ...(random ? { order: "random" } : {}) };
+      const parts = walkSplit(target, spec, 3, 6);
+      assertEquals(sorted(parts.finals), sorted(dfs.finals));
+      assertEquals(sorted(parts.failures), sorted(dfs.failures));
+    }),
+    { numRuns: 500, seed: 11 },
+  );
+});
+
+Deno.test("shards split the subtrees: their schedules add up to one process's, for any count", () => {
+  const target = makeTarget(lostUpdate, "locked", { params: { fibers: 3, localWork: 1 } });
+  for (const spec of [{ strategy: "dfs" }, { strategy: "dpor" }] as TreeSpec[]) {
+    const one = exploreSplit(target, spec, { runs: 1e6, seed: 0 });
+    assert(one.exhausted);
+    assert(one.frontier.prefixes.length >= 4, `${one.frontier.prefixes.length} subtrees`);
+    for (const  of of[2, 3, 5]) {
+      let schedules = 0;
+      for (let index = 0; index < of; index++) {
+        const r = exploreSplit(target, spec, { runs: 1e6, seed: 0, shard: { index, of } });
+        assert(r.exhausted);
+        assertEquals(r.failures.length, 0);
+        schedules += r.schedules;
+      }
+      assertEquals(schedules, one.schedules, `${spec.strategy}, ${of} shards`);
+    }
+  }
+});
+
+Deno.test("split DFS runs exactly the schedules of one DFS; the first failure is the same", () => {
+  const locked = makeTarget(lostUpdate, "locked", { params: { fibers: 3, localWork: 1 } });
+  const whole = exploreExhaustive(locked, new DfsStrategy(), { runs: 1e6 });
+  const split = exploreSplit(locked, { strategy: "dfs" }, { runs: 1e6, seed: 0 });
+  assertEquals([split.schedules, split.exhausted], [whole.schedules, true]);
+  for (const order of ["default", "random"] as const) {
+    const racy = makeTarget(lostUpdate, "racy", { params: { fibers: 4 } });
+    const one = exploreExhaustive(racy, new DfsStrategy({ order }), { runs: 1e6, seed: 9 });
+    const first = exploreSplit(racy, { strategy: "dfs", order }, { runs: 1e6, seed: 9 });
+    assertEquals(first.failures[0].schedule, one.failures[0].schedule);
+    assertEquals(first.failures[0].decisions, one.failures[0].decisions);
+  }
+});
+
+Deno.test("strategies that cannot be split say so", () => {
+  assertThrows(() => treeSpecOf(new IterativeDfsStrategy()), UsageError, "--iterative");
+  assertEquals(treeSpecOf(new DfsStrategy({ delays: 2, order: "random" })), {
+    strategy: "dfs",
+    delays: 2,
+    order: "random",
+  });
+});
