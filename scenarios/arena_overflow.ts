@@ -1,9 +1,16 @@
 /**
  * Jobs on per-worker arenas (seed notes "GC := Reactor" and context-local
  * parallelism): a job builds its result in its worker's arena and writes only
- * a complete result into the shared context; a job that overflows its arena
- * gets the resumable `HeapExhausted`, drops its work, and the worker goes on
- * with the next job after resetting the arena.
+ * a complete result into the shared context. A worker resets its arena only
+ * when it fills: a job that overflows gets the resumable `HeapExhausted`,
+ * drops its work and runs again on the reset arena (or, when even a fresh
+ * arena is too small, is dropped).
+ *
+ * Which jobs overflow depends on the schedule: on how the jobs were shared
+ * out, and so on what each worker's arena still holds. With eager publishing
+ * an overflow part-way through a job leaves that part in the context; at the
+ * defaults that happens in 13.8% of random runs (of 400), so the broken
+ * variant needs search.
  *
  * @module
  */
@@ -57,18 +64,29 @@ function* runJob(s: Shared, arena: Arena, j: number) {
   yield* s.results[j].write(copy);
 }
 
-/** Takes jobs until none is left; resets its arena after each, failed or not. */
+/**
+ * Takes jobs until none is left. The arena is reset only when it fills: a job
+ * that overflows an arena holding earlier jobs' leftovers is retried on the
+ * reset arena; one that overflows a fresh arena can never fit and is dropped.
+ */
 function* worker(s: Shared, arena: Arena) {
   for (;;) {
     const j = yield* s.next.fetchAdd(1);
     if (j >= s.sizes.length) return;
-    try {
-      yield* runJob(s, arena, j);
-    } catch (e) {
-      if (!(e instanceof HeapExhausted)) throw e;
-      s.exhausted[j] = true;
+    for (;;) {
+      const fresh = arena.bytesUsed === 0;
+      try {
+        yield* runJob(s, arena, j);
+        break;
+      } catch (e) {
+        if (!(e instanceof HeapExhausted)) throw e;
+        yield* arena.reset();
+        if (fresh) {
+          s.exhausted[j] = true;
+          break;
+        }
+      }
     }
-    yield* arena.reset();
   }
 }
 
@@ -108,35 +126,40 @@ function checkResults(s: Shared, cellsMax: number): string | null {
 /** `drop-and-reset` (pass); `eager-publish` writes partial results into the context. */
 export const arenaOverflow = defineScenario({
   name: "arena-overflow",
-  description: "workers run jobs on their own arenas; jobs that overflow raise HeapExhausted, " +
-    "leave nothing behind, and later jobs still succeed",
+  description: "workers run jobs on their own arenas, reset when full; jobs that overflow raise " +
+    "HeapExhausted, leave nothing behind, and run again on the reset arena",
   params: z.object({
     workers: z.number().int().min(1).max(4).default(2),
     jobs: z.number().int().min(2).max(12).default(5),
-    arenaCells: z.number().int().min(1).max(8).default(3),
+    arenaCells: z.number().int().min(1).max(8).default(2),
+    /** Every third job is too big for any arena: it is dropped (eager publishing then fails always). */
+    oversized: z.boolean().default(false),
   }),
   variants: {
     "drop-and-reset": {
-      description: "results reach the context only once complete; a failed job is dropped",
-      // DPOR exhausts the default size in 240 schedules.
+      description: "results reach the context only once complete; an overflowing job drops " +
+        "its work and runs again on the reset arena",
+      // DPOR exhausts the default size in 864 schedules.
       expect: { verdict: "pass", budget: { strategy: "dpor", runs: 2_000 } },
     },
     "eager-publish": {
-      description: "each cell is written into the context as it is built: overflow leaves a part",
+      description: "each cell is written into the context as it is built: an overflow part-way " +
+        "through a job leaves a part",
       expect: {
         verdict: "bug",
         check: "no-partial-state",
-        budget: { strategy: "random", runs: 20 },
+        budget: { strategy: "random", runs: 100 },
       },
     },
   },
   stepsMax: ({ workers, jobs, arenaCells }) => 200 + 30 * jobs * (arenaCells + 2) + 20 * workers,
-  setup(k, { workers, jobs, arenaCells }, variant) {
+  setup(k, { workers, jobs, arenaCells, oversized }, variant) {
     const heap = new Heap(k, { objectsMax: 2_000 });
-    // Every third job is one cell too big for an arena; the others fit.
+    // Jobs of one and two cells, alternating; with `oversized`, every third job is one cell
+    // too big for any arena.
     const sizes = Array.from(
       { length: jobs },
-      (_, j) => j % 3 === 1 ? arenaCells + 1 : 1 + (j % arenaCells),
+      (_, j) => oversized && j % 3 === 1 ? arenaCells + 1 : Math.min(arenaCells, 1 + (j % 2)),
     );
     const s: Shared = {
       heap,

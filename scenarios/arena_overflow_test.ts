@@ -2,25 +2,37 @@ import { assert, assertEquals, assertMatch } from "../deps.ts";
 import { arenaOverflow } from "./arena_overflow.ts";
 import { judgeVariant } from "./_judge.ts";
 
-Deno.test("arena-overflow: DPOR exhausts three workers on four jobs", () => {
+Deno.test("arena-overflow: DPOR exhausts three workers on four jobs, with a job too big", () => {
   const r = judgeVariant(arenaOverflow, "drop-and-reset", {
-    params: { workers: 3, jobs: 4 },
+    params: { workers: 3, jobs: 4, oversized: true },
     runs: 10_000,
   });
   assert(r.ok && r.exploration?.exhausted, `${r.runs} schedules: ${r.outcome?.message}`);
 });
 
 Deno.test("arena-overflow: many jobs on small arenas pass random runs", () => {
-  const r = judgeVariant(arenaOverflow, "drop-and-reset", {
-    params: { workers: 4, jobs: 12, arenaCells: 2 },
-    strategy: "random",
-    runs: 200,
-  });
-  assert(r.ok, r.outcome?.message);
+  for (const oversized of [false, true]) {
+    const r = judgeVariant(arenaOverflow, "drop-and-reset", {
+      params: { workers: 4, jobs: 12, arenaCells: 3, oversized },
+      strategy: "random",
+      runs: 200,
+    });
+    assert(r.ok, r.outcome?.message);
+  }
 });
 
-Deno.test("arena-overflow: publishing eagerly leaves the overflowing job's part in the context", () => {
+Deno.test("arena-overflow: publishing eagerly leaves a part when a job overflows a used arena", () => {
   const r = judgeVariant(arenaOverflow, "eager-publish");
   assertEquals(r.outcome?.check, "no-partial-state");
-  assertMatch(r.outcome?.message ?? "", /job 1 left \[1, 2, 3\] in the context, expected \[\]/);
+  // The retried job's list runs on into the part its first attempt left.
+  assertMatch(
+    r.outcome?.message ?? "",
+    /job \d left \[0, 1, 1\] in the context, expected \[0, 1\]/,
+  );
+  // One worker takes every job in turn: its arena fills at job 1's second cell.
+  const alone = judgeVariant(arenaOverflow, "eager-publish", { params: { workers: 1 } });
+  assertEquals([alone.outcome?.check, alone.runs], ["no-partial-state", 1]);
+  // A job too big for any arena always leaves its part.
+  const big = judgeVariant(arenaOverflow, "eager-publish", { params: { oversized: true } });
+  assertEquals([big.outcome?.check, big.runs], ["no-partial-state", 1]);
 });
