@@ -36,6 +36,7 @@ import {
 } from "./sim/explore.ts";
 import { describeOutcome, type Outcome, ReplayDivergence } from "./sim/outcome.ts";
 import { CORES_MAX, PCT_DEPTH_MAX, PCT_STEPS_MAX, RUNS_MAX, STEPS_MAX } from "./sim/limits.ts";
+import { isMemoryModel, MEMORY_MODELS, OrderingError } from "./sim/ordering.ts";
 import { coerceParam, type Expectation, STEPS_MAX_DEFAULT, UsageError } from "./sim/scenario.ts";
 import type { Strategy } from "./sim/strategy.ts";
 import { serializeTrace } from "./sim/trace.ts";
@@ -77,6 +78,7 @@ Options:
   --variant NAME      one variant (default: every variant of the scenario)
   --param KEY=VALUE   a scenario parameter; repeatable
   --cores N           simulated cores (0: one per fiber; default: the scenario's)
+  --memory M          memory model: sc | tso | pso (default: the variant's, else sc)
   --strategy S        random | pct | portfolio | dfs | dpor (default: the variant's budget)
   --depth D           PCT bug depth (default 3)
   --pct-steps K       PCT's estimate of steps per run (default: a sequential probe run)
@@ -119,6 +121,7 @@ interface CliOptions {
   variant: string | null;
   params: Record<string, unknown>;
   cores: number | undefined;
+  memory: string | undefined;
   strategy: string | null;
   depth: number | undefined;
   pctSteps: number | undefined;
@@ -165,6 +168,7 @@ function parseCli(rawArgs: string[]): CliOptions {
         variant: { type: "string" },
         param: { type: "string", multiple: true },
         cores: { type: "string" },
+        memory: { type: "string" },
         strategy: { type: "string" },
         depth: { type: "string" },
         "pct-steps": { type: "string" },
@@ -211,6 +215,7 @@ function parseCli(rawArgs: string[]): CliOptions {
     variant: v.variant ?? null,
     params,
     cores: intFlag("cores", v.cores, 0, CORES_MAX),
+    memory: memoryFlag(v.memory),
     strategy: v.strategy ?? null,
     depth: intFlag("depth", v.depth, 1, PCT_DEPTH_MAX),
     pctSteps: intFlag("pct-steps", v["pct-steps"], 1, PCT_STEPS_MAX),
@@ -249,6 +254,11 @@ function orderFlag(value: string | undefined): string | undefined {
   throw new UsageError(`bad --order "${value}": ${ORDERS.join(" or ")}`);
 }
 
+function memoryFlag(value: string | undefined): string | undefined {
+  if (value === undefined || isMemoryModel(value)) return value;
+  throw new UsageError(`bad --memory "${value}": known: ${MEMORY_MODELS.join(", ")}`);
+}
+
 function jsonlFlag(value: string | undefined): "all" | "failures" {
   if (value === undefined || value === "all" || value === "failures") return value ?? "all";
   throw new UsageError(`bad --jsonl "${value}": all or failures`);
@@ -272,7 +282,7 @@ export async function main(args: string[], io: Io = denoIo()): Promise<number> {
     if (opts.shrink !== null) return await shrinkCommand(opts.shrink, opts, io);
     return await runSweeps(opts, io);
   } catch (e) {
-    if (e instanceof UsageError || e instanceof ReplayDivergence) {
+    if (e instanceof UsageError || e instanceof ReplayDivergence || e instanceof OrderingError) {
       io.err(`error: ${e.message.replace(/\s*\n\s*/g, " ")}`);
       return 2;
     }
@@ -325,6 +335,7 @@ async function targets(opts: CliOptions): Promise<Target[]> {
         cores: opts.cores,
         stepsMax: opts.stepsMax,
         source,
+        memory: opts.memory,
       }));
     }
   }
@@ -653,6 +664,8 @@ export function rerunCommand(target: Target, strategy: Strategy, seed: number): 
   }
   const cores = target.scenario.cores?.(target.params) ?? 0;
   if (target.cores !== cores) parts.push(`--cores ${target.cores}`);
+  const memory = target.scenario.variants[target.variant].memory ?? "sc";
+  if (target.memory !== memory) parts.push(`--memory ${target.memory}`);
   parts.push(`--strategy ${strategy.name}`);
   const o = strategy.options();
   if (typeof o.depth === "number") parts.push(`--depth ${o.depth}`);

@@ -14,6 +14,7 @@ export interface InitMessage {
   readonly params: Record<string, unknown>;
   readonly cores: number;
   readonly stepsMax: number;
+  readonly memory: string;
   readonly strategy: string;
   readonly depth?: number;
   readonly pctSteps?: number;

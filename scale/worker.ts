@@ -29,6 +29,7 @@ async function init(m: InitMessage): Promise<void> {
     params: m.params,
     cores: m.cores,
     stepsMax: m.stepsMax,
+    memory: m.memory,
     source: scenario.name === m.scenario ? null : m.scenario,
   });
   const strategy = createStrategy(m.strategy, target, { depth: m.depth, pctSteps: m.pctSteps });

@@ -122,6 +122,7 @@ function initMessage(target: Target, o: WorkerSweepOptions, sweep: number): Init
     params: target.params,
     cores: target.cores,
     stepsMax: target.stepsMax,
+    memory: target.memory,
     strategy: name,
     depth: typeof so.depth === "number" ? so.depth : undefined,
     pctSteps: typeof so.steps === "number" ? so.steps : undefined,

@@ -30,6 +30,7 @@ export { channelMpmc } from "./channel_mpmc.ts";
 export { comms } from "./comms.ts";
 import { zeno } from "./zeno.ts";
 import { atomicBank } from "./atomic_bank.ts";
+import { litmus } from "./litmus.ts";
 
 export { clockSync } from "./clock_sync.ts";
 export { lockOrder } from "./lock_order.ts";
@@ -40,6 +41,7 @@ export { reactor } from "./reactor.ts";
 export { workStealing } from "./work_stealing.ts";
 export { zeno } from "./zeno.ts";
 export { atomicBank } from "./atomic_bank.ts";
+export { litmus } from "./litmus.ts";
 
 /** Every catalog scenario, in the order the main job runs them. */
 export const catalog: readonly AnyScenario[] = [
@@ -60,6 +62,7 @@ export const catalog: readonly AnyScenario[] = [
   zeno,
   clockSync,
   atomicBank,
+  litmus,
 ];
 
 /** The catalog scenario called `name`, or undefined. */

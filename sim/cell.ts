@@ -5,10 +5,15 @@
  */
 import type { Kernel } from "./kernel.ts";
 import type { Op } from "./op.ts";
+import { checkOrdering, type Ordering } from "./ordering.ts";
 
 /**
  * A shared memory cell. Every access is a scheduling point with a footprint.
  * `peek` and `poke` are for checks and setup: they are not scheduling points.
+ *
+ * Every access takes an optional ordering (C11's). Under sequential
+ * consistency (the default memory model) orderings change nothing; under a
+ * weak model (`tso`, `pso`) the kernel makes cells whose orderings matter.
  */
 export class Cell<T> {
   readonly id: number;
@@ -31,19 +36,22 @@ export class Cell<T> {
   }
 
   /** Reads the value. */
-  *read(): Generator<Op, T, void> {
+  *read(order?: Ordering): Generator<Op, T, void> {
+    if (order !== undefined) checkOrdering("load", order);
     yield this.#readOp;
     return this.#value;
   }
 
   /** Writes `value`. */
-  *write(value: T): Generator<Op, void, void> {
+  *write(value: T, order?: Ordering): Generator<Op, void, void> {
+    if (order !== undefined) checkOrdering("store", order);
     yield this.#writeOp;
     this.#value = value;
   }
 
   /** Writes `value` if the cell holds `expected` (by ===); says whether it did. */
-  *cas(expected: T, value: T): Generator<Op, boolean, void> {
+  *cas(expected: T, value: T, order?: Ordering): Generator<Op, boolean, void> {
+    if (order !== undefined) checkOrdering("rmw", order);
     yield this.#rmwOp;
     if (this.#value !== expected) return false;
     this.#value = value;
@@ -51,7 +59,8 @@ export class Cell<T> {
   }
 
   /** Writes `value` and returns what was there. */
-  *swap(value: T): Generator<Op, T, void> {
+  *swap(value: T, order?: Ordering): Generator<Op, T, void> {
+    if (order !== undefined) checkOrdering("rmw", order);
     yield this.#rmwOp;
     const old = this.#value;
     this.#value = value;
@@ -59,7 +68,8 @@ export class Cell<T> {
   }
 
   /** Adds `delta` atomically and returns the old value. */
-  *fetchAdd(this: Cell<number>, delta: number): Generator<Op, number, void> {
+  *fetchAdd(this: Cell<number>, delta: number, order?: Ordering): Generator<Op, number, void> {
+    if (order !== undefined) checkOrdering("rmw", order);
     yield this.#rmwOp;
     const old = this.#value;
     this.#value = old + delta;

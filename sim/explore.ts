@@ -15,6 +15,7 @@ import { type Order, ORDERS } from "./_tree.ts";
 export { type Order, ORDERS };
 import { type ExhaustiveStrategy, type ExplorationStats, exploreExhaustive } from "./exhaustive.ts";
 import { CORES_MAX, STEPS_MAX } from "./limits.ts";
+import { isMemoryModel, MEMORY_MODELS, type MemoryModel } from "./ordering.ts";
 import { PctStrategy } from "./pct.ts";
 import { PortfolioStrategy } from "./portfolio.ts";
 import { RandomStrategy } from "./random.ts";
@@ -40,6 +41,8 @@ export interface Target {
   /** 0 gives every fiber its own core. */
   readonly cores: number;
   readonly stepsMax: number;
+  /** The memory model runs use: the variant's unless overridden, else `sc`. */
+  readonly memory: MemoryModel;
 }
 
 /** Overrides a user may give for a target. */
@@ -48,6 +51,8 @@ export interface TargetOptions {
   readonly cores?: number;
   readonly stepsMax?: number;
   readonly source?: string | null;
+  /** The memory model; the variant's when absent. */
+  readonly memory?: string;
 }
 
 /**
@@ -81,7 +86,11 @@ export function makeTarget(
         : `bad --max-steps ${stepsMax}: need an integer from 1 to ${STEPS_MAX}`,
     );
   }
-  return { scenario, source: options.source ?? null, variant, params, cores, stepsMax };
+  const memory = options.memory ?? scenario.variants[variant].memory ?? "sc";
+  if (!isMemoryModel(memory)) {
+    throw new UsageError(`bad --memory "${memory}": known: ${MEMORY_MODELS.join(", ")}`);
+  }
+  return { scenario, source: options.source ?? null, variant, params, cores, stepsMax, memory };
 }
 
 /** The variant declaration of a target. */
@@ -93,11 +102,11 @@ export function variantOf(target: Target): Variant {
 export class Runner {
   readonly kernel: Kernel = new Kernel();
   readonly target: Target;
-  readonly #config: { cores: number; stepsMax: number };
+  readonly #config: { cores: number; stepsMax: number; memory: MemoryModel };
 
   constructor(target: Target) {
     this.target = target;
-    this.#config = { cores: target.cores, stepsMax: target.stepsMax };
+    this.#config = { cores: target.cores, stepsMax: target.stepsMax, memory: target.memory };
   }
 
   /** One run under `strategy` with `seed`, seen step by step by `observer` when given. */
@@ -406,6 +415,8 @@ export function makeTrace(
     seed: failure.seed,
     decisions: encodeDecisions(failure.decisions),
     outcome: failure.outcome,
+    // Written only under a weak model, so sc traces keep their bytes.
+    ...(target.memory === "sc" ? {} : { memory: target.memory }),
   };
 }
 
@@ -433,6 +444,7 @@ export function targetOfTrace(trace: Trace, scenario: AnyScenario): Target {
       cores: trace.cores,
       stepsMax: trace.stepsMax,
       source: trace.source,
+      memory: trace.memory ?? "sc",
     });
   } catch (e) {
     if (e instanceof UsageError) {
@@ -456,7 +468,11 @@ export function replay(
   const strategy = new ReplayStrategy(decodeDecisionArray(trace.decisions));
   const runner = new Runner(target);
   const k = runner.kernel;
-  k.reset({ cores: target.cores, stepsMax: target.stepsMax }, strategy, trace.seed);
+  k.reset(
+    { cores: target.cores, stepsMax: target.stepsMax, memory: target.memory },
+    strategy,
+    trace.seed,
+  );
   observe?.(k);
   try {
     target.scenario.setup(k, target.params, target.variant);

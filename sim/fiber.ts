@@ -23,6 +23,8 @@ export class Fiber implements Guard {
   readonly parent: Fiber | null;
   /** A daemon does not keep the run alive. */
   readonly daemon: boolean;
+  /** A store buffer's drain fiber, which does not occupy its core (see `sim/memory.ts`). */
+  detached = false;
   /** The step during which this fiber was spawned (0 for setup). */
   readonly spawnStep: number;
   /** The operation this fiber will perform next; null once done. */

@@ -8,7 +8,9 @@ import { List } from "./_list.ts";
 import { Fiber } from "./fiber.ts";
 import { CHOOSE_MAX, DECISIONS_MAX, FIBERS_MAX, STEPS_MAX } from "./limits.ts";
 import { Cell } from "./cell.ts";
+import { StoreBuffers } from "./memory.ts";
 import { type FiberBody, Op } from "./op.ts";
+import { checkOrdering, type MemoryModel, type Ordering } from "./ordering.ts";
 import { type Outcome, ToolSignal, Violation } from "./outcome.ts";
 import type { StateSource } from "./state.ts";
 import type { Strategy } from "./strategy.ts";
@@ -22,6 +24,8 @@ export interface RunConfig {
   readonly stepsMax: number;
   /** Live fibers allowed at once; spawning more is a crash of the scenario. */
   readonly fibersMax?: number;
+  /** The memory model; `sc` (the default) costs nothing (see `sim/memory.ts`). */
+  readonly memory?: MemoryModel;
 }
 
 /** Options for spawning a fiber. */
@@ -35,6 +39,11 @@ export interface SpawnOptions {
    * run ends when every non-daemon fiber is done.
    */
   readonly daemon?: boolean;
+  /**
+   * @internal A store buffer's drain fiber: drawn on its core's lane, but it
+   * does not occupy the core, so it may step while the core's fiber runs.
+   */
+  readonly detached?: boolean;
 }
 
 /** The cells a `Kernel.atomic` step reads and writes. */
@@ -128,6 +137,8 @@ export class Kernel {
   readonly #attached = new Map<object, unknown>();
   readonly #costs = new Map<string, number>();
   #describers: StateSource[] | null = null;
+  /** Store buffers under a weak memory model; null under `sc`. */
+  #memory: StoreBuffers | null = null;
 
   /** Clears the world and starts a new run under `strategy` with `seed`. */
   reset(config: RunConfig, strategy: Strategy, seed: number): void {
@@ -167,6 +178,8 @@ export class Kernel {
     if (this.#attached.size !== 0) this.#attached.clear();
     if (this.#costs.size !== 0) this.#costs.clear();
     this.#describers = null;
+    const memory = config.memory ?? "sc";
+    this.#memory = memory === "sc" ? null : new StoreBuffers(this, memory);
     strategy.begin(seed, this);
   }
 
@@ -231,7 +244,7 @@ export class Kernel {
 
   /** A shared cell holding `init`: read, write, compare-and-swap, fetch-and-add. */
   cell<T>(name: string, init: T): Cell<T> {
-    const c = new Cell<T>(this, name, init);
+    const c = this.#memory === null ? new Cell<T>(this, name, init) : this.#memory.cell(name, init);
     this.#cells.push(c as Cell<unknown>);
     return c;
   }
@@ -366,8 +379,10 @@ export class Kernel {
     // Fiber objects of earlier runs sit past the list's length: reuse them.
     const old = this.#fibers.items[id];
     const f = old === undefined ? new Fiber(init, this.step) : old.reuse(init, this.step);
+    const detached = !byName && nameOrOptions.detached === true;
+    if (f.detached !== detached) f.detached = detached;
     this.#fibers.push(f);
-    if (++this.#coreLoad[core] > 1) this.#coresShared = true;
+    if (!detached && ++this.#coreLoad[core] > 1) this.#coresShared = true;
     if (id >= this.#readyById.length) this.#readyById = new Uint8Array(id * 2);
     this.#strategy?.onSpawn?.(f, this);
     this.#live.push(f);
@@ -490,6 +505,39 @@ export class Kernel {
   /** A scheduling point that does nothing and lets others on this core run. */
   *pause(): Generator<Op, void, void> {
     yield PAUSE;
+  }
+
+  /**
+   * A memory fence of the current fiber. Under `sc` it is no step at all;
+   * under `tso` a `seq_cst` fence (x86's mfence), and under `pso` any but an
+   * `acquire` fence, waits until the core's store buffer has drained.
+   *
+   * @example
+   * ```ts
+   * import { assertEquals } from "../deps.ts";
+   * import { RandomStrategy } from "./random.ts";
+   * const k = new Kernel();
+   * k.reset({ cores: 0, stepsMax: 100, memory: "tso" }, new RandomStrategy(), 1);
+   * const x = k.cell("x", 0);
+   * const seen: number[] = [];
+   * k.spawn("t", function* () {
+   *   yield* x.write(1);
+   *   yield* k.fence();
+   *   seen.push(k.step);
+   * });
+   * assertEquals(k.execute().verdict, "pass");
+   * // Step 1 buffered the store, step 2 drained it, and only then could the fence (3) go.
+   * assertEquals(seen, [3]);
+   * ```
+   */
+  *fence(order: Ordering = "seq_cst"): Generator<Op, void, void> {
+    checkOrdering("fence", order);
+    if (this.#memory !== null) yield* this.#memory.fence(order);
+  }
+
+  /** The memory model of the current run. */
+  get memory(): MemoryModel {
+    return this.#memory?.model ?? "sc";
   }
 
   /**
@@ -648,7 +696,8 @@ export class Kernel {
     const strategy = this.strategy;
     const stepInvariants = this.#stepInvariants;
     for (;;) {
-      if (this.#liveNonDaemon === 0) return this.#finish();
+      // Under a weak model the run ends once the store buffers are drained too.
+      if (this.#liveNonDaemon === 0 && (this.#memory?.buffered ?? 0) === 0) return this.#finish();
       const n = this.#coresShared ? this.#collectShared() : this.#collect();
       if (n === 0) {
         const end = this.#idle();
@@ -705,7 +754,7 @@ export class Kernel {
       if (ready[f.id] === 0) continue;
       const holder = coreCurrent[f.core];
       if (
-        holder === NO_CORE || holder === f.id || ready[holder] === 0 ||
+        f.detached || holder === NO_CORE || holder === f.id || ready[holder] === 0 ||
         this.#fibers.items[holder].pending === PAUSE
       ) {
         eligible[n++] = f;
@@ -719,7 +768,7 @@ export class Kernel {
     this.current = f;
     this.step++;
     this.now += op.cost;
-    this.#coreCurrent[f.core] = f.id;
+    if (!f.detached) this.#coreCurrent[f.core] = f.id;
     try {
       this.#advance(f, (f.gen as Generator<Op, unknown, void>).next());
     } catch (e) {

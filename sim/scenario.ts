@@ -6,6 +6,7 @@
 import { z } from "zod";
 import type { Kernel } from "./kernel.ts";
 import { PCT_DEPTH_MAX, RUNS_MAX } from "./limits.ts";
+import { MEMORY_MODELS, type MemoryModel } from "./ordering.ts";
 import type { Verdict } from "./outcome.ts";
 
 /** How much exploration a variant's expectation is judged on. */
@@ -36,6 +37,8 @@ export interface Expectation {
 export interface Variant {
   readonly description: string;
   readonly expect: Expectation;
+  /** The memory model the variant is judged under (default `sc`); `--memory` overrides it. */
+  readonly memory?: MemoryModel;
 }
 
 /**
@@ -91,6 +94,7 @@ const VariantSchema = z.object({
     budget: BudgetSchema,
     check: z.string().optional(),
   }).strict(),
+  memory: z.enum(MEMORY_MODELS as [string, ...string[]]).optional(),
 }).strict();
 
 const ScenarioSchema = z.object({

@@ -297,6 +297,7 @@ class Shrinker {
         cores: coresByScenario ? undefined : s.target.cores,
         stepsMax: stepsByScenario ? undefined : s.target.stepsMax,
         source: s.target.source,
+        memory: s.target.memory,
       });
     } catch (e) {
       if (e instanceof UsageError) return null; // outside the schema

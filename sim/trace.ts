@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import meta from "../deno.json" with { type: "json" };
+import { MEMORY_MODELS, type MemoryModel } from "./ordering.ts";
 import { type Outcome, VERDICTS } from "./outcome.ts";
 import { CORES_MAX, DECISIONS_MAX, STEPS_MAX } from "./limits.ts";
 import { UsageError } from "./scenario.ts";
@@ -41,10 +42,15 @@ export const TraceSchema = z.object({
     if (typeof r === "string") ctx.addIssue({ code: "custom", message: r });
   }),
   outcome: OutcomeSchema,
+  /** The memory model, when not `sc` (absent in traces of sc runs). */
+  memory: z.enum(MEMORY_MODELS as [string, ...string[]]).optional(),
 }).strict();
 
 /** A trace, as held in memory. */
-export type Trace = Omit<z.infer<typeof TraceSchema>, "outcome"> & { outcome: Outcome };
+export type Trace = Omit<z.infer<typeof TraceSchema>, "outcome" | "memory"> & {
+  outcome: Outcome;
+  memory?: MemoryModel;
+};
 
 /**
  * Encodes decisions compactly: comma-separated, with `n*k` for k repeats of n.
@@ -197,6 +203,7 @@ export function serializeTrace(trace: Trace): string {
       step: trace.outcome.step,
       fiber: trace.outcome.fiber,
     },
+    ...(trace.memory === undefined ? {} : { memory: trace.memory }),
   };
   return JSON.stringify(ordered, null, 2) + "\n";
 }

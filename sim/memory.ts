@@ -1,0 +1,316 @@
+/**
+ * Weak memory: store buffers on simulated cores (x86-TSO and SPARC PSO).
+ *
+ * Under `sc` none of this exists: the kernel makes plain cells and a fence is
+ * no step at all. Under `tso` and `pso` the kernel makes `WeakCell`s, whose
+ * stores enter a FIFO store buffer of the storing fiber's core. Each FIFO
+ * has a drain fiber (a daemon that occupies no core) whose one kind of step
+ * moves the oldest store to memory: so when stores drain is an ordinary
+ * scheduling choice, recorded in traces and explored by every strategy.
+ *
+ * Footprints, so that DPOR's dependence is sound:
+ *
+ * - a buffered store of cell x on core c writes `x@sb<c>` (c's buffered copy
+ *   of x) and `sb<c>` (c's buffers as a whole);
+ * - a load of x on core c reads x and `x@sb<c>`;
+ * - a drain of x from core c writes x and `sb<c>`;
+ * - a fence, a read-modify-write and a seq_cst store wait until c's buffers
+ *   are empty: their guards read `sb<c>`, which only stores and drains write.
+ *
+ * @module
+ */
+import { Cell } from "./cell.ts";
+import type { Fiber } from "./fiber.ts";
+import type { Kernel } from "./kernel.ts";
+import { type Guard, Op } from "./op.ts";
+import { checkOrdering, type Ordering } from "./ordering.ts";
+
+/** A weak model this module implements. */
+export type BufferedModel = "tso" | "pso";
+
+interface Entry {
+  readonly view: View;
+  readonly value: unknown;
+}
+
+/** Never ready: a drain fiber's operation while its FIFO is empty. */
+const NOTHING_BUFFERED: Guard = {
+  footprintOnly: true,
+  ready: () => false,
+  waitReason: () => "a store to drain",
+};
+
+/** The drain fiber's pending operation while its FIFO is empty: no footprint. */
+const IDLE = new Op("idle", -1, false, NOTHING_BUFFERED);
+
+/** One FIFO of buffered stores and the fiber that drains it. */
+class Fifo {
+  readonly #entries: Entry[] = [];
+  #head = 0;
+  drainer: Fiber | null = null;
+
+  get empty(): boolean {
+    return this.#head === this.#entries.length;
+  }
+
+  push(entry: Entry): void {
+    const wasEmpty = this.empty;
+    this.#entries.push(entry);
+    // The drainer was waiting on IDLE; from now on its next step is this
+    // drain, with this drain's footprint.
+    if (wasEmpty) (this.drainer as Fiber).pending = entry.view.drainOp;
+  }
+
+  /** The operation of the drainer's next step. */
+  next(): Op {
+    return this.empty ? IDLE : this.#entries[this.#head].view.drainOp;
+  }
+
+  /** Moves the oldest store to memory. */
+  drainHead(): void {
+    const e = this.#entries[this.#head++];
+    if (this.empty) {
+      this.#entries.length = 0;
+      this.#head = 0;
+    }
+    e.view.drained(e.value);
+  }
+}
+
+function* drainLoop(fifo: Fifo): Generator<Op, void, void> {
+  for (;;) {
+    yield fifo.next();
+    fifo.drainHead();
+  }
+}
+
+/** One simulated core's store buffers. */
+class CoreBuffers implements Guard {
+  readonly core: number;
+  /** Footprint object: the core's buffers as a whole. */
+  readonly obj: number;
+  /** Stores buffered on this core, in all its FIFOs. */
+  count = 0;
+  /** TSO: the core's one FIFO. */
+  fifo: Fifo | null = null;
+  readonly fenceOp: Op;
+  readonly footprintOnly = true;
+
+  constructor(k: Kernel, core: number) {
+    this.core = core;
+    this.obj = k.newObject(`sb${core}`);
+    this.fenceOp = new Op("fence", this.obj, false, this);
+  }
+
+  ready(): boolean {
+    return this.count === 0;
+  }
+
+  waitReason(): string {
+    return `core ${this.core}'s store buffer to drain`;
+  }
+}
+
+/** A cell as one core sees it: its buffered copy there and the operations on it. */
+class View {
+  readonly cell: WeakCell<unknown>;
+  readonly core: CoreBuffers;
+  readonly #memory: StoreBuffers;
+  /** Stores of this cell buffered on this core, and the newest one's value. */
+  count = 0;
+  newest: unknown = undefined;
+  /** PSO: this cell's FIFO on this core. */
+  fifo: Fifo | null = null;
+  readonly loadOp: Op;
+  readonly storeOp: Op;
+  /** A store that waits for the core's buffers to drain first, then is buffered. */
+  readonly storeAfterOp: Op;
+  /** A store that waits for the core's buffers to drain, then writes memory. */
+  readonly storeDirectOp: Op;
+  readonly rmwOp: Op;
+  readonly drainOp: Op;
+
+  constructor(k: Kernel, memory: StoreBuffers, cell: WeakCell<unknown>, core: CoreBuffers) {
+    this.cell = cell;
+    this.core = core;
+    this.#memory = memory;
+    const copy = k.newObject(`${cell.name}@sb${core.core}`);
+    const read = k.costOf("read"), write = k.costOf("write");
+    this.loadOp = new Op("read", cell.id, false, null, read, -1, copy);
+    this.storeOp = new Op("write", copy, true, null, write, -1, core.obj);
+    this.storeAfterOp = new Op("write", copy, true, core, write, -1, core.obj);
+    this.storeDirectOp = new Op("write", cell.id, true, core, write, -1, core.obj);
+    this.rmwOp = new Op("rmw", cell.id, true, core, k.costOf("rmw"), -1, core.obj);
+    this.drainOp = new Op("drain", cell.id, true, null, k.costOf("drain"), -1, core.obj);
+  }
+
+  /** The value a load on this core gets: its newest buffered store, else memory. */
+  load(): unknown {
+    return this.count > 0 ? this.newest : this.cell.memoryValue();
+  }
+
+  buffer(value: unknown): void {
+    this.count++;
+    this.newest = value;
+    this.core.count++;
+    this.#memory.buffered++;
+    this.#memory.fifoOf(this).push({ view: this, value });
+  }
+
+  drained(value: unknown): void {
+    this.count--;
+    if (this.count === 0) this.newest = undefined;
+    this.core.count--;
+    this.#memory.buffered--;
+    this.cell.setMemory(value);
+  }
+}
+
+/**
+ * The store buffers of one run. The kernel makes one when a run's model is
+ * `tso` or `pso`, and makes its cells through it.
+ */
+export class StoreBuffers {
+  readonly model: BufferedModel;
+  /** Stores buffered on all cores: the run may end only once this is 0. */
+  buffered = 0;
+  readonly #k: Kernel;
+  readonly #cores: (CoreBuffers | undefined)[] = [];
+
+  constructor(kernel: Kernel, model: BufferedModel) {
+    this.#k = kernel;
+    this.model = model;
+  }
+
+  /** A cell whose stores go through the buffers. */
+  cell<T>(name: string, init: T): Cell<T> {
+    return new WeakCell<T>(this.#k, this, name, init);
+  }
+
+  /** The fiber whose step is executing, or null. */
+  current(): Fiber | null {
+    return this.#k.current;
+  }
+
+  /** The buffers of the core the current fiber runs on. */
+  coreOfCurrent(what: string): CoreBuffers {
+    const f = this.#k.current;
+    if (f === null) {
+      throw new Error(`Cannot ${what} outside a fiber: the store buffer is a core's`);
+    }
+    return this.#cores[f.core] ??= new CoreBuffers(this.#k, f.core);
+  }
+
+  /** @internal The view of `cell` from core `core`. */
+  view(cell: WeakCell<unknown>, core: CoreBuffers): View {
+    return new View(this.#k, this, cell, core);
+  }
+
+  /** @internal The FIFO a store of `view` enters, with its drain fiber started. */
+  fifoOf(view: View): Fifo {
+    const core = view.core;
+    if (this.model === "tso") return core.fifo ??= this.#startFifo(`sb${core.core}`, core.core);
+    return view.fifo ??= this.#startFifo(`sb${core.core}.${view.cell.name}`, core.core);
+  }
+
+  #startFifo(name: string, core: number): Fifo {
+    const fifo = new Fifo();
+    fifo.drainer = this.#k.spawn({ name, core, daemon: true, detached: true }, drainLoop, fifo);
+    return fifo;
+  }
+
+  /** A fence of the current fiber: waits for its core's buffers when the model needs it. */
+  *fence(order: Ordering): Generator<Op, void, void> {
+    // x86 needs mfence only for seq_cst (loads are never reordered, stores
+    // drain in order); PSO also needs the store-store barrier of a release.
+    if (order === "seq_cst" || (this.model === "pso" && order !== "acquire")) {
+      yield this.coreOfCurrent("fence").fenceOp;
+    }
+  }
+}
+
+/**
+ * A cell under a buffered model. `peek` and `poke` see memory, except that a
+ * fiber peeking during its own step sees what its core would load (so a
+ * runtime that copies cells without scheduling points, like a deque growing,
+ * copies its own buffered stores).
+ */
+export class WeakCell<T> extends Cell<T> {
+  readonly #memory: StoreBuffers;
+  readonly #views: (View | undefined)[] = [];
+
+  constructor(kernel: Kernel, memory: StoreBuffers, name: string, init: T) {
+    super(kernel, name, init);
+    this.#memory = memory;
+  }
+
+  #view(what: string): View {
+    const core = this.#memory.coreOfCurrent(what);
+    return this.#views[core.core] ??= this.#memory.view(this as WeakCell<unknown>, core);
+  }
+
+  /** @internal Memory's value, whatever is buffered. */
+  memoryValue(): T {
+    return super.peek();
+  }
+
+  /** @internal Writes memory (a drain). */
+  setMemory(value: unknown): void {
+    super.poke(value as T);
+  }
+
+  override *read(order?: Ordering): Generator<Op, T, void> {
+    if (order !== undefined) checkOrdering("load", order);
+    const v = this.#view(`read ${this.name}`);
+    yield v.loadOp;
+    return v.load() as T;
+  }
+
+  override *write(value: T, order?: Ordering): Generator<Op, void, void> {
+    if (order !== undefined) checkOrdering("store", order);
+    const v = this.#view(`write ${this.name}`);
+    if (order === "seq_cst") {
+      yield v.storeDirectOp;
+      super.poke(value);
+      return;
+    }
+    // PSO keeps no order between a core's FIFOs: a release waits for all of them.
+    yield order === "release" && this.#memory.model === "pso" ? v.storeAfterOp : v.storeOp;
+    v.buffer(value);
+  }
+
+  override *cas(expected: T, value: T, order?: Ordering): Generator<Op, boolean, void> {
+    if (order !== undefined) checkOrdering("rmw", order);
+    yield this.#view(`cas ${this.name}`).rmwOp;
+    if (super.peek() !== expected) return false;
+    super.poke(value);
+    return true;
+  }
+
+  override *swap(value: T, order?: Ordering): Generator<Op, T, void> {
+    if (order !== undefined) checkOrdering("rmw", order);
+    yield this.#view(`swap ${this.name}`).rmwOp;
+    const old = super.peek();
+    super.poke(value);
+    return old;
+  }
+
+  override *fetchAdd(
+    this: WeakCell<number>,
+    delta: number,
+    order?: Ordering,
+  ): Generator<Op, number, void> {
+    if (order !== undefined) checkOrdering("rmw", order);
+    yield this.#view(`fetchAdd ${this.name}`).rmwOp;
+    const old = this.memoryValue();
+    this.setMemory(old + delta);
+    return old;
+  }
+
+  override peek(): T {
+    const f = this.#memory.current();
+    if (f === null) return super.peek();
+    const v = this.#views[f.core];
+    return v === undefined ? super.peek() : v.load() as T;
+  }
+}
