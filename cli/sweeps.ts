@@ -48,8 +48,13 @@ export class Sweeper {
       const result = { runs: r.schedules, steps: r.steps, failures: r.failures };
       return judgement(target, options.strategy, result, r);
     }
-    if (this.workers <= 1 || isExhaustive(options.strategy)) return judge(target, options);
+    if (this.workers <= 1) return judge(target, options);
     this.#pool ??= new WorkerPool(this.workers);
+    if (isExhaustive(options.strategy)) {
+      const r = await this.#pool.explore(target, treeSpecOf(options.strategy), options);
+      const result = { runs: r.schedules, steps: r.steps, failures: r.failures };
+      return judgement(target, options.strategy, result, r);
+    }
     return judgement(target, options.strategy, await this.#pool.sweep(target, options));
   }
 

@@ -2,6 +2,7 @@
  * Messages between the worker pool and its workers.
  */
 import type { Outcome } from "../sim/outcome.ts";
+import type { SubtreeResult, TreeSpec } from "../sim/split.ts";
 
 /** Sent once: what to run. */
 export interface InitMessage {
@@ -58,8 +59,39 @@ export interface ErrorMessage {
   readonly usage: boolean;
 }
 
-export type ToWorker = InitMessage | ChunkMessage;
+/** Sent once per split tree (DFS, DPOR): the target, the tree and its subtrees. */
+export interface TreeInitMessage {
+  readonly type: "tree-init";
+  readonly sweep: number;
+  readonly scenario: string;
+  readonly variant: string;
+  readonly params: Record<string, unknown>;
+  readonly cores: number;
+  readonly stepsMax: number;
+  readonly spec: TreeSpec;
+  readonly prefixes: readonly (readonly number[])[];
+  readonly seed: number;
+  readonly keepGoing: boolean;
+}
+
+/** Explore subtree `index` with at most `runs` schedules. */
+export interface SubtreeMessage {
+  readonly type: "subtree";
+  readonly sweep: number;
+  readonly index: number;
+  readonly runs: number;
+}
+
+/** What a subtree's exploration found. */
+export interface SubtreeResultMessage {
+  readonly type: "subtree-result";
+  readonly sweep: number;
+  readonly result: SubtreeResult;
+}
+
+export type ToWorker = InitMessage | ChunkMessage | TreeInitMessage | SubtreeMessage;
 export type FromWorker =
   | ResultMessage
+  | SubtreeResultMessage
   | ErrorMessage
   | { readonly type: "ready"; readonly sweep: number };

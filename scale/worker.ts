@@ -9,15 +9,19 @@ import { loadScenario } from "../scenarios/load.ts";
 import { createStrategy, makeTarget, sweep, type Target } from "../sim/explore.ts";
 import { UsageError } from "../sim/scenario.ts";
 import type { Strategy } from "../sim/strategy.ts";
+import { exploreSubtree } from "../sim/split.ts";
 import type {
   ChunkMessage,
   FromWorker,
   InitMessage,
   ResultMessage,
+  SubtreeMessage,
   ToWorker,
+  TreeInitMessage,
 } from "./_protocol.ts";
 
 let setup: { target: Target; strategy: Strategy; init: InitMessage } | null = null;
+let tree: { target: Target; init: TreeInitMessage } | null = null;
 
 function post(m: FromWorker, transfer: Transferable[] = []): void {
   self.postMessage(m, transfer);
@@ -35,6 +39,30 @@ async function init(m: InitMessage): Promise<void> {
   const strategy = createStrategy(m.strategy, target, { depth: m.depth, pctSteps: m.pctSteps });
   setup = { target, strategy, init: m };
   post({ type: "ready", sweep: m.sweep });
+}
+
+async function initTree(m: TreeInitMessage): Promise<void> {
+  const scenario = await loadScenario(m.scenario);
+  const target = makeTarget(scenario, m.variant, {
+    params: m.params,
+    cores: m.cores,
+    stepsMax: m.stepsMax,
+    source: scenario.name === m.scenario ? null : m.scenario,
+  });
+  tree = { target, init: m };
+  post({ type: "ready", sweep: m.sweep });
+}
+
+function runSubtree(m: SubtreeMessage): void {
+  if (tree === null) throw new Error("subtree before tree-init");
+  const { target, init } = tree;
+  const frontier = { prefixes: init.prefixes, boundHit: false, runs: 0 };
+  const result = exploreSubtree(target, init.spec, frontier, m.index, {
+    runs: m.runs,
+    seed: init.seed,
+    keepGoing: init.keepGoing,
+  });
+  post({ type: "subtree-result", sweep: m.sweep, result });
 }
 
 function runChunk(m: ChunkMessage): void {
@@ -76,6 +104,8 @@ function runChunk(m: ChunkMessage): void {
 self.onmessage = async (e: MessageEvent<ToWorker>) => {
   try {
     if (e.data.type === "init") await init(e.data);
+    else if (e.data.type === "tree-init") await initTree(e.data);
+    else if (e.data.type === "subtree") runSubtree(e.data);
     else runChunk(e.data);
   } catch (err) {
     post({

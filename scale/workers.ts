@@ -9,7 +9,22 @@ import type { Failure, RunInfo, SweepResult, Target } from "../sim/explore.ts";
 import type { Outcome } from "../sim/outcome.ts";
 import { UsageError } from "../sim/scenario.ts";
 import type { Strategy } from "../sim/strategy.ts";
-import type { ChunkMessage, FromWorker, InitMessage, ResultMessage } from "./_protocol.ts";
+import type { ExplorationResult } from "../sim/exhaustive.ts";
+import {
+  combineSubtrees,
+  type Frontier,
+  listFrontier,
+  type SubtreeResult,
+  type TreeSpec,
+} from "../sim/split.ts";
+import type {
+  ChunkMessage,
+  FromWorker,
+  InitMessage,
+  ResultMessage,
+  SubtreeMessage,
+  TreeInitMessage,
+} from "./_protocol.ts";
 import type { Shard } from "./shard.ts";
 
 /** How a sweep on workers goes. */
@@ -59,7 +74,7 @@ export class WorkerPool {
   readonly #workers: Worker[] = [];
   readonly size: number;
   #sweeps = 0;
-  #current: SweepRun | null = null;
+  #current: SweepRun | TreeRun | null = null;
 
   constructor(size: number) {
     if (!Number.isInteger(size) || size < 1) {
@@ -74,6 +89,38 @@ export class WorkerPool {
     const init = initMessage(target, options, ++this.#sweeps);
     this.#start();
     const run = new SweepRun(init, options, (m) => this.#post(m));
+    this.#current = run;
+    for (const w of this.#workers) w.postMessage(init);
+    return run.done.finally(() => (this.#current = null));
+  }
+
+  /**
+   * Explores a DFS or DPOR tree split into subtrees (`sim/split.ts`): each
+   * worker takes the next subtree in order. The result, its schedules and its
+   * first failure are those of `exploreSplit` on one thread.
+   */
+  explore(
+    target: Target,
+    spec: TreeSpec,
+    options: { readonly runs: number; readonly seed: number; readonly keepGoing?: boolean },
+  ): Promise<ExplorationResult> {
+    if (this.#current !== null) throw new Error("WorkerPool runs one sweep at a time");
+    const frontier = listFrontier(target, spec, { seed: options.seed });
+    const init: TreeInitMessage = {
+      type: "tree-init",
+      sweep: ++this.#sweeps,
+      scenario: target.source ?? target.scenario.name,
+      variant: target.variant,
+      params: target.params,
+      cores: target.cores,
+      stepsMax: target.stepsMax,
+      spec,
+      prefixes: frontier.prefixes,
+      seed: options.seed,
+      keepGoing: options.keepGoing ?? false,
+    };
+    this.#start();
+    const run = new TreeRun(init, spec, frontier, options.runs);
     this.#current = run;
     for (const w of this.#workers) w.postMessage(init);
     return run.done.finally(() => (this.#current = null));
@@ -249,5 +296,99 @@ class SweepRun {
     if (this.#stopped) return;
     this.#stopped = true;
     this.#resolve({ runs: this.#runs, steps: this.#steps, failures: this.#failures });
+  }
+}
+
+/** One split tree in progress on a pool: hands out subtrees in order, combines them in order. */
+class TreeRun {
+  readonly id: number;
+  readonly done: Promise<ExplorationResult>;
+  readonly #init: TreeInitMessage;
+  readonly #spec: TreeSpec;
+  readonly #frontier: Frontier;
+  readonly #runs: number;
+  readonly #results: (SubtreeResult | undefined)[] = [];
+  #next = 0;
+  #inFlight = 0;
+  #firstFailing = Infinity;
+  #stopped = false;
+  #resolve: (r: ExplorationResult) => void = () => {};
+  #reject: (e: Error) => void = () => {};
+
+  constructor(init: TreeInitMessage, spec: TreeSpec, frontier: Frontier, runs: number) {
+    this.id = init.sweep;
+    this.#init = init;
+    this.#spec = spec;
+    this.#frontier = frontier;
+    this.#runs = runs;
+    this.done = new Promise<ExplorationResult>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+  }
+
+  onMessage(w: Worker, m: FromWorker): void {
+    if (this.#stopped) return;
+    if (m.type === "error") {
+      this.fail(
+        m.usage
+          ? new UsageError(m.message)
+          : new Error(`an exploration worker failed: ${m.message}`),
+      );
+      return;
+    }
+    if (m.type === "subtree-result") {
+      this.#inFlight--;
+      const r = m.result;
+      this.#results[r.index] = r;
+      if (r.failures.length > 0 && !this.#init.keepGoing) {
+        this.#firstFailing = Math.min(this.#firstFailing, r.index);
+      }
+    } else if (m.type !== "ready") {
+      return;
+    }
+    this.#feed(w);
+    if (this.#inFlight === 0) this.#finish();
+  }
+
+  fail(e: Error): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#reject(e);
+  }
+
+  // Schedules of the finished subtrees before `index`: what the budget has
+  // spent for certain before it gets there.
+  #spentBefore(index: number): { spent: number; contiguous: boolean } {
+    let spent = 0;
+    let contiguous = true;
+    for (let j = 0; j < index; j++) {
+      const r = this.#results[j];
+      if (r === undefined) contiguous = false;
+      else spent += r.schedules;
+    }
+    return { spent, contiguous };
+  }
+
+  #feed(w: Worker): void {
+    const index = this.#next;
+    if (index >= this.#frontier.prefixes.length || index > this.#firstFailing) return;
+    const { spent } = this.#spentBefore(index);
+    if (spent >= this.#runs) return;
+    this.#next++;
+    this.#inFlight++;
+    const m: SubtreeMessage = { type: "subtree", sweep: this.id, index, runs: this.#runs - spent };
+    w.postMessage(m);
+  }
+
+  #finish(): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#resolve(
+      combineSubtrees(this.#spec, this.#frontier, this.#results, {
+        runs: this.#runs,
+        keepGoing: this.#init.keepGoing,
+      }),
+    );
   }
 }

@@ -198,8 +198,10 @@ export function combineSubtrees(
       exhausted = false;
       break;
     }
-    if (r.schedules > left || (r.schedules === left && !r.exhausted)) {
-      // The budget ends inside this subtree: keep what fits.
+    if (r.schedules > left) {
+      // The budget ends inside this subtree (a worker was given a budget
+      // before it knew what the subtrees before used): keep what fits. Its
+      // steps are left out: they are not known per schedule.
       for (const f of r.failures) {
         if ((f.schedule ?? 0) <= left) failures.push({ ...f, schedule: schedules + f.schedule! });
       }

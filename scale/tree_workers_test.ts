@@ -1,0 +1,80 @@
+import { assertEquals } from "../deps.ts";
+import { lockOrder, lostUpdate } from "../scenarios/mod.ts";
+import { makeTarget } from "../sim/explore.ts";
+import { exploreSplit, type TreeSpec } from "../sim/split.ts";
+import { WorkerPool } from "./workers.ts";
+
+const cases: [string, ReturnType<typeof makeTarget>, TreeSpec, number, boolean][] = [
+  [
+    "locked dfs",
+    makeTarget(lostUpdate, "locked", { params: { fibers: 3, localWork: 1 } }),
+    {
+      strategy: "dfs",
+    },
+    1e6,
+    false,
+  ],
+  [
+    "locked dpor",
+    makeTarget(lostUpdate, "locked", { params: { fibers: 3, localWork: 1 } }),
+    {
+      strategy: "dpor",
+    },
+    1e6,
+    false,
+  ],
+  [
+    "racy dfs random",
+    makeTarget(lostUpdate, "racy", { params: { fibers: 4 } }),
+    {
+      strategy: "dfs",
+      order: "random",
+    },
+    1e6,
+    false,
+  ],
+  [
+    "racy dfs keep going",
+    makeTarget(lostUpdate, "racy", { params: { fibers: 3 } }),
+    {
+      strategy: "dfs",
+      preemptions: 1,
+    },
+    1e6,
+    true,
+  ],
+  ["opposite dpor", makeTarget(lockOrder, "opposite"), { strategy: "dpor" }, 1e6, false],
+  [
+    "budget",
+    makeTarget(lostUpdate, "locked", { params: { fibers: 4, localWork: 1 } }),
+    {
+      strategy: "dfs",
+    },
+    3000,
+    false,
+  ],
+];
+
+Deno.test("a split tree on 2 workers: the same schedules, failures and verdict as one thread", async () => {
+  for (const workers of [2]) {
+    const pool = new WorkerPool(workers);
+    try {
+      for (const [label, target, spec, runs, keepGoing] of cases) {
+        const one = exploreSplit(target, spec, { runs, seed: 4, keepGoing });
+        const many = await pool.explore(target, spec, { runs, seed: 4, keepGoing });
+        const view = (r: typeof many) => ({
+          schedules: r.schedules,
+          exhausted: r.exhausted,
+          bound: r.bound,
+          failures: r.failures.map((f) => [f.schedule, f.outcome.check, f.decisions.join(",")]),
+        });
+        assertEquals(view(many), view(one), `${label} on ${workers} workers`);
+        if (runs > 1e5) {
+          assertEquals([many.complete, many.steps], [one.complete, one.steps], label);
+        }
+      }
+    } finally {
+      pool.close();
+    }
+  }
+});
