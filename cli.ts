@@ -40,6 +40,7 @@ import { isMemoryModel, MEMORY_MODELS, OrderingError } from "./sim/ordering.ts";
 import { coerceParam, type Expectation, STEPS_MAX_DEFAULT, UsageError } from "./sim/scenario.ts";
 import type { Strategy } from "./sim/strategy.ts";
 import { serializeTrace } from "./sim/trace.ts";
+import { verifyPass } from "./sim/verified.ts";
 
 /** Where the command writes, and how it reads wall-clock time. */
 export interface Io {
@@ -497,8 +498,13 @@ async function runTarget(
     }
     if (opts.save) note.savedPath = saveTrace(note.shrunk?.path ?? tracePath);
   }
+  const verified = verifyDeclared(
+    target,
+    opts,
+    result.ok && result.exploration?.exhausted !== true,
+  );
   // The gate: a failure whose trace cannot be trusted fails the variant.
-  const ok = result.ok && notes.every((n) => n.problems.length === 0);
+  const ok = result.ok && notes.every((n) => n.problems.length === 0) && verified.ok;
   const firstFailure = result.failures[0];
   const targetLine = {
     target: true,
@@ -512,8 +518,10 @@ async function runTarget(
     failures: result.failures.length,
     got: result.outcome?.verdict ?? "pass",
     ok,
-    // Verified: DFS or DPOR tried every schedule (within `bound`); else sampled.
-    exhausted: result.exploration?.exhausted ?? false,
+    // Verified: DFS or DPOR tried every schedule (within `bound`, at
+    // `verifiedParams` when given); else sampled.
+    exhausted: result.exploration?.exhausted === true || verified.exhausted,
+    ...verified.line,
     ...(result.exploration === null ? {} : { bound: result.exploration.bound }),
     ...(exhaustive && opts.shard !== null ? { split: true } : {}),
     runsPlanned: runs,
@@ -556,6 +564,7 @@ async function runTarget(
   }
   if (!opts.json) {
     if (stats !== null) io.out(explorationLine(label, strategy, stats, result.failures.length, ms));
+    if (verified.message !== null) io.out(verified.message);
     for (const note of notes) reportFailure(note, io);
     if (result.failures.length > 5) {
       io.out(`  ... and ${result.failures.length - 5} more failing runs (traces in ${opts.out})`);
@@ -570,6 +579,61 @@ async function runTarget(
     steps: result.steps,
     ms,
     ok,
+    ...(result.outcome !== undefined ? {} : {
+      search: result.exploration?.exhausted === true
+        ? "exhausted"
+        : verified.exhausted
+        ? verified.smaller ? "exhausted (smaller)" : "exhausted"
+        : "sampled",
+    }),
+  };
+}
+
+/**
+ * A pass variant judged on its own budget that declares a size to verify
+ * at is exhausted there with DPOR: what that found, for the variant's line.
+ */
+function verifyDeclared(target: Target, opts: CliOptions, wanted: boolean): {
+  ok: boolean;
+  exhausted: boolean;
+  /** True when verified at a size smaller than the one run. */
+  smaller?: boolean;
+  line: Record<string, unknown>;
+  message: string | null;
+} {
+  const own = opts.strategy === null && opts.runs === undefined && opts.shard === null &&
+    opts.cores === undefined && opts.stepsMax === undefined &&
+    Object.keys(opts.params).length === 0;
+  const v = wanted && own ? verifyPass(target) : null;
+  if (v === null) return { ok: true, exhausted: false, line: {}, message: null };
+  const label = `${target.scenario.name}/${target.variant}`;
+  const size = JSON.stringify(variantOf(target).expect.verify?.params ?? {});
+  const r = v.result;
+  const line = { verifiedParams: v.target.params, verifiedSchedules: r.schedules };
+  if (v.ok) {
+    const smaller = size !== "{}";
+    const at = smaller ? `at ${size}` : "at the default size";
+    const message = `${label}: verified: dpor exhausted ${r.schedules} schedules ${at}`;
+    return { ok: true, exhausted: true, smaller, line, message };
+  }
+  const first = r.failures[0];
+  if (first !== undefined) {
+    const dpor = planFor(v.target, { strategy: "dpor" }).strategy;
+    const trace = writeTrace(v.target, dpor, first, opts.out);
+    return {
+      ok: false,
+      exhausted: false,
+      line: { ...line, verifyFailed: first.outcome.check },
+      message: `${label}: NOT verified at ${size}: ${describeOutcome(first.outcome)}\n` +
+        `  replay: deno task sim --replay ${trace}`,
+    };
+  }
+  return {
+    ok: false,
+    exhausted: false,
+    line,
+    message: `${label}: NOT verified at ${size}: dpor did not exhaust it in ${r.schedules} ` +
+      "schedules (raise verify.runs or declare a smaller size)",
   };
 }
 

@@ -12,6 +12,11 @@ import { makeTarget, sweep, type Target } from "../sim/explore.ts";
 import type { Cell, Mutex } from "../sim/kernel.ts";
 import { RandomStrategy } from "../sim/random.ts";
 import { printTable } from "./_measure.ts";
+import { InterleavedStrategy, type TreeSpec } from "../sim/split.ts";
+
+function interleaved(t: Target, spec: TreeSpec): ExhaustiveStrategy {
+  return new InterleavedStrategy(t, spec);
+}
 
 function* racer(x: Cell<number>) {
   const v = yield* x.read();
@@ -103,7 +108,7 @@ export function orderBench(): void {
     rows.push([
       name,
       "dfs --order random",
-      seeded((s) => firstBug(t, new DfsStrategy({ order: "random" }), s)),
+      seeded((s) => firstBug(t, interleaved(t, { strategy: "dfs", order: "random" }), s)),
     ]);
     rows.push([
       name,
@@ -114,7 +119,7 @@ export function orderBench(): void {
     rows.push([
       name,
       "dpor --order random",
-      seeded((s) => firstBug(t, new DporStrategy({ order: "random" }), s)),
+      seeded((s) => firstBug(t, interleaved(t, { strategy: "dpor", order: "random" }), s)),
     ]);
   }
   printTable(["program", "search", "schedules to first bug"], rows);

@@ -14,9 +14,11 @@ export interface Row {
   readonly steps: number;
   readonly ms: number;
   readonly ok: boolean;
+  /** For a pass: "exhausted" (every schedule), "exhausted (smaller)" (at a declared size), "sampled". */
+  readonly search?: string;
 }
 
-const HEAD = ["scenario", "variant", "expected", "got", "runs", "steps", "time", ""];
+const HEAD = ["scenario", "variant", "expected", "got", "runs", "steps", "time", "", "pass is"];
 
 /**
  * Formats rows as an aligned table.
@@ -38,6 +40,7 @@ export function table(rows: readonly Row[]): string {
     String(r.steps),
     formatMs(r.ms),
     r.ok ? "ok" : "MISMATCH",
+    r.search ?? "",
   ]);
   const widths = HEAD.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
   const line = (c: string[]): string =>

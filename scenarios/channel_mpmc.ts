@@ -87,7 +87,11 @@ function* closeAfter(k: Kernel, ch: Channel<number>, first: Fiber) {
 const variants = {
   correct: {
     description: "Vyukov's bounded queue: positions claimed by compare-and-swap, close a tail bit",
-    expect: { verdict: "pass", budget: { strategy: "pct", runs: 3_000 } },
+    expect: {
+      verdict: "pass",
+      budget: { strategy: "pct", runs: 3_000 },
+      verify: { runs: 5_000, params: { producers: 2, consumers: 1, messages: 1, capacity: 1 } },
+    },
   },
   "racy-enqueue": {
     description: "a producer claims its position by a read of the tail and a separate write",

@@ -236,6 +236,9 @@ function* berkeleyMaster(w: World) {
 }
 
 /** `cristian` and `berkeley` pass; `no-rtt` and `berkeley-no-rtt` ignore the round trip. */
+/** A size DPOR exhausts: one client, one round, delays of 0 or 1 tick, no drift or offset. */
+const TINY = { clients: 1, rounds: 1, minDelay: 0, maxDelay: 1, driftPpmMax: 0, offsetMax: 0 };
+
 export const clockSync = defineScenario({
   name: "clock-sync",
   description: "clients synchronise drifting core clocks with a time server over a slow network",
@@ -252,7 +255,11 @@ export const clockSync = defineScenario({
   variants: {
     cristian: {
       description: "Cristian's algorithm: the server's reading plus half the round trip",
-      expect: { verdict: "pass", budget: { strategy: "random", runs: 1_000 } },
+      expect: {
+        verdict: "pass",
+        budget: { strategy: "random", runs: 1_000 },
+        verify: { runs: 3_000, params: { ...TINY, maxDelay: 3, driftPpmMax: 1, offsetMax: 2 } },
+      },
     },
     "no-rtt": {
       description: "the client takes the server's reading as it is, ignoring the round trip",
@@ -260,7 +267,11 @@ export const clockSync = defineScenario({
     },
     berkeley: {
       description: "the Berkeley algorithm: the master averages round-trip-corrected offsets",
-      expect: { verdict: "pass", budget: { strategy: "random", runs: 1_000 } },
+      expect: {
+        verdict: "pass",
+        budget: { strategy: "random", runs: 1_000 },
+        verify: { runs: 100, params: TINY },
+      },
     },
     "berkeley-no-rtt": {
       description: "the Berkeley master takes each slave's reading as it is",

@@ -125,7 +125,11 @@ export const gcCopying = defineScenario({
   variants: {
     cheney: {
       description: "Cheney's copy with forwarding addresses: isomorphic, each object copied once",
-      expect: { verdict: "pass", budget: { strategy: "random", runs: 500 } },
+      expect: {
+        verdict: "pass",
+        budget: { strategy: "random", runs: 500 },
+        verify: { runs: 1_000, params: { scripts: 2, length: 1, linkAt: 1 } },
+      },
     },
     "no-forwarding": {
       description: "no forwarding addresses: a shared or cyclic object is copied twice; " +

@@ -62,7 +62,11 @@ export const lostUpdate = defineScenario({
     },
     locked: {
       description: "the same read and write, under a mutex",
-      expect: { verdict: "pass", budget: { strategy: "random", runs: 10_000 } },
+      expect: {
+        verdict: "pass",
+        budget: { strategy: "random", runs: 10_000 },
+        verify: { runs: 100 },
+      },
     },
   },
   setup(k, { fibers, increments, localWork }, variant) {

@@ -113,7 +113,11 @@ export const pfPipeline = defineScenario({
   variants: {
     acyclic: {
       description: "a line of stages; each queue holds `bound` inputs before a send waits",
-      expect: { verdict: "pass", budget: { strategy: "pct", runs: 2_000 } },
+      expect: {
+        verdict: "pass",
+        budget: { strategy: "pct", runs: 2_000 },
+        verify: { runs: 1_000, params: { stages: 3, producers: 1, tasks: 1 } },
+      },
     },
     cyclic: {
       description: "two processes sending to each other through full queues",

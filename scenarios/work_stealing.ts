@@ -96,7 +96,11 @@ export const workStealing = defineScenario({
   variants: {
     "chase-lev": {
       description: "the algorithm as published, under sequential consistency",
-      expect: { verdict: "pass", budget: { strategy: "pct", runs: 3_000 } },
+      expect: {
+        verdict: "pass",
+        budget: { strategy: "pct", runs: 3_000 },
+        verify: { runs: 5_000, params: { thieves: 1, tasks: 2 } },
+      },
     },
     "no-cas-last": {
       description: "take claims the last element by writing top instead of a CAS",

@@ -67,7 +67,11 @@ export const zeno = defineScenario({
     },
     "timed-wait": {
       description: "the same poll, with a logical timer between reads",
-      expect: { verdict: "pass", budget: { strategy: "random", runs: 200 } },
+      expect: {
+        verdict: "pass",
+        budget: { strategy: "random", runs: 200 },
+        verify: { runs: 100 },
+      },
     },
   },
   stepsMax: ({ instantStepsMax }) => 10 * instantStepsMax + 1_000,

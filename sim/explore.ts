@@ -10,6 +10,7 @@ import { Kernel, type StepObserver } from "./kernel.ts";
 import { type Outcome, ReplayDivergence } from "./outcome.ts";
 import { DfsStrategy, IterativeDfsStrategy } from "./dfs.ts";
 import { DporStrategy } from "./dpor.ts";
+import { InterleavedStrategy } from "./split.ts";
 import { type Order, ORDERS } from "./_tree.ts";
 
 export { type Order, ORDERS };
@@ -205,6 +206,11 @@ export function createStrategy(
         throw new UsageError("--delays and --preemptions are two bounds: give one");
       }
       const o = order as Order;
+      if (!options.iterative && o === "random") {
+        // A seeded order takes the subtrees in turn, so the first schedules sample the tree.
+        const bound = { preemptions: options.preemptions, delays: options.delays };
+        return new InterleavedStrategy(target, { strategy: "dfs", ...bound, order: o });
+      }
       if (!options.iterative) {
         return new DfsStrategy({
           preemptions: options.preemptions,
@@ -220,7 +226,9 @@ export function createStrategy(
       });
     }
     case "dpor":
-      return new DporStrategy({ order: order as Order });
+      return order === "random"
+        ? new InterleavedStrategy(target, { strategy: "dpor", order: "random" })
+        : new DporStrategy();
     default:
       throw new UsageError(`unknown strategy "${name}"; known: ${STRATEGIES.join(", ")}`);
   }

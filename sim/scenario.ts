@@ -31,6 +31,18 @@ export interface Expectation {
   readonly budget: Budget;
   /** For a failing verdict, the check that must be the one failing. */
   readonly check?: string;
+  /**
+   * For a pass variant whose budget samples: DPOR exhausts it at these
+   * parameters (over the defaults) within `runs` schedules, so the main job
+   * reports it verified at that size, beside the sampled budget at full size.
+   */
+  readonly verify?: Verification;
+}
+
+/** A size at which a pass variant is verified by exhausting it with DPOR. */
+export interface Verification {
+  readonly runs: number;
+  readonly params?: Record<string, unknown>;
 }
 
 /** One variant of a scenario: a correct version, or a deliberately broken one. */
@@ -93,6 +105,10 @@ const VariantSchema = z.object({
     verdict: z.enum(["pass", "bug", "crash", "deadlock", "step-limit", "zeno"]),
     budget: BudgetSchema,
     check: z.string().optional(),
+    verify: z.object({
+      runs: z.number().int().min(1),
+      params: z.record(z.string(), z.unknown()).optional(),
+    }).strict().optional(),
   }).strict(),
   memory: z.enum(MEMORY_MODELS as [string, ...string[]]).optional(),
 }).strict();

@@ -31,6 +31,9 @@ import { type Failure, Runner, type Target } from "./explore.ts";
 import { type Outcome, PrunedRun } from "./outcome.ts";
 import { UsageError } from "./scenario.ts";
 import type { Strategy } from "./strategy.ts";
+import type { Fiber } from "./fiber.ts";
+import type { Kernel } from "./kernel.ts";
+import type { Op } from "./op.ts";
 import type { Order } from "./_tree.ts";
 
 /** What a split search explores: the strategy and options every subtree shares. */
@@ -275,3 +278,89 @@ export function exploreSplit(
   const mine = (j: number) => j % shard.of === shard.index;
   return { ...combineSubtrees(spec, frontier, results, { ...options, mine }), frontier };
 }
+
+/**
+ * A seeded order across subtrees: runs one schedule of each subtree in
+ * turn, round robin, until each is exhausted. With `--order random` every
+ * subtree's first schedule is a random walk below its prefix, so the first
+ * schedules sample the whole tree, as random testing does, instead of
+ * varying the last choices of one walk. The schedules are the split
+ * search's (for DFS, exactly the tree's), in another order.
+ */
+export class InterleavedStrategy implements ExhaustiveStrategy {
+  readonly name: "dfs" | "dpor";
+  readonly pickAlways: boolean;
+  readonly #target: Target;
+  readonly #spec: TreeSpec;
+  readonly #subtrees: number;
+  #frontier: Frontier | null = null;
+  #subs: ExhaustiveStrategy[] = [];
+  #live: number[] = [];
+  #at = 0;
+
+  constructor(
+    target: Target,
+    spec: TreeSpec,
+    subtrees: number = INTERLEAVE_SUBTREES[spec.strategy],
+  ) {
+    this.name = spec.strategy;
+    this.pickAlways = spec.strategy === "dpor";
+    this.#target = target;
+    this.#spec = spec;
+    this.#subtrees = subtrees;
+  }
+
+  get bound(): string {
+    return subtreeStrategy(this.#spec, []).bound;
+  }
+
+  get boundHit(): boolean {
+    return (this.#frontier?.boundHit ?? false) || this.#subs.some((s) => s.boundHit);
+  }
+
+  options(): Record<string, number | string | boolean> {
+    return subtreeStrategy(this.#spec, []).options();
+  }
+
+  #current(): ExhaustiveStrategy {
+    return this.#subs[this.#live[this.#at]];
+  }
+
+  begin(seed: number, kernel: Kernel): void {
+    if (this.#frontier === null) {
+      this.#frontier = listFrontier(this.#target, this.#spec, { seed, subtrees: this.#subtrees });
+      this.#subs = this.#frontier.prefixes.map((p) => subtreeStrategy(this.#spec, p));
+      this.#live = this.#subs.map((_, i) => i);
+    }
+    this.#current().begin(seed, kernel);
+  }
+
+  pickFiber(eligible: readonly Fiber[], count: number, kernel: Kernel): number {
+    return this.#current().pickFiber(eligible, count, kernel);
+  }
+
+  pickValue(n: number, stream: string, kernel: Kernel, p?: number): number {
+    return this.#current().pickValue(n, stream, kernel, p);
+  }
+
+  onStep(fiber: Fiber, op: Op, kernel: Kernel): void {
+    this.#current().onStep?.(fiber, op, kernel);
+  }
+
+  end(outcome: Outcome, kernel: Kernel): void {
+    this.#current().end?.(outcome, kernel);
+  }
+
+  advance(): boolean {
+    if (this.#current().advance()) {
+      this.#at = (this.#at + 1) % this.#live.length;
+    } else {
+      this.#live.splice(this.#at, 1);
+      if (this.#at >= this.#live.length) this.#at = 0;
+    }
+    return this.#live.length > 0;
+  }
+}
+
+/** Subtrees a seeded order interleaves: enough first schedules to sample widely. */
+const INTERLEAVE_SUBTREES = { dfs: 128, dpor: 32 } as const;

@@ -6,7 +6,14 @@ import { type ExhaustiveStrategy, exploreExhaustive } from "./exhaustive.ts";
 import { makeTarget, Runner, type Target } from "./explore.ts";
 import { type Outcome, PrunedRun } from "./outcome.ts";
 import { UsageError } from "./scenario.ts";
-import { exploreSplit, listFrontier, subtreeStrategy, type TreeSpec, treeSpecOf } from "./split.ts";
+import {
+  exploreSplit,
+  InterleavedStrategy,
+  listFrontier,
+  subtreeStrategy,
+  type TreeSpec,
+  treeSpecOf,
+} from "./split.ts";
 import { programArb, programScenario, registers } from "./_programs.ts";
 
 /** Every complete schedule (its decisions), final state and failure of one walk. */
@@ -126,4 +133,20 @@ Deno.test("strategies that cannot be split say so", () => {
     delays: 2,
     order: "random",
   });
+});
+
+Deno.test("interleaved subtrees: the same schedules as one DFS, and DPOR's final states", () => {
+  fc.assert(
+    fc.property(programArb, fc.nat({ max: 5 }), (program, seed) => {
+      const target = makeTarget(programScenario, "only", { params: { program } });
+      const dfs = walk(target, new DfsStrategy(), 0);
+      const spec: TreeSpec = { strategy: "dfs", order: "random" };
+      const rr = walk(target, new InterleavedStrategy(target, spec, 4), seed);
+      assertEquals(sorted(rr.schedules), sorted(dfs.schedules));
+      const dpor = walk(target, new InterleavedStrategy(target, { strategy: "dpor" }, 4), seed);
+      assertEquals(sorted(dpor.finals), sorted(dfs.finals));
+      assertEquals(sorted(dpor.failures), sorted(dfs.failures));
+    }),
+    { numRuns: 200, seed: 12 },
+  );
 });

@@ -122,3 +122,29 @@ Deno.test("--shard with iterative bounding is a usage error", async () => {
   assertEquals(r.code, 2);
   assertMatch(r.err[0], /--iterative cannot be split/);
 });
+
+Deno.test("each variant's line says whether pass was verified (exhausted) or sampled", async () => {
+  const lineOf = async (variant: string) => {
+    const r = await run([
+      "--scenario",
+      "work-stealing",
+      "--variant",
+      variant,
+      "--json",
+      "--out",
+      tmp,
+    ]);
+    assertEquals(r.code, 0);
+    // A DFS or DPOR budget prints its exploration line instead of the target line.
+    return r.out.map((l) => JSON.parse(l)).find((l) => l.target === true || "exhausted" in l);
+  };
+  const chaseLev = await lineOf("chase-lev");
+  assertEquals([chaseLev.exhausted, chaseLev.verifiedParams.thieves], [true, 1]);
+  const balance = await lineOf("load-balance");
+  assertEquals([balance.exhausted, balance.strategy], [true, "dpor"]);
+  const written = (await Deno.readTextFile(`${tmp}/runs.jsonl`)).trim().split("\n");
+  const target = JSON.parse(written.find((l) => l.includes('"target":true'))!);
+  assertEquals([target.variant, target.exhausted], ["load-balance", true]);
+  const text = await run(["--scenario", "reactor", "--variant", "correct", "--out", tmp]);
+  assertMatch(text.out.join("\n"), /reactor\s+correct\s+pass\s+pass\s+\d+\s+\d+\s+.*ok\s+sampled/);
+});
