@@ -99,15 +99,16 @@ Deno.test("shards split the subtrees: their schedules add up to one process's, f
     const one = exploreSplit(target, spec, { runs: 1e6, seed: 0 });
     assert(one.exhausted);
     assert(one.frontier.prefixes.length >= 4, `${one.frontier.prefixes.length} subtrees`);
-    for (const  of of[2, 3, 5]) {
+    for (const count of [2, 3, 5]) {
       let schedules = 0;
-      for (let index = 0; index < of; index++) {
-        const r = exploreSplit(target, spec, { runs: 1e6, seed: 0, shard: { index, of } });
+      for (let index = 0; index < count; index++) {
+        const shard = { index, of: count };
+        const r = exploreSplit(target, spec, { runs: 1e6, seed: 0, shard });
         assert(r.exhausted);
         assertEquals(r.failures.length, 0);
         schedules += r.schedules;
       }
-      assertEquals(schedules, one.schedules, `${spec.strategy}, ${of} shards`);
+      assertEquals(schedules, one.schedules, `${spec.strategy}, ${count} shards`);
     }
   }
 });
