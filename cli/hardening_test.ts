@@ -137,6 +137,11 @@ Deno.test("every size in a trace has a limit, checked before allocating: one lin
     ["cores 1e9", { cores: 1e9 }, /cores: Too big: expected number to be <=1024/],
     ["stepsMax 1e9", { stepsMax: 1e9 }, /stepsMax: Too big: expected number to be <=20000000/],
     [
+      "a long variant",
+      { variant: "v".repeat(1e6) },
+      /variant: Too big: expected string to have <=200/,
+    ],
+    [
       "a fiber that does not exist",
       { decisions: "0,7,1" },
       /expects fiber 7, which does not|cannot shrink: the trace does not reproduce/,
@@ -150,6 +155,18 @@ Deno.test("every size in a trace has a limit, checked before allocating: one lin
     oneLineError(await sim(["--shrink", file]), pattern, `--shrink ${what}`);
   }
   assertEquals((await Deno.stat(`${dir}/1_200000000.json`)).size < 400, true);
+  // Millions of nested brackets would keep JSON.parse busy for many seconds.
+  const deep = `${dir}/deep.json`;
+  const nested = "[".repeat(1_000_000) + "]".repeat(1_000_000);
+  await Deno.writeTextFile(
+    deep,
+    JSON.stringify(base).replace('"params":{', `"params":{"x":${nested},`),
+  );
+  oneLineError(
+    await sim(["--replay", deep]),
+    /not a valid trace: nested deeper than 32 levels/,
+    "deep",
+  );
   const stored = await replayStored(dir);
   assertEquals(stored.filter((s) => s.ok), []);
   // A trace file past the size limit is refused before it is read: a sparse

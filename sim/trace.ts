@@ -16,6 +16,10 @@ export const TRACE_FORMAT = 1;
 /** The tool name and version written into every trace. */
 export const TOOL = `simtest ${meta.version}`;
 
+// Names are printed in one-line errors: a trace cannot make them megabytes long.
+const NAME_CHARS_MAX = 200;
+const PATH_CHARS_MAX = 4096;
+
 const OutcomeSchema = z.object({
   verdict: z.enum(VERDICTS as [string, ...string[]]),
   check: z.string(),
@@ -27,15 +31,15 @@ const OutcomeSchema = z.object({
 /** The schema every trace file is validated against when read. */
 export const TraceSchema = z.object({
   format: z.literal(TRACE_FORMAT),
-  tool: z.string(),
-  scenario: z.string().min(1),
-  source: z.string().nullable(),
-  variant: z.string().min(1),
+  tool: z.string().max(NAME_CHARS_MAX),
+  scenario: z.string().min(1).max(NAME_CHARS_MAX),
+  source: z.string().max(PATH_CHARS_MAX).nullable(),
+  variant: z.string().min(1).max(NAME_CHARS_MAX),
   params: z.record(z.string(), z.unknown()),
   cores: z.number().int().min(0).max(CORES_MAX),
   stepsMax: z.number().int().min(1).max(STEPS_MAX),
-  strategy: z.object({ name: z.string().min(1) })
-    .catchall(z.union([z.number(), z.string(), z.boolean()])),
+  strategy: z.object({ name: z.string().min(1).max(NAME_CHARS_MAX) })
+    .catchall(z.union([z.number(), z.string().max(NAME_CHARS_MAX), z.boolean()])),
   seed: z.number().int().min(0),
   decisions: z.string().superRefine((text, ctx) => {
     const r = scanDecisions(text);
@@ -213,6 +217,12 @@ export function serializeTrace(trace: Trace): string {
  * that says which field is wrong, never a stack trace.
  */
 export function parseTrace(text: string, origin = "trace"): Trace {
+  const depth = nestingOf(text, JSON_DEPTH_MAX);
+  if (depth > JSON_DEPTH_MAX) {
+    throw new UsageError(
+      `${origin} is not a valid trace: nested deeper than ${JSON_DEPTH_MAX} levels`,
+    );
+  }
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -227,4 +237,30 @@ export function parseTrace(text: string, origin = "trace"): Trace {
     throw new UsageError(`${origin} is not a valid trace: ${why}`);
   }
   return parsed.data as Trace;
+}
+
+// A trace is a few levels deep; JSON.parse takes seconds on millions of levels.
+const JSON_DEPTH_MAX = 32;
+
+/** How deeply `text`'s JSON nests, counting past `max` only up to `max + 1`. */
+function nestingOf(text: string, max: number): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++; // a backslash escapes the next character
+      else if (c === 34) inString = false;
+    } else if (c === 34) {
+      inString = true;
+    } else if (c === 91 || c === 123) {
+      depth++;
+      if (depth > deepest) deepest = depth;
+      if (deepest > max) return deepest;
+    } else if (c === 93 || c === 125) {
+      depth--;
+    }
+  }
+  return deepest;
 }
