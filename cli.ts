@@ -90,6 +90,8 @@ Options:
                       round-robin scheduler would run next; 0 is one schedule)
   --order O           DFS, DPOR: default | random (children in an order drawn
                       from --seed: the same tree, shallow bugs sooner)
+  --dpor V            DPOR: optimal (default: wakeup trees, one schedule per class)
+                      | source (source-DPOR with sleep sets, for comparison)
   --runs N            runs in the sweep, or schedules for dfs/dpor (default: the budget)
   --max-steps N       step limit of one run (default: the scenario's, else 10000)
   --keep-going        go on after a failure and collect every failing seed
@@ -130,6 +132,7 @@ interface CliOptions {
   iterative: boolean | undefined;
   delays: number | undefined;
   order: string | undefined;
+  dpor: string | undefined;
   runs: number | undefined;
   stepsMax: number | undefined;
   keepGoing: boolean;
@@ -177,6 +180,7 @@ function parseCli(rawArgs: string[]): CliOptions {
         iterative: { type: "boolean" },
         delays: { type: "string" },
         order: { type: "string" },
+        dpor: { type: "string" },
         runs: { type: "string" },
         "max-steps": { type: "string" },
         "keep-going": { type: "boolean" },
@@ -224,6 +228,7 @@ function parseCli(rawArgs: string[]): CliOptions {
     iterative: v.iterative,
     delays: intFlag("delays", v.delays, 0, PCT_STEPS_MAX),
     order: orderFlag(v.order),
+    dpor: v.dpor,
     runs: intFlag("runs", v.runs, 1, RUNS_MAX),
     stepsMax: intFlag("max-steps", v["max-steps"], 1, STEPS_MAX),
     keepGoing: v["keep-going"] ?? false,
@@ -741,6 +746,7 @@ export function rerunCommand(target: Target, strategy: Strategy, seed: number): 
     parts.push(`--preemptions ${o.preemptions}`);
   }
   if (o.order === "random") parts.push("--order random");
+  if (o.dpor === "source") parts.push("--dpor source");
   if (target.stepsMax !== (target.scenario.stepsMax?.(target.params) ?? STEPS_MAX_DEFAULT)) {
     parts.push(`--max-steps ${target.stepsMax}`);
   }

@@ -3,7 +3,7 @@
  * walk the first schedules of the same target, alternately in one process, so
  * the ratio compares like with like on a shared machine.
  */
-import { catalog, lostUpdate } from "../scenarios/mod.ts";
+import { catalog, channelMpmc, gcMarkSweep, lostUpdate, workStealing } from "../scenarios/mod.ts";
 import { DfsStrategy } from "../sim/dfs.ts";
 import { DporStrategy } from "../sim/dpor.ts";
 import { type ExhaustiveStrategy, exploreExhaustive } from "../sim/exhaustive.ts";
@@ -90,4 +90,67 @@ export function dporCostBench(): void {
     "DPOR steps/schedule",
   ], rows);
   console.log(`\nWorst DPOR/DFS ratio: ${worst.toFixed(2)}x (the target is at most 2x).`);
+}
+
+function exhaustDpor(target: Target, variant: "optimal" | "source", runs: number) {
+  const t0 = performance.now();
+  const r = exploreExhaustive(target, new DporStrategy({ variant }), { runs, keepGoing: true });
+  return { r, ms: performance.now() - t0 };
+}
+
+/**
+ * Prints schedules per Mazurkiewicz trace for optimal and source DPOR. For
+ * lost-update/locked the traces are known: n! orders of the critical
+ * sections, the private writes commuting with everything else. Elsewhere the
+ * count of traces is not known here; pruned (sleep-set blocked) schedules are
+ * redundant work either way.
+ */
+export function dporOptimalityBench(): void {
+  console.log("\n## Optimal vs source DPOR: schedules per trace (1.00 is optimal)\n");
+  const rows: (string | number)[][] = [];
+  const row = (name: string, target: Target, traces: number | null, runs = 200_000) => {
+    const o = exhaustDpor(target, "optimal", runs);
+    const s = exhaustDpor(target, "source", runs);
+    const per = (n: number) => traces === null ? "?" : (n / traces).toFixed(2);
+    const count = (x: { r: { schedules: number; exhausted: boolean } }) =>
+      `${x.r.exhausted ? "" : ">"}${x.r.schedules}`;
+    rows.push([
+      name,
+      traces ?? "?",
+      count(o),
+      o.r.pruned,
+      per(o.r.schedules),
+      `${o.ms.toFixed(0)} ms`,
+      count(s),
+      s.r.pruned,
+      per(s.r.schedules),
+      `${s.ms.toFixed(0)} ms`,
+    ]);
+  };
+  for (let fibers = 3; fibers <= 5; fibers++) {
+    const target = makeTarget(lostUpdate, "locked", { params: { fibers, localWork: 2 } });
+    let traces = 1;
+    for (let i = 2; i <= fibers; i++) traces *= i;
+    row(`lost-update/locked, ${fibers} fibers, localWork 2`, target, traces);
+  }
+  for (
+    const [s, v] of [[gcMarkSweep, "insertion"], [gcMarkSweep, "no-reset"], [
+      channelMpmc,
+      "correct",
+    ], [workStealing, "chase-lev"]] as const
+  ) {
+    row(`${s.name}/${v}`, makeTarget(s, v), null);
+  }
+  printTable([
+    "target",
+    "traces",
+    "optimal",
+    "pruned",
+    "per trace",
+    "time",
+    "source",
+    "pruned",
+    "per trace",
+    "time",
+  ], rows);
 }

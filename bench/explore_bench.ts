@@ -7,7 +7,7 @@ import { DporStrategy } from "../sim/dpor.ts";
 import { type ExhaustiveStrategy, exploreExhaustive } from "../sim/exhaustive.ts";
 import { makeTarget } from "../sim/explore.ts";
 import { printTable } from "./_measure.ts";
-import { dporCostBench } from "./dpor_bench.ts";
+import { dporCostBench, dporOptimalityBench } from "./dpor_bench.ts";
 
 const BUDGET = 200_000;
 
@@ -69,5 +69,6 @@ export function exploreBench(): void {
       "\n(the rest are sleep-set blocked and cut short). SPIN's partial-order reduction stores" +
       "\n~117 states for 3 locked fibers and ~1,471 for 5 (states, not schedules: SPIN is stateful).",
   );
+  dporOptimalityBench();
   dporCostBench();
 }

@@ -46,6 +46,7 @@ export class Future<T> implements Guard {
 
   /** Only `resolve`, an operation on this future, changes it. */
   readonly footprintOnly = true;
+  readonly anyFiber = true;
 
   ready(): boolean {
     return this.#resolved;

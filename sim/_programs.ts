@@ -8,7 +8,7 @@ import { z } from "zod";
 import type { Cell } from "./cell.ts";
 import type { Kernel } from "./kernel.ts";
 import { defineScenario } from "./scenario.ts";
-import type { Mutex } from "./sync.ts";
+import type { CondVar, Mutex, RwLock, Semaphore } from "./sync.ts";
 
 /** One access to a cell. */
 export type Access =
@@ -17,12 +17,18 @@ export type Access =
   | { op: "cas"; cell: number; expect: number; value: number }
   | { op: "assert-not"; cell: number; value: number };
 
-/** One item of a fiber: an access, or accesses under one or two locks. */
+/**
+ * One item of a fiber: an access, accesses under one or two locks, under a
+ * reader-writer lock or a semaphore permit, in a child fiber that is then
+ * joined, or a condition-variable handshake on a flag.
+ */
 export type Item =
   | Access
   | { op: "locked"; lock: number; body: Access[] }
   | { op: "nested"; outer: number; inner: number; body: Access }
-  | AtomicItem;
+  | AtomicItem
+  | { op: "rlocked" | "wlocked" | "permit" | "fork"; body: Access[] }
+  | { op: "notify" | "await" };
 
 /**
  * One `k.atomic` step: reads `reads` and `writes`, then writes each cell of
@@ -35,9 +41,39 @@ export type Program = Item[][];
 
 /** The steps an item takes. */
 export function itemSteps(item: Item): number {
-  if (item.op === "locked") return 2 + item.body.length;
-  if (item.op === "nested") return 5;
-  return 1;
+  switch (item.op) {
+    case "locked":
+    case "rlocked":
+    case "wlocked":
+    case "permit":
+      return 2 + item.body.length;
+    case "fork":
+      return 1 + item.body.length;
+    case "nested":
+      return 5;
+    case "notify":
+      return 4;
+    case "await":
+      return 3;
+    default:
+      return 1;
+  }
+}
+
+/** The shared objects a program works on. */
+interface World {
+  readonly k: Kernel;
+  readonly cells: Cell<number>[];
+  readonly locks: Mutex[];
+  readonly rw: RwLock;
+  readonly permits: Semaphore;
+  readonly flag: Cell<number>;
+  readonly m: Mutex;
+  readonly cv: CondVar;
+}
+
+function* child(w: World, body: Access[], reads: number[], me: number) {
+  for (const a of body) yield* access(w.k, a, w.cells, reads, me);
 }
 
 function* access(k: Kernel, a: Access, cells: Cell<number>[], reads: number[], me: number) {
@@ -52,16 +88,31 @@ function* access(k: Kernel, a: Access, cells: Cell<number>[], reads: number[], m
   }
 }
 
-function* interpret(
-  k: Kernel,
-  items: Item[],
-  cells: Cell<number>[],
-  locks: Mutex[],
-  reads: number[],
-  me: number,
-) {
+function* interpret(w: World, items: Item[], reads: number[], me: number) {
+  const { k, cells, locks } = w;
   for (const item of items) {
-    if (item.op === "locked") {
+    if (item.op === "rlocked" || item.op === "wlocked") {
+      yield* item.op === "rlocked" ? w.rw.readLock() : w.rw.writeLock();
+      for (const a of item.body) yield* access(k, a, cells, reads, me);
+      yield* item.op === "rlocked" ? w.rw.readUnlock() : w.rw.writeUnlock();
+    } else if (item.op === "permit") {
+      yield* w.permits.acquire();
+      for (const a of item.body) yield* access(k, a, cells, reads, me);
+      yield* w.permits.release();
+    } else if (item.op === "fork") {
+      const c = k.spawn(`f${me}.child`, child, w, item.body, reads, me);
+      yield* k.join(c);
+    } else if (item.op === "notify") {
+      yield* w.m.lock();
+      yield* w.flag.write(1);
+      yield* w.cv.signal();
+      yield* w.m.unlock();
+    } else if (item.op === "await") {
+      yield* w.m.lock();
+      while ((yield* w.flag.read()) === 0) yield* w.cv.wait(w.m);
+      reads.push(1);
+      yield* w.m.unlock();
+    } else if (item.op === "locked") {
       yield* locks[item.lock].lock();
       for (const a of item.body) yield* access(k, a, cells, reads, me);
       yield* locks[item.lock].unlock();
@@ -76,7 +127,7 @@ function* interpret(
       yield* locks[item.inner].unlock();
       yield* locks[item.outer].unlock();
     } else {
-      yield* access(k, item, cells, reads, me);
+      yield* access(k, item as Access, cells, reads, me);
     }
   }
 }
@@ -104,13 +155,21 @@ export const programScenario = defineScenario({
     },
   },
   setup(k, { program }) {
-    const cells = [k.cell("c0", 0), k.cell("c1", 0), k.cell("c2", 0)];
-    const locks = [k.mutex("L0"), k.mutex("L1")];
+    const world: World = {
+      k,
+      cells: [k.cell("c0", 0), k.cell("c1", 0), k.cell("c2", 0)],
+      locks: [k.mutex("L0"), k.mutex("L1")],
+      rw: k.rwlock("RW"),
+      permits: k.semaphore("S", 1),
+      flag: k.cell("flag", 0),
+      m: k.mutex("M"),
+      cv: k.condvar("CV"),
+    };
     registers.length = 0;
     program.forEach((items, i) => {
       const reads: number[] = [];
       registers.push(reads);
-      k.spawn(`f${i}`, interpret, k, items as Item[], cells, locks, reads, i);
+      k.spawn(`f${i}`, interpret, world, items as Item[], reads, i);
     });
   },
 });
@@ -156,22 +215,56 @@ const itemArb: fc.Arbitrary<Item> = fc.oneof(
   },
 );
 
+const syncItemArb: fc.Arbitrary<Item> = fc.oneof(
+  { weight: 3, arbitrary: itemArb },
+  ...(["rlocked", "wlocked", "permit", "fork"] as const).map((op) => ({
+    weight: 1,
+    arbitrary: fc.record({
+      op: fc.constant(op),
+      body: fc.array(accessArb, { minLength: 1, maxLength: 2 }),
+    }),
+  })),
+  { weight: 1, arbitrary: fc.constantFrom({ op: "notify" as const }, { op: "await" as const }) },
+);
+
+function programsOf(items: fc.Arbitrary<Item>, size: number): fc.Arbitrary<Program> {
+  return fc.integer({ min: 2, max: 4 }).chain((fibers) => {
+    const stepsMax = (fibers === 2 ? 6 : fibers === 3 ? 3 : 2) + size;
+    const fiber = fc.array(items, { minLength: 1, maxLength: stepsMax })
+      .map((items) => {
+        const kept: Item[] = [];
+        let steps = 0;
+        for (const item of items) {
+          if (steps + itemSteps(item) > stepsMax) continue;
+          kept.push(item);
+          steps += itemSteps(item);
+        }
+        return kept.length > 0
+          ? kept
+          : [items[0].op === "read" ? items[0] : { op: "read", cell: 0 }];
+      });
+    return fc.array(fiber, { minLength: fibers, maxLength: fibers }) as fc.Arbitrary<Program>;
+  });
+}
+
 /** 2-4 fibers, each up to 6 steps, fewer when there are more fibers (so full DFS stays small). */
-export const programArb: fc.Arbitrary<Program> = fc.integer({ min: 2, max: 4 }).chain((fibers) => {
-  const stepsMax = fibers === 2 ? 6 : fibers === 3 ? 3 : 2;
-  const fiber = fc.array(itemArb, { minLength: 1, maxLength: stepsMax })
-    .map((items) => {
-      const kept: Item[] = [];
-      let steps = 0;
-      for (const item of items) {
-        if (steps + itemSteps(item) > stepsMax) continue;
-        kept.push(item);
-        steps += itemSteps(item);
-      }
-      return kept.length > 0 ? kept : [items[0].op === "read" ? items[0] : { op: "read", cell: 0 }];
-    });
-  return fc.array(fiber, { minLength: fibers, maxLength: fibers }) as fc.Arbitrary<Program>;
-});
+export const programArb: fc.Arbitrary<Program> = programsOf(itemArb, 0);
+
+/**
+ * Programs that also use a reader-writer lock, a semaphore, child fibers
+ * that are joined, and a condition variable (whose signal is a value choice).
+ */
+export const syncProgramArb: fc.Arbitrary<Program> = programsOf(syncItemArb, 0);
+
+/** Programs without assertions: every run ends with every fiber done or blocked. */
+export const maximalProgramArb: fc.Arbitrary<Program> = programArb.map((p) =>
+  p.map((items) => items.map(withoutAssert))
+);
+
+/** The same, with the synchronization primitives. */
+export const maximalSyncProgramArb: fc.Arbitrary<Program> = syncProgramArb.map((p) =>
+  p.map((items) => items.map(withoutAssert))
+);
 
 /**
  * A large program drawn from `seed`: `fibers` fibers of `stepsPerFiber`
@@ -197,7 +290,9 @@ export function largeProgram(fibers: number, stepsPerFiber: number, seed: number
 
 function withoutAssert<T extends Item>(item: T): T {
   if (item.op === "assert-not") return { op: "read", cell: item.cell } as T;
-  if (item.op === "locked") return { ...item, body: item.body.map(withoutAssert) };
   if (item.op === "nested") return { ...item, body: withoutAssert(item.body) };
+  if ("body" in item && Array.isArray(item.body)) {
+    return { ...item, body: item.body.map(withoutAssert) };
+  }
   return item;
 }

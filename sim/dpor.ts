@@ -1,13 +1,17 @@
 /**
- * Dynamic partial-order reduction: source-DPOR with sleep sets (Abdulla,
- * Aronis, Jonsson and Sagonas, POPL 2014), stateless.
+ * Dynamic partial-order reduction, stateless: optimal DPOR with wakeup trees
+ * (the default) and source-DPOR with sleep sets (`{ variant: "source" }`),
+ * both from Abdulla, Aronis, Jonsson and Sagonas (POPL 2014, JACM 2017).
  *
  * Flanagan and Godefroid's classic DPOR (2005) reverses only each fiber's
  * latest race; combined with sleep sets that misses states when the racing
  * fiber is asleep where the reversal must start (the property test in
  * `dpor_test.ts` found such a program). Source-DPOR reverses every immediate
  * race through the initials of the steps in between, which is sound with
- * sleep sets.
+ * sleep sets, but may still run schedules that sleep sets then cut short.
+ * Optimal DPOR instead remembers the whole reversing sequence in a wakeup
+ * tree and follows it, so it runs one schedule per class of equivalent
+ * interleavings and none is cut short.
  *
  * Race detection is incremental. Happens-before is kept with vector clocks,
  * and each step remembers its direct predecessors: its fiber's previous step,
@@ -16,30 +20,64 @@
  * immediate race of a step is with one of those, so finding a step's races
  * costs about (predecessors² + fibers), never a scan of the whole execution.
  * And a replayed prefix is not analysed again: its races were found when it
- * first ran, and backtrack sets only grow.
+ * first ran.
  *
  * @module
  */
 import type { ExhaustiveStrategy } from "./exhaustive.ts";
 import type { Fiber } from "./fiber.ts";
 import type { Kernel } from "./kernel.ts";
-import { accessCount, accessObj, accessWrites, dependent, type Op, touches } from "./op.ts";
+import {
+  accessCount,
+  accessObj,
+  accessWrites,
+  dependent,
+  type Guard,
+  type Op,
+  touches,
+} from "./op.ts";
 import { Nondeterminism, type Outcome, PrunedRun } from "./outcome.ts";
 import { ChoicePath, type Order, ORDERS, PathOrder } from "./_tree.ts";
+
+/** A node of a wakeup tree: a step to take, then the sequences below it. */
+interface WakeupNode {
+  /** The step (from the run that found the sequence), for independence checks. */
+  ev: Event;
+  readonly children: WakeupNode[];
+  /** True when it came from a run cut short (see `#ensureInitial`). */
+  readonly cut?: boolean;
+  /**
+   * Sequences taken as covered because this step commutes with them; if
+   * this step turns out to end the run, they are inserted again.
+   */
+  covered?: { state: StateNode; v: Event[] }[];
+}
 
 /** A state of the current execution, before the step taken from it. */
 interface StateNode {
   readonly kind: "state";
+  /** The index of the step taken from here. */
+  readonly index: number;
   /** Fiber ids that could step here, ascending. */
   readonly eligible: readonly number[];
-  /** Per fiber id, 1 when it could step here. */
-  readonly on: Uint8Array;
-  /** Fibers still to explore from here. */
+  /** Bit p set when fiber p could step here (32 fibers a word). */
+  readonly on: readonly number[];
+  /** Source-DPOR: fibers still to explore from here. */
   readonly backtrack: Set<number>;
-  /** Fibers already explored from here. */
-  readonly done: Set<number>;
+  /** Fibers already explored from here (optimal: not counting the current one). */
+  done: Set<number>;
   /** Fibers whose step from here is known to repeat explored schedules. */
   readonly sleep: Set<number>;
+  /** Optimal: the step each sleeping or done fiber takes from here. */
+  sleepEv: Map<number, Event>;
+  /** Optimal: the wakeup tree; its children are the sequences still to explore. */
+  readonly root: WakeupNode;
+  /** Optimal: the child of `root` being explored. */
+  current: WakeupNode | null;
+  /** Optimal: sleeping or done fibers whose exploration met runs cut short. */
+  tainted: Set<number>;
+  /** Optimal: a run under the current child was cut short. */
+  cutBelow: boolean;
   chosen: number;
   /** Under a seeded order: the node's key, from which the next fiber to try is drawn. */
   readonly key: number;
@@ -47,12 +85,16 @@ interface StateNode {
 
 /** One step of the current execution (or, at the end, a step a fiber could still take). */
 interface Event {
+  /** Its index in the run; -1 for a step not taken. */
+  readonly index: number;
   readonly fiber: number;
   readonly op: Op;
-  /** The fiber's own object, when this step ended the fiber (a write of it); else -1. */
+  /** The fiber's own object, when this step ended (or may end) the fiber; else -1. */
   readonly completed: number;
   /** Indices of earlier steps that changed whether this step's fiber could go on. */
   readonly changers: readonly number[];
+  /** Those of `changers` that let it go on (it could not step before them). */
+  readonly enablers: readonly number[];
   /**
    * Indices of the steps this one directly depends on (its fiber's previous
    * step or its spawn, the last accesses of its objects, its changers): every
@@ -63,6 +105,49 @@ interface Event {
   readonly clock: readonly number[];
   /** The state node this step was taken from. */
   readonly state: StateNode;
+  /** Optimal: the readiness record of this step's guard, when it has one. */
+  readonly watch: Watch | null;
+  /** True for the last step of a run that ended with fibers left: it stopped them all. */
+  ends: boolean;
+}
+
+/**
+ * Whether a fiber's guarded operation could run just before each write of
+ * the objects its guard reads: what tells a race that can be reversed (a lock
+ * taken before the other taker's) from one that cannot (an unlock, which the
+ * waiting lock needs).
+ */
+interface Watch {
+  readonly guard: Guard;
+  readonly fiber: Fiber;
+  readonly op: Op;
+  /** True for a guard whose readiness does not depend on the fiber: one record for all. */
+  readonly shared: boolean;
+  /** Accesses before this step index were not watched. */
+  readonly since: number;
+  /** Indices of the accesses seen, ascending. */
+  readonly writes: number[];
+  /** Per access: whether the guard was ready just before it. */
+  readonly ready: boolean[];
+}
+
+/**
+ * Empty sets and maps shared by every state until something is added (a new
+ * state is made at every new step; most stay empty). Never add to these.
+ */
+const NO_FIBERS = new Set<number>();
+const NO_EVENTS = new Map<number, Event>();
+const NOTHING: readonly number[] = [];
+
+function withFiber(set: Set<number>, p: number): Set<number> {
+  if (set === NO_FIBERS) return new Set([p]);
+  set.add(p);
+  return set;
+}
+
+/** 1 when bit `p` of `bits` is set. */
+function bit(bits: readonly number[], p: number): number {
+  return ((bits[p >>> 5] ?? 0) >>> (p & 31)) & 1;
 }
 
 /** True when step `e` happens before step `f` (or is it). */
@@ -70,9 +155,28 @@ function before(e: Event, f: Event): boolean {
   return (f.clock[e.fiber] ?? 0) >= e.clock[e.fiber];
 }
 
+/** Which DPOR: optimal (wakeup trees) or source (sleep sets only). */
+export type DporVariant = "optimal" | "source";
+
+/** The DPOR variants, for `--dpor`. */
+export const DPOR_VARIANTS: readonly DporVariant[] = ["optimal", "source"];
+
+/** Options of a DPOR strategy. */
+export interface DporOptions {
+  /** "optimal" (the default) or "source". */
+  readonly variant?: DporVariant;
+  /** "random" tries the fibers of each state in an order drawn from the run's seed. */
+  readonly order?: Order;
+  /**
+   * Explore only the states below these first decisions, as from a new
+   * initial state (see `sim/split.ts`).
+   */
+  readonly prefix?: readonly number[];
+}
+
 /**
- * Source-DPOR with sleep sets: explores at least one schedule per class of
- * equivalent interleavings, where two steps commute unless dependent: they touch the same object and one writes
+ * Dynamic partial-order reduction: explores one schedule per class of
+ * equivalent interleavings (optimal) or at least one (source), where two steps commute unless dependent: they touch the same object and one writes
  * (`dependent`), one changes whether the other's fiber can step (seen
  * dynamically: a guard may read state no footprint names), one ends a fiber
  * the other joins, or one ends the run while the other's fiber could go on.
@@ -83,6 +187,7 @@ function before(e: Event, f: Event): boolean {
  * ```ts
  * import { assertEquals } from "../deps.ts";
  * assertEquals(new DporStrategy().bound, "none");
+ * assertEquals(new DporStrategy({ variant: "source" }).variant, "source");
  * ```
  */
 export class DporStrategy implements ExhaustiveStrategy {
@@ -90,6 +195,8 @@ export class DporStrategy implements ExhaustiveStrategy {
   readonly pickAlways = true;
   readonly bound = "none";
   readonly boundHit = false;
+  readonly variant: DporVariant;
+  readonly #optimal: boolean;
   readonly #path = new ChoicePath<StateNode>();
   /** The steps of the current run; entries below `#fresh` are kept from the last run. */
   readonly #events: Event[] = [];
@@ -103,25 +210,41 @@ export class DporStrategy implements ExhaustiveStrategy {
   readonly #order: PathOrder | null;
   /** Per fiber id: steps that changed its enabledness while its current op was pending. */
   #changers: number[][] = [];
+  /** Per fiber id: those of its changers that enabled it. */
+  #enablers: number[][] = [];
   /** Per object id: the index of its last write, or -1. */
   #lastWrite: number[] = [];
   /** Per object id: the indices of its reads since its last write. */
   #reads: number[][] = [];
   /** Steps whose operation has a guard reading state outside its footprint. */
   #opaque: number[] = [];
+  /** Optimal: per object id, the watched guards that read it. */
+  #watchers: Watch[][] = [];
+  /** Optimal: the watch of each guard that is the same for every fiber. */
+  readonly #shared = new Map<Guard, Watch>();
+  /** Optimal: per fiber id, the watch of its pending operation. */
+  #watchOf: (Watch | null)[] = [];
+  /** Optimal: the wakeup subtree the next new state starts from. */
+  #handDown: WakeupNode | null = null;
   /** Per fiber id, 1 when it can step now (set while `pickFiber` runs). */
   #now = new Uint8Array(16);
   /** The state node of the step in progress, and the fibers alive before it. */
   #current: StateNode | null = null;
   #fibersBefore = 0;
   #lastOp: Op | null = null;
+  #kernel: Kernel | null = null;
+  /** The run being ended was cut short with fibers that could go on. */
+  #cut = false;
 
-  /**
-   * `order: "random"` tries the fibers of each state in an order drawn from
-   * the run's seed. `prefix`: explore only the states below these first
-   * decisions, as from a new initial state (see `sim/split.ts`).
-   */
-  constructor(options: { readonly order?: Order; readonly prefix?: readonly number[] } = {}) {
+  constructor(options: DporOptions = {}) {
+    const variant = options.variant ?? "optimal";
+    if (!DPOR_VARIANTS.includes(variant)) {
+      throw new RangeError(
+        `Cannot run DPOR variant "${variant}": known: ${DPOR_VARIANTS.join(", ")}`,
+      );
+    }
+    this.variant = variant;
+    this.#optimal = variant === "optimal";
     const order = options.order ?? "default";
     if (!ORDERS.includes(order)) {
       throw new RangeError(`Cannot explore in order "${order}": known: ${ORDERS.join(", ")}`);
@@ -132,18 +255,28 @@ export class DporStrategy implements ExhaustiveStrategy {
   }
 
   options(): Record<string, string> {
-    return this.#order === null ? {} : { order: "random" };
+    const out: Record<string, string> = {};
+    if (this.#order !== null) out.order = "random";
+    if (!this.#optimal) out.dpor = "source";
+    return out;
   }
 
-  begin(seed: number): void {
+  begin(seed: number, kernel: Kernel): void {
     this.#path.begin();
     this.#order?.begin(seed);
+    this.#kernel = kernel;
     this.#steps = 0;
     this.#fiberLast.length = 0;
     this.#changers.length = 0;
+    this.#enablers.length = 0;
     this.#lastWrite.length = 0;
     for (const r of this.#reads) if (r !== undefined) r.length = 0;
     this.#opaque.length = 0;
+    this.#watchers.length = 0;
+    this.#watchOf.length = 0;
+    this.#shared.clear();
+    this.#handDown = null;
+    this.#cut = false;
     this.#current = null;
     this.#fibersBefore = 0;
   }
@@ -153,6 +286,9 @@ export class DporStrategy implements ExhaustiveStrategy {
     const now = this.#now;
     for (let i = 0; i < count; i++) now[eligible[i].id] = 1;
     if (this.#current !== null) this.#afterStep(kernel, count);
+    else if (this.#optimal) {
+      for (let i = 0; i < kernel.liveCount; i++) this.#watch(kernel.liveAt(i));
+    }
     const forced = count > 1 ? this.#path.decide() : undefined;
     let node: StateNode;
     const n = this.#path.replayed();
@@ -166,13 +302,21 @@ export class DporStrategy implements ExhaustiveStrategy {
       }
       node = n;
     } else {
-      node = this.#newState(eligible, count, kernel, forced);
+      try {
+        node = this.#newState(eligible, count, kernel, forced);
+      } catch (e) {
+        for (let i = 0; i < count; i++) now[eligible[i].id] = 0;
+        if (e instanceof PrunedRun && this.#optimal) this.#analyse(kernel, true);
+        throw e;
+      }
       this.#path.push(node);
     }
     for (let i = 0; i < count; i++) now[eligible[i].id] = 0;
     this.#current = node;
+    this.#handDown = node.current;
     this.#fibersBefore = kernel.fiberCount;
     this.#order?.step(node.chosen);
+    if (this.#optimal) this.#beforeAccess(kernel.fiber(node.chosen) as Fiber);
     for (let i = 0; i < count; i++) if (eligible[i].id === node.chosen) return i;
     throw new Error(`DPOR chose fiber ${node.chosen}, which cannot step`);
   }
@@ -184,12 +328,15 @@ export class DporStrategy implements ExhaustiveStrategy {
     forced: number | undefined,
   ): StateNode {
     const ids: number[] = [];
-    const on = new Uint8Array(kernel.fiberCount);
+    const on: number[] = [0];
     for (let i = 0; i < count; i++) {
-      ids.push(eligible[i].id);
-      on[eligible[i].id] = 1;
+      const id = eligible[i].id;
+      ids.push(id);
+      on[id >>> 5] = (on[id >>> 5] ?? 0) | (1 << (id & 31));
     }
-    const sleep = new Set<number>();
+    let sleep = NO_FIBERS;
+    let sleepEv = NO_EVENTS;
+    let tainted = NO_FIBERS;
     const prev = this.#steps > 0 ? this.#events[this.#steps - 1] : undefined;
     if (prev !== undefined) {
       const before = prev.state;
@@ -198,33 +345,97 @@ export class DporStrategy implements ExhaustiveStrategy {
           if (r === prev.fiber || sleep.has(r)) continue;
           const f = kernel.fiber(r);
           if (f === undefined || f.done || f.pending === null) continue;
-          const changed = before.on[r] !== on[r];
-          if (!changed && !dependentPending(prev, f.pending)) sleep.add(r);
+          const changed = bit(before.on, r) !== bit(on, r);
+          if (changed || dependentPending(prev, f.pending)) continue;
+          if (this.#optimal) {
+            // A step that ended the run does not commute with any other.
+            const se = before.sleepEv.get(r) ?? this.#pseudo(f, before);
+            if (se.ends) continue;
+            if (sleepEv === NO_EVENTS) sleepEv = new Map();
+            sleepEv.set(r, se);
+            if (before.tainted.has(r)) tainted = withFiber(tainted, r);
+          }
+          sleep = withFiber(sleep, r);
         }
       }
     }
-    const awake = ids.filter((id) => !sleep.has(id));
-    // Every fiber that could step is asleep: whatever happens next was
-    // already explored from an equivalent state.
-    if (awake.length === 0) throw new PrunedRun();
+    const optimal = this.#optimal;
+    const root: WakeupNode = this.#handDown ?? { ev: undefined as unknown as Event, children: [] };
+    let current: WakeupNode | null = null;
+    let chosen = -1;
     const last = kernel.lastFiber?.id;
     const key = this.#order?.key ?? 0;
-    const chosen = forced !== undefined
-      ? forced
-      : this.#order !== null
-      ? awake[PathOrder.pick(key, 0, awake.length)]
-      : last !== undefined && awake.includes(last)
-      ? last
-      : awake[0];
+    if (forced !== undefined && optimal) {
+      // A decision of the prefix this search was given (a subtree of a split one).
+      current = root.children.find((c) => c.ev.fiber === forced) ?? null;
+      if (current === null) {
+        current = { ev: this.#pseudoOf(kernel.fiber(forced) as Fiber), children: [] };
+        root.children.push(current);
+      }
+    } else if (optimal) {
+      // Follow the wakeup tree when it says where to go; a sequence whose
+      // next fiber cannot step here (a value chosen differently) is dropped.
+      while (root.children.length > 0 && current === null) {
+        const c = root.children[0];
+        if (bit(on, c.ev.fiber) === 1 && !sleep.has(c.ev.fiber)) current = c;
+        else root.children.shift();
+      }
+    }
+    if (current === null) {
+      const awake = sleep.size === 0 ? ids : ids.filter((id) => !sleep.has(id));
+      // Every fiber that could step is asleep: whatever happens next was
+      // already explored from an equivalent state.
+      if (awake.length === 0) throw new PrunedRun();
+      chosen = forced !== undefined
+        ? forced
+        : this.#order !== null
+        ? awake[PathOrder.pick(key, 0, awake.length)]
+        : last !== undefined && awake.includes(last)
+        ? last
+        : awake[0];
+      if (optimal) {
+        current = { ev: this.#pseudoOf(kernel.fiber(chosen) as Fiber), children: [] };
+        root.children.push(current);
+      }
+    } else {
+      chosen = current.ev.fiber;
+    }
     return {
       kind: "state",
+      index: this.#steps,
       eligible: ids,
       on,
-      backtrack: new Set([chosen]),
-      done: new Set([chosen]),
+      backtrack: optimal ? NO_FIBERS : new Set([chosen]),
+      done: optimal ? NO_FIBERS : new Set([chosen]),
       sleep,
+      sleepEv,
+      root,
+      current,
+      tainted,
+      cutBelow: false,
       chosen,
       key,
+    };
+  }
+
+  /** A step fiber `f` could take now, before it is taken: it may end the fiber. */
+  #pseudoOf(f: Fiber): Event {
+    return this.#pseudo(f, null);
+  }
+
+  #pseudo(f: Fiber, state: StateNode | null): Event {
+    return {
+      index: -1,
+      fiber: f.id,
+      op: f.pending as Op,
+      completed: f.obj,
+      changers: NOTHING,
+      enablers: NOTHING,
+      preds: NOTHING,
+      clock: NOTHING,
+      state: state as StateNode,
+      watch: null,
+      ends: false,
     };
   }
 
@@ -247,6 +458,14 @@ export class DporStrategy implements ExhaustiveStrategy {
     }
     if (completed >= 0) this.#objectPreds(preds, completed, true);
     for (const c of changers) preds.push(c);
+    if (this.#optimal) {
+      // An opaque guard makes its step dependent with every other step.
+      const o = this.#opaque.at(-1);
+      if (o !== undefined) preds.push(o);
+      if (op.guard !== null && op.guard.footprintOnly !== true) {
+        for (const l of this.#fiberLast) if (l >= 0) preds.push(l);
+      }
+    }
     return preds;
   }
 
@@ -277,18 +496,75 @@ export class DporStrategy implements ExhaustiveStrategy {
     const op = e.op;
     for (let i = 0, count = accessCount(op); i < count; i++) {
       const o = accessObj(op, i);
-      if (o < 0) continue;
-      if (accessWrites(op, i)) this.#wrote(o, n);
-      else (this.#reads[o] ??= []).push(n);
+      if (o >= 0) this.#access(o, accessWrites(op, i), n);
     }
     if (e.completed >= 0) this.#wrote(e.completed, n);
     if (op.guard !== null && op.guard.footprintOnly !== true) this.#opaque.push(n);
+  }
+
+  #access(obj: number, write: boolean, n: number): void {
+    if (write) this.#wrote(obj, n);
+    else (this.#reads[obj] ??= []).push(n);
   }
 
   #wrote(obj: number, n: number): void {
     this.#lastWrite[obj] = n;
     const reads = this.#reads[obj];
     if (reads !== undefined) reads.length = 0;
+  }
+
+  /** Optimal: starts watching the guard of `f`'s pending operation, if it has one. */
+  #watch(f: Fiber): void {
+    const op = f.pending;
+    if (op === null || op.guard === null || op.guard.footprintOnly !== true) {
+      this.#watchOf[f.id] = null;
+      return;
+    }
+    const shared = op.guard.anyFiber === true;
+    const known = shared ? this.#shared.get(op.guard) : undefined;
+    if (known !== undefined) {
+      this.#watchOf[f.id] = known;
+      return;
+    }
+    const w: Watch = {
+      guard: op.guard,
+      fiber: f,
+      op,
+      shared,
+      since: this.#steps,
+      writes: [],
+      ready: [],
+    };
+    if (shared) this.#shared.set(op.guard, w);
+    this.#watchOf[f.id] = w;
+    for (let i = 0, n = accessCount(op); i < n; i++) {
+      const o = accessObj(op, i);
+      if (o >= 0) (this.#watchers[o] ??= []).push(w);
+    }
+  }
+
+  /**
+   * Optimal: notes, for the step `f` is about to take, which watched guards
+   * on its objects were ready. Reads count too: taking a read lock reads the
+   * lock's footprint but stops a writer.
+   */
+  #beforeAccess(f: Fiber): void {
+    const op = f.pending as Op;
+    for (let i = 0, n = accessCount(op); i < n; i++) {
+      const o = accessObj(op, i);
+      if (o >= 0) this.#noteReady(o);
+    }
+  }
+
+  #noteReady(obj: number): void {
+    const list = this.#watchers[obj];
+    if (list === undefined) return;
+    const n = this.#steps;
+    for (const w of list) {
+      if (w.writes.at(-1) === n || (!w.shared && w.fiber.pending !== w.op)) continue;
+      w.writes.push(n);
+      w.ready.push(w.guard.ready(w.fiber));
+    }
   }
 
   /** Records the step just taken from `#current` and, when new, reverses its races. */
@@ -299,7 +575,9 @@ export class DporStrategy implements ExhaustiveStrategy {
     const n = this.#steps++;
     const fresh = n >= this.#fresh;
     const changers = this.#changers[q] ?? [];
+    const enablers = this.#enablers[q] ?? [];
     this.#changers[q] = [];
+    this.#enablers[q] = [];
     let event: Event;
     if (fresh) {
       const fq = kernel.fiber(q) as Fiber;
@@ -307,10 +585,32 @@ export class DporStrategy implements ExhaustiveStrategy {
       const completed = fq.done ? fq.obj : -1;
       const preds = this.#predsOf(q, op, completed, changers);
       const clock = this.#clockOf(q, preds, kernel.fiberCount);
-      event = { fiber: q, op, completed, changers, preds, clock, state };
+      const watch = this.#watchOf[q] ?? null;
+      const ends = count === 0 && kernel.liveCount > 0;
+      event = {
+        index: n,
+        fiber: q,
+        op,
+        completed,
+        changers,
+        enablers,
+        preds,
+        clock,
+        state,
+        watch,
+        ends,
+      };
       this.#events[n] = event;
       this.#events.length = n + 1;
-      this.#reverseRaces(event, n);
+      if (this.#optimal) {
+        const cur = state.current as WakeupNode;
+        cur.ev = event;
+        if (ends && cur.covered !== undefined) {
+          const covered = cur.covered;
+          cur.covered = undefined;
+          for (const c of covered) this.#insertAt(c.state, c.v);
+        }
+      } else this.#reverseRaces(event, n);
     } else {
       event = this.#events[n];
     }
@@ -320,49 +620,78 @@ export class DporStrategy implements ExhaustiveStrategy {
     for (let i = 0; i < kernel.liveCount; i++) {
       const p = kernel.liveAt(i);
       if (p.id === q || p.id >= this.#fibersBefore) {
-        if (fresh) this.#pendingRace(p);
+        if (this.#optimal) this.#watch(p);
+        else if (fresh) this.#pendingRace(p);
         continue;
       }
-      const changed = state.on[p.id] !== now[p.id];
-      if (changed) (this.#changers[p.id] ??= []).push(n);
+      const changed = bit(state.on, p.id) !== now[p.id];
+      if (changed) {
+        (this.#changers[p.id] ??= []).push(n);
+        if (now[p.id] === 1) (this.#enablers[p.id] ??= []).push(n);
+      }
       // A pending operation is a race candidate too, blocked or not: a fiber
       // that could have stepped before this step, and whose next step does
       // not commute with it, must also be tried first (a lock taken here
       // blocks the other taker, who may never race with it again).
       if (
-        fresh && state.on[p.id] === 1 &&
+        fresh && !this.#optimal && bit(state.on, p.id) === 1 &&
         (changed || dependentPending(event, p.pending as Op))
       ) {
         state.backtrack.add(p.id);
       }
     }
-    if (count > 0 || kernel.liveCount === 0) return;
+    if (count > 0 || kernel.liveCount === 0) {
+      if (count === 0 && this.#optimal) this.#analyse(kernel, false);
+      return;
+    }
+    if (this.#optimal) {
+      this.#analyse(kernel, false);
+      return;
+    }
     // The run has ended with fibers left (a failure, a deadlock, daemons cut
     // off): the step each could still take races with what came before.
-    for (let i = 0; i < kernel.liveCount; i++) {
-      const p = kernel.liveAt(i);
-      const op = p.pending as Op;
-      const pc = this.#changers[p.id] ?? [];
-      const preds = this.#predsOf(p.id, op, -1, pc);
-      const clock = this.#clockOf(p.id, preds, kernel.fiberCount);
-      const pending: Event = { fiber: p.id, op, completed: -1, changers: pc, preds, clock, state };
+    for (const pending of this.#pendingEvents(kernel, state)) {
       this.#reverseRaces(pending, this.#steps);
     }
   }
 
   /**
-   * Source-DPOR's race reversal (Abdulla, Aronis, Jonsson and Sagonas, POPL
-   * 2014): for every step e in an immediate race with `f` (dependent, no step
-   * between them in happens-before), the state before e must explore some
-   * initial fiber of notdep(e).f, the steps after e that do not depend on it,
-   * then f. That is what makes the reversal reachable even when f's own fiber
-   * is asleep there.
-   *
-   * An immediate race of f is with a direct predecessor of f that happens
-   * before no other direct predecessor: any other step that happens before f
-   * does so through one of them.
+   * The steps the live fibers could still take, as events after the last
+   * one. With `cut`, the run was cut short by its last step (a failure, a
+   * step limit), and they are the steps a longer run would take: that step
+   * stopping them is not counted as changing them.
    */
-  #reverseRaces(f: Event, n: number): void {
+  #pendingEvents(kernel: Kernel, state: StateNode, cut = false): Event[] {
+    const out: Event[] = [];
+    const last = this.#steps - 1;
+    for (let i = 0; i < kernel.liveCount; i++) {
+      const p = kernel.liveAt(i);
+      const op = p.pending as Op;
+      let changers = this.#changers[p.id] ?? [];
+      const enablers = this.#enablers[p.id] ?? [];
+      if (cut && changers.at(-1) === last) changers = changers.slice(0, -1);
+      const preds = this.#predsOf(p.id, op, -1, changers);
+      const clock = this.#clockOf(p.id, preds, kernel.fiberCount);
+      const watch = this.#optimal ? this.#watchOf[p.id] ?? null : null;
+      out.push({
+        index: -1,
+        fiber: p.id,
+        op,
+        completed: -1,
+        changers,
+        enablers,
+        preds,
+        clock,
+        state,
+        watch,
+        ends: false,
+      });
+    }
+    return out;
+  }
+
+  /** The immediate races of `f`: its dependent direct predecessors that precede no other. */
+  #racesOf(f: Event): number[] {
     const events = this.#events;
     const preds = f.preds;
     const races: number[] = [];
@@ -379,13 +708,246 @@ export class DporStrategy implements ExhaustiveStrategy {
     }
     // Latest race first: which initial a reversal adds depends on what is
     // in the backtrack set already.
-    races.sort((a, b) => b - a);
-    for (const j of races) {
-      const e = events[j];
-      const v: Event[] = [];
-      for (let k = j + 1; k < n; k++) if (!before(e, events[k])) v.push(events[k]);
-      v.push(f);
-      this.#addInitial(e.state, v);
+    return races.sort((a, b) => b - a);
+  }
+
+  /** notdep(e).f: the steps after `e` (index j) that do not depend on it, then `f`. */
+  #notdep(j: number, f: Event, end: number): Event[] {
+    const e = this.#events[j];
+    const v: Event[] = [];
+    for (let k = j + 1; k < end; k++) if (!before(e, this.#events[k])) v.push(this.#events[k]);
+    v.push(f);
+    return v;
+  }
+
+  /**
+   * Source-DPOR's race reversal (Abdulla, Aronis, Jonsson and Sagonas, POPL
+   * 2014): for every step e in an immediate race with `f` (dependent, no step
+   * between them in happens-before), the state before e must explore some
+   * initial fiber of notdep(e).f, the steps after e that do not depend on it,
+   * then f. That is what makes the reversal reachable even when f's own fiber
+   * is asleep there.
+   *
+   * An immediate race of f is with a direct predecessor of f that happens
+   * before no other direct predecessor: any other step that happens before f
+   * does so through one of them.
+   */
+  #reverseRaces(f: Event, n: number): void {
+    for (const j of this.#racesOf(f)) {
+      this.#addInitial(this.#events[j].state, this.#notdep(j, f, n));
+    }
+  }
+
+  /**
+   * Optimal DPOR's race analysis, once a run has ended: for every race of a
+   * new step (and of the step each live fiber could still take), the
+   * sequence that reverses it, notdep(e).f over the whole run, goes into the
+   * wakeup tree of the state before e, unless a sleeping fiber there is a
+   * weak initial of it (the reversal was explored) or the tree already
+   * holds an equivalent start.
+   */
+  #analyse(kernel: Kernel, pruned: boolean): void {
+    const end = this.#steps;
+    if (this.#cut) {
+      for (const n of this.#path.nodes) if (n.kind === "state") (n as StateNode).cutBelow = true;
+    }
+    const targets: Event[] = [];
+    for (let i = Math.min(this.#fresh, end); i < end; i++) targets.push(this.#events[i]);
+    const last = end > 0 ? this.#events[end - 1].state : null;
+    if (!pruned && last !== null && kernel.liveCount > 0) {
+      for (const p of this.#pendingEvents(kernel, last, this.#cut)) {
+        targets.push(p);
+        // The step each live fiber could take before the one that cut the
+        // run short.
+        if (this.#cut && bit(last.on, p.fiber) === 1 && p.fiber !== last.chosen) {
+          this.#insert(end - 1, [p]);
+        }
+      }
+    }
+    for (const f of targets) {
+      for (const j of this.#racesOf(f)) {
+        for (const w of this.#reversible(j, f)) this.#insert(w, this.#notdep(w, f, end));
+      }
+    }
+  }
+
+  /**
+   * The steps whose order with `f` can be reversed, for its race with step
+   * `j`: j itself, unless j is what let f's fiber go on (an unlock before a
+   * waiting lock), in which case the step that had stopped it (the lock
+   * taken before) is reversed instead.
+   */
+  #reversible(j: number, f: Event): number[] {
+    const events = this.#events;
+    if (f.enablers.includes(j)) {
+      // f's fiber could not step before j: reverse the latest step that
+      // disabled it instead.
+      for (let k = f.changers.length - 1; k >= 0; k--) {
+        const c = f.changers[k];
+        if (c < j && !f.enablers.includes(c)) return events[c].fiber === f.fiber ? [] : [c];
+      }
+      return this.#disabler(j, f);
+    }
+    const w = f.watch;
+    const e = events[j];
+    // A guard on a fiber's own object waits for its end (a join).
+    if (e.completed >= 0 && f.op.guard !== null && touches(f.op, e.completed)) return [];
+    if (w === null) return [j];
+    if (j < w.since) {
+      // The guard was first seen after j: whether it was ready before j is
+      // unknown. Reverse j, and also the access before it, in case that was
+      // what stopped f (a write lock taken before the unlock).
+      const k = this.#accessBefore(j, f);
+      return k >= 0 ? [j, k] : [j];
+    }
+    const at = w.writes.indexOf(j);
+    if (at < 0 || w.ready[at]) return [j];
+    // The guard was not ready before j: j helped enable f. With a second
+    // object the guard may have been made ready between, so keep j too.
+    const out = this.#disabler(j, f);
+    if ((f.op.obj2 >= 0 || f.op.more !== null) && !out.includes(j)) out.push(j);
+    return out;
+  }
+
+  /** The latest step of another fiber before `j` that touches one of f's objects; -1 for none. */
+  #accessBefore(j: number, f: Event): number {
+    const fo = f.op;
+    for (let k = j - 1; k >= 0; k--) {
+      const e = this.#events[k];
+      if (e.fiber === f.fiber) continue;
+      for (let i = 0, n = accessCount(fo); i < n; i++) {
+        const o = accessObj(fo, i);
+        if (o >= 0 && touches(e.op, o)) return k;
+      }
+    }
+    return -1;
+  }
+
+  /** The latest watched access before `j` that found f's guard ready (and so disabled it). */
+  #disabler(j: number, f: Event): number[] {
+    const w = f.watch;
+    if (w === null) return [];
+    for (let i = w.writes.length - 1; i >= 0; i--) {
+      const k = w.writes[i];
+      if (k >= j || !w.ready[i]) continue;
+      return this.#events[k].fiber === f.fiber ? [] : [k];
+    }
+    return [];
+  }
+
+  /** True when `a`, a step from some run, and `b` surely commute. */
+  #independent(a: Event, b: Event): boolean {
+    if (a.fiber === b.fiber || a.ends || b.ends || dependent(a.op, b.op)) return false;
+    if (a.completed >= 0 && touches(b.op, a.completed)) return false;
+    if (b.completed >= 0 && touches(a.op, b.completed)) return false;
+    // With fewer cores than fibers, fibers of one core take turns.
+    const k = this.#kernel as Kernel;
+    return k.cores === 0 || k.fiber(a.fiber)?.core !== k.fiber(b.fiber)?.core;
+  }
+
+  /**
+   * True when step `v[i]` has no predecessor among `v[0..i)` in the execution
+   * that runs v on its own: none of them is of its fiber or fails to commute
+   * with it. (Happens-before in the run v came from may also go through
+   * steps v leaves out.)
+   */
+  #initialAt(v: readonly Event[], i: number): boolean {
+    const y = v[i];
+    for (let h = 0; h < i; h++) {
+      const x = v[h];
+      if (!this.#independent(x, y) || (x.index >= 0 && y.changers.includes(x.index))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** True when fiber `p`, whose step here is `pe`, is a weak initial of `v`. */
+  #weakInitial(p: number, pe: Event | undefined, v: readonly Event[]): boolean {
+    for (let i = 0; i < v.length; i++) if (v[i].fiber === p) return this.#initialAt(v, i);
+    if (pe === undefined) return false;
+    for (const x of v) if (!this.#independent(pe, x)) return false;
+    return true;
+  }
+
+  /** Inserts `v` into the wakeup tree of the state before step `j`. */
+  #insert(j: number, v: Event[]): void {
+    this.#insertAt(this.#events[j].state, v);
+  }
+
+  #insertAt(state: StateNode, v: Event[]): void {
+    let tainted = false;
+    for (const set of [state.sleep, state.done]) {
+      for (const p of set) {
+        if (!this.#weakInitial(p, state.sleepEv.get(p), v)) continue;
+        if (!state.tainted.has(p)) return;
+        tainted = true;
+      }
+    }
+    if (tainted || this.#insertWakeup(state, v)) this.#ensureInitial(state, v);
+  }
+
+  /**
+   * Source-DPOR's guarantee, kept under the wakeup tree: some initial of `v`
+   * is explored from `state`. Optimal DPOR's own checks imply it on runs
+   * that end with every fiber done or blocked; a run cut short by a failure
+   * hides the steps after the failure, and there a sleeping fiber's weak
+   * initial does not always stand for the reversal.
+   */
+  #ensureInitial(state: StateNode, v: readonly Event[]): void {
+    const root = state.root;
+    let pick = -1;
+    const seen = new Set<number>();
+    for (let i = 0; i < v.length; i++) {
+      const p = v[i].fiber;
+      if (seen.has(p)) continue;
+      seen.add(p);
+      if (!this.#initialAt(v, i)) continue;
+      if (state.done.has(p) || root.children.some((c) => c.ev.fiber === p)) return;
+      if (pick < 0 && bit(state.on, p) === 1 && !state.sleep.has(p)) pick = i;
+    }
+    if (pick >= 0) root.children.push({ ev: v[pick], children: [], cut: this.#cut });
+  }
+
+  /**
+   * Inserts `v` into `state`'s wakeup tree unless a branch already starts
+   * the same way. True when the branch taken as covering it came from a run
+   * cut short.
+   */
+  #insertWakeup(state: StateNode, v: Event[]): boolean {
+    let node = state.root;
+    let rest = v;
+    let cut = false;
+    for (;;) {
+      if (node !== state.root && node.children.length === 0) return cut;
+      if (rest.length === 0) return cut;
+      let next: WakeupNode | null = null;
+      for (const c of node.children) {
+        const p = c.ev.fiber;
+        const i = rest.findIndex((x) => x.fiber === p);
+        if (i >= 0) {
+          if (!this.#initialAt(rest, i)) continue;
+          next = c;
+          rest = rest.slice(0, i).concat(rest.slice(i + 1));
+          break;
+        }
+        if (rest.every((x) => this.#independent(c.ev, x))) {
+          (c.covered ??= []).push({ state, v });
+          next = c;
+          break;
+        }
+      }
+      if (next === null) {
+        let at = node;
+        for (const x of rest) {
+          const child: WakeupNode = { ev: x, children: [], cut: this.#cut };
+          at.children.push(child);
+          at = child;
+        }
+        return false;
+      }
+      node = next;
+      if (node.cut === true) cut = true;
     }
   }
 
@@ -402,14 +964,14 @@ export class DporStrategy implements ExhaustiveStrategy {
     const j = this.#latestUnknown(p.id, op);
     if (j < 0) return;
     const state = this.#events[j].state;
-    if (state.on[p.id] === 1) {
+    if (bit(state.on, p.id) === 1) {
       state.backtrack.add(p.id);
       return;
     }
     // p could not step there: try a fiber that steps later and leads to p.
     for (let k = j + 1; k < this.#steps; k++) {
       const g = this.#events[k];
-      if (state.on[g.fiber] === 1 && this.#knows(p.id, g)) {
+      if (bit(state.on, g.fiber) === 1 && this.#knows(p.id, g)) {
         state.backtrack.add(g.fiber);
         return;
       }
@@ -485,7 +1047,7 @@ export class DporStrategy implements ExhaustiveStrategy {
       if (first) initials.push(x.fiber);
     }
     if (initials.some((p) => state.backtrack.has(p))) return;
-    const enabled = initials.filter((p) => state.on[p] === 1);
+    const enabled = initials.filter((p) => bit(state.on, p) === 1);
     if (enabled.length > 0) {
       state.backtrack.add(enabled.find((p) => !state.sleep.has(p)) ?? enabled[0]);
       return;
@@ -499,11 +1061,13 @@ export class DporStrategy implements ExhaustiveStrategy {
     this.#lastOp = op;
   }
 
-  end(_outcome: Outcome, kernel: Kernel): void {
+  end(outcome: Outcome, kernel: Kernel): void {
+    this.#cut = kernel.liveCount > 0 && outcome.verdict !== "deadlock";
     // However the run stopped (a failure, a step limit, the last non-daemon
     // finishing, a deadlock), no fiber can step any more: a fiber that could
     // before the last step was disabled by it, which makes them dependent.
     if (this.#current !== null) this.#afterStep(kernel, 0);
+    else if (this.#optimal) this.#analyse(kernel, false);
   }
 
   pickValue(n: number, stream: string, kernel: Kernel): number {
@@ -511,7 +1075,9 @@ export class DporStrategy implements ExhaustiveStrategy {
   }
 
   advance(): boolean {
+    const events = this.#events;
     const more = this.#path.advance((node) => {
+      if (this.#optimal) return this.#nextBranch(node, events[node.index]);
       let next = -1;
       if (this.#order !== null) {
         const todo = [...node.backtrack].filter((p) => !node.done.has(p) && !node.sleep.has(p));
@@ -532,6 +1098,30 @@ export class DporStrategy implements ExhaustiveStrategy {
     });
     this.#fresh = more ? firstChangedStep(this.#path.nodes) : 0;
     return more;
+  }
+
+  /** Optimal: the current branch of `node` is explored; moves to its next wakeup sequence. */
+  #nextBranch(node: StateNode, taken: Event | undefined): boolean {
+    const cur = node.current as WakeupNode;
+    const i = node.root.children.indexOf(cur);
+    if (i >= 0) node.root.children.splice(i, 1);
+    node.done = withFiber(node.done, cur.ev.fiber);
+    if (node.cutBelow) node.tainted = withFiber(node.tainted, cur.ev.fiber);
+    node.cutBelow = false;
+    if (node.sleepEv === NO_EVENTS) node.sleepEv = new Map();
+    node.sleepEv.set(cur.ev.fiber, taken?.state === node ? taken : cur.ev);
+    while (node.root.children.length > 0) {
+      const c = node.root.children[0];
+      const p = c.ev.fiber;
+      if (bit(node.on, p) === 1 && !node.sleep.has(p) && !node.done.has(p)) {
+        node.current = c;
+        node.chosen = p;
+        return true;
+      }
+      node.root.children.shift();
+    }
+    node.current = null;
+    return false;
   }
 }
 

@@ -7,9 +7,16 @@ import { DfsStrategy, IterativeDfsStrategy } from "./dfs.ts";
 import { DporStrategy } from "./dpor.ts";
 import { type ExhaustiveStrategy, exploreExhaustive } from "./exhaustive.ts";
 import { makeTarget, Runner, type Target } from "./explore.ts";
-import type { Kernel } from "./kernel.ts";
+import type { Kernel, StepObserver } from "./kernel.ts";
+import type { Fiber } from "./fiber.ts";
 import { Op } from "./op.ts";
-import { programArb, programScenario, registers } from "./_programs.ts";
+import {
+  maximalProgramArb,
+  programArb,
+  programScenario,
+  registers,
+  syncProgramArb,
+} from "./_programs.ts";
 import { Nondeterminism, type Outcome } from "./outcome.ts";
 import { defineScenario } from "./scenario.ts";
 
@@ -43,22 +50,37 @@ function observe(target: Target, strategy: ExhaustiveStrategy) {
   return { finals: [...finals].sort(), failures: [...failures].sort(), schedules };
 }
 
-Deno.test("DPOR reaches exactly the final states and failures of full DFS, never running more", () => {
-  let reduced = 0;
-  fc.assert(
-    fc.property(programArb, (program) => {
-      const target = makeTarget(programScenario, "only", { params: { program } });
-      const dfs = observe(target, new DfsStrategy());
-      const dpor = observe(target, new DporStrategy());
-      assertEquals(dpor.finals, dfs.finals);
-      assertEquals(dpor.failures, dfs.failures);
-      assert(dpor.schedules <= dfs.schedules, `dpor ${dpor.schedules} > dfs ${dfs.schedules}`);
-      if (dpor.schedules < dfs.schedules) reduced++;
-    }),
-    { numRuns: 2000, seed: 42 },
-  );
-  assert(reduced > 500, `DPOR reduced only ${reduced} of 2000 programs`);
-});
+for (const variant of ["optimal", "source"] as const) {
+  Deno.test(`${variant} DPOR reaches exactly the final states and failures of full DFS, never running more`, () => {
+    let reduced = 0;
+    fc.assert(
+      fc.property(programArb, (program) => {
+        const target = makeTarget(programScenario, "only", { params: { program } });
+        const dfs = observe(target, new DfsStrategy());
+        const dpor = observe(target, new DporStrategy({ variant }));
+        assertEquals(dpor.finals, dfs.finals);
+        assertEquals(dpor.failures, dfs.failures);
+        assert(dpor.schedules <= dfs.schedules, `dpor ${dpor.schedules} > dfs ${dfs.schedules}`);
+        if (dpor.schedules < dfs.schedules) reduced++;
+      }),
+      { numRuns: 2000, seed: 42 },
+    );
+    assert(reduced > 500, `DPOR reduced only ${reduced} of 2000 programs`);
+  });
+
+  Deno.test(`${variant} DPOR is sound with rwlocks, semaphores, joins and condition variables`, () => {
+    fc.assert(
+      fc.property(syncProgramArb, (program) => {
+        const target = makeTarget(programScenario, "only", { params: { program } });
+        const dfs = observe(target, new DfsStrategy());
+        const dpor = observe(target, new DporStrategy({ variant }));
+        assertEquals(dpor.finals, dfs.finals);
+        assertEquals(dpor.failures, dfs.failures);
+      }),
+      { numRuns: 500, seed: 11 },
+    );
+  });
+}
 
 // ---- known counts -------------------------------------------------------------
 
@@ -270,4 +292,94 @@ Deno.test("a scenario that behaves differently on re-execution is reported as no
     () => exploreExhaustive(makeTarget(s, "v"), new DfsStrategy(), { runs: 100 }),
     Nondeterminism,
   );
+});
+
+// ---- optimal DPOR: one schedule per Mazurkiewicz trace ------------------------
+
+/**
+ * The Mazurkiewicz trace of a run, independent of DPOR's own bookkeeping:
+ * every step with its vector clock, where two steps are ordered when they
+ * touch the same object and one writes (a fiber's end writes its object).
+ * Equivalent interleavings give the same form.
+ */
+class TraceForm implements StepObserver {
+  readonly #steps: { fiber: number; objs: number[]; writes: boolean[] }[] = [];
+
+  onStep(fiber: Fiber, op: Op): void {
+    const objs: number[] = [];
+    const writes: boolean[] = [];
+    for (const o of [op.obj, op.obj2]) {
+      if (o >= 0) {
+        objs.push(o);
+        writes.push(op.write);
+      }
+    }
+    if (fiber.done) {
+      objs.push(fiber.obj);
+      writes.push(true);
+    }
+    this.#steps.push({ fiber: fiber.id, objs, writes });
+  }
+
+  form(): string {
+    const lastWrite = new Map<number, number[]>();
+    const lastAccess = new Map<number, number[]>();
+    const fiberClock: number[][] = [];
+    const join = (into: number[], c: number[] | undefined) => {
+      for (const [i, x] of (c ?? []).entries()) into[i] = Math.max(into[i] ?? 0, x ?? 0);
+    };
+    const out: string[] = [];
+    for (const s of this.#steps) {
+      const clock = [...(fiberClock[s.fiber] ?? [])];
+      s.objs.forEach((o, i) => join(clock, s.writes[i] ? lastAccess.get(o) : lastWrite.get(o)));
+      clock[s.fiber] = (clock[s.fiber] ?? 0) + 1;
+      fiberClock[s.fiber] = clock;
+      s.objs.forEach((o, i) => {
+        if (s.writes[i]) {
+          lastWrite.set(o, clock);
+          lastAccess.set(o, clock);
+        } else {
+          const a = [...(lastAccess.get(o) ?? [])];
+          join(a, clock);
+          lastAccess.set(o, a);
+        }
+      });
+      out.push(`${s.fiber}@${Array.from(clock, (x) => x ?? 0).join(".")}`);
+    }
+    return out.sort().join(" ");
+  }
+}
+
+/** How many distinct traces full DFS's schedules fall into. */
+function traceCount(target: Target): number {
+  const forms = new Set<string>();
+  const runner = new Runner(target);
+  const dfs = new DfsStrategy();
+  do {
+    const form = new TraceForm();
+    runner.run(dfs, 0, form);
+    forms.add(form.form());
+  } while (dfs.advance());
+  return forms.size;
+}
+
+Deno.test("optimal DPOR runs exactly one schedule per trace, none cut short, on generated programs", () => {
+  fc.assert(
+    fc.property(maximalProgramArb, (program) => {
+      const target = makeTarget(programScenario, "only", { params: { program } });
+      const r = exploreExhaustive(target, new DporStrategy(), { runs: 50_000, keepGoing: true });
+      assert(r.exhausted);
+      assertEquals([r.complete, r.pruned], [traceCount(target), 0]);
+    }),
+    { numRuns: 1000, seed: 7 },
+  );
+});
+
+Deno.test("known counts: lost-update/locked, 4 fibers with private work: 24 traces", () => {
+  const target = makeTarget(lostUpdate, "locked", { params: { fibers: 4, localWork: 2 } });
+  const optimal = exploreExhaustive(target, new DporStrategy(), { runs: 1e5 });
+  assertEquals([optimal.exhausted, optimal.complete, optimal.pruned], [true, 24, 0]);
+  const source = exploreExhaustive(target, new DporStrategy({ variant: "source" }), { runs: 1e5 });
+  assertEquals([source.exhausted, source.complete], [true, 24]);
+  assert(source.pruned > 0, "source-DPOR runs sleep-set blocked schedules here");
 });

@@ -9,7 +9,7 @@
 import { Kernel, type StepObserver } from "./kernel.ts";
 import { type Outcome, ReplayDivergence } from "./outcome.ts";
 import { DfsStrategy, IterativeDfsStrategy } from "./dfs.ts";
-import { DporStrategy } from "./dpor.ts";
+import { DPOR_VARIANTS, DporStrategy, type DporVariant } from "./dpor.ts";
 import { InterleavedStrategy } from "./split.ts";
 import { type Order, ORDERS } from "./_tree.ts";
 
@@ -164,6 +164,8 @@ export interface StrategyOptions {
   readonly delays?: number;
   /** DFS and DPOR: "default", or "random" for children in an order drawn from the seed. */
   readonly order?: string;
+  /** DPOR: "optimal" (wakeup trees, the default) or "source" (sleep sets only). */
+  readonly dpor?: string;
 }
 
 /** The strategies `createStrategy` knows. */
@@ -187,6 +189,13 @@ export function createStrategy(
   }
   if (order !== "default" && name !== "dfs" && name !== "dpor") {
     throw new UsageError("--order goes with --strategy dfs or dpor");
+  }
+  const dpor = options.dpor ?? "optimal";
+  if (!(DPOR_VARIANTS as readonly string[]).includes(dpor)) {
+    throw new UsageError(`bad --dpor "${dpor}": known: ${DPOR_VARIANTS.join(", ")}`);
+  }
+  if (options.dpor !== undefined && name !== "dpor") {
+    throw new UsageError("--dpor goes with --strategy dpor");
   }
   switch (name) {
     case "random":
@@ -227,8 +236,12 @@ export function createStrategy(
     }
     case "dpor":
       return order === "random"
-        ? new InterleavedStrategy(target, { strategy: "dpor", order: "random" })
-        : new DporStrategy();
+        ? new InterleavedStrategy(target, {
+          strategy: "dpor",
+          order: "random",
+          ...(dpor === "source" ? { dpor: "source" as const } : {}),
+        })
+        : new DporStrategy({ variant: dpor as DporVariant });
     default:
       throw new UsageError(`unknown strategy "${name}"; known: ${STRATEGIES.join(", ")}`);
   }
@@ -342,6 +355,7 @@ export function planFor(
       (fromBudget && (budget.strategy === "dfs" || budget.strategy === "dpor")
         ? budget.order
         : undefined),
+    dpor: options.dpor,
   });
   return { strategy, runs: options.runs ?? budget.runs };
 }

@@ -106,6 +106,7 @@ export class Fiber implements Guard {
 
   /** Only this fiber's completion (a write of its object) changes `done`. */
   readonly footprintOnly = true;
+  readonly anyFiber = true;
 
   /** Joining this fiber is possible once it is done. */
   ready(): boolean {

@@ -30,6 +30,14 @@ export interface Guard {
    * wait-for graph of reports; absent when the guard cannot name them.
    */
   blockers?(fiber: Fiber): readonly Fiber[];
+  /**
+   * True when `ready` gives the same answer whichever fiber asks (a mutex is
+   * free or not). With `footprintOnly`, DPOR then keeps one record of when
+   * the guard was ready for every fiber that waits on it, which tells a race
+   * it can reverse (two lock takers) from one it cannot (an unlock and the
+   * lock that waited for it).
+   */
+  readonly anyFiber?: boolean;
 }
 
 /**

@@ -20,7 +20,7 @@
  * @module
  */
 import { DfsStrategy } from "./dfs.ts";
-import { DporStrategy } from "./dpor.ts";
+import { DporStrategy, type DporVariant } from "./dpor.ts";
 import {
   type ExhaustiveStrategy,
   type ExplorationResult,
@@ -39,6 +39,8 @@ import type { Order } from "./_tree.ts";
 /** What a split search explores: the strategy and options every subtree shares. */
 export interface TreeSpec {
   readonly strategy: "dfs" | "dpor";
+  /** DPOR: "source" for source-DPOR; optimal when absent. */
+  readonly dpor?: DporVariant;
   readonly preemptions?: number;
   readonly delays?: number;
   readonly order?: Order;
@@ -76,12 +78,15 @@ export function treeSpecOf(strategy: Strategy): TreeSpec {
     ...(typeof o.preemptions === "number" ? { preemptions: o.preemptions } : {}),
     ...(typeof o.delays === "number" ? { delays: o.delays } : {}),
     ...(o.order === "random" ? { order: "random" as const } : {}),
+    ...(o.dpor === "source" ? { dpor: "source" as const } : {}),
   };
 }
 
 /** A strategy for `spec` that explores only the subtree below `prefix`. */
 export function subtreeStrategy(spec: TreeSpec, prefix: readonly number[]): ExhaustiveStrategy {
-  if (spec.strategy === "dpor") return new DporStrategy({ order: spec.order, prefix });
+  if (spec.strategy === "dpor") {
+    return new DporStrategy({ order: spec.order, prefix, variant: spec.dpor });
+  }
   return new DfsStrategy({
     preemptions: spec.preemptions,
     delays: spec.delays,

@@ -16,6 +16,7 @@ export class Mutex implements Guard, StateSource {
   readonly id: number;
   /** The owner changes only by operations on this mutex. */
   readonly footprintOnly = true;
+  readonly anyFiber = true;
   readonly name: string;
   #owner: Fiber | null = null;
   readonly #kernel: Kernel;
@@ -133,12 +134,14 @@ export class RwLock implements StateSource {
     this.name = name;
     const forRead: Guard = {
       footprintOnly: true,
+      anyFiber: true,
       ready: () => this.#writer === null,
       waitReason: () => `read lock ${name} (written by ${this.#writer?.name})`,
       blockers: () => this.#writer === null ? [] : [this.#writer],
     };
     const forWrite: Guard = {
       footprintOnly: true,
+      anyFiber: true,
       ready: () => this.#writer === null && this.#readers.length === 0,
       waitReason: () =>
         this.#writer !== null
@@ -297,6 +300,7 @@ export class Semaphore implements Guard, StateSource {
   readonly id: number;
   /** Permits change only by operations on this semaphore. */
   readonly footprintOnly = true;
+  readonly anyFiber = true;
   readonly name: string;
   #permits: number;
   readonly #acquireOp: Op;

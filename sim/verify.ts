@@ -98,6 +98,7 @@ function strategyOf(trace: Trace, target: Target): Strategy | string {
       delays: s.iterative === true && num(s.delays) !== undefined ? 0 : num(s.delays),
       iterative: s.iterative === true ? true : undefined,
       order: typeof s.order === "string" ? s.order : undefined,
+      dpor: typeof s.dpor === "string" ? s.dpor : undefined,
     });
   } catch (e) {
     if (e instanceof UsageError || e instanceof RangeError) {
