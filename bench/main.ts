@@ -15,6 +15,7 @@ import { shrinkBench } from "./shrink_bench.ts";
 import { splitBench } from "./split_bench.ts";
 import { timeBench } from "./time_bench.ts";
 import { workersBench } from "./workers_bench.ts";
+import { weakBench } from "./weak_bench.ts";
 
 const SECTIONS: Record<string, () => void | Promise<void>> = {
   kernel: kernelBench,
@@ -27,6 +28,7 @@ const SECTIONS: Record<string, () => void | Promise<void>> = {
   shrink: shrinkBench,
   order: orderBench,
   split: splitBench,
+  weak: weakBench,
 };
 
 const wanted = Deno.args.length === 0 ? Object.keys(SECTIONS) : Deno.args;

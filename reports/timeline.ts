@@ -98,7 +98,11 @@ export function timelineOf(
     const recorder = new StateRecorder(opts.stateBytesMax);
     const tracker = new SourceTracker();
     const steps = new StepSources(tracker);
-    k.reset({ cores: target.cores, stepsMax: target.stepsMax }, guided, trace.seed);
+    k.reset(
+      { cores: target.cores, stepsMax: target.stepsMax, memory: target.memory },
+      guided,
+      trace.seed,
+    );
     recorder.attach(k);
     k.observe(new Observers([log, steps, recorder]));
     tracker.install();

@@ -1,7 +1,8 @@
 /**
- * The Chase-Lev work-stealing deque (Chase and Lev, SPAA 2005; the
- * sequentially consistent form of Lê, Pop, Cohen and Zappa Nardelli,
- * PPoPP 2013).
+ * The Chase-Lev work-stealing deque (Chase and Lev, SPAA 2005), with the
+ * orderings and fences of Lê, Pop, Cohen and Zappa Nardelli's C11 version
+ * (PPoPP 2013). Under sequential consistency the orderings change nothing
+ * and the fences are no steps, so it is the sequentially consistent form.
  *
  * @module
  */
@@ -17,8 +18,13 @@ import type { Action } from "../sim/op.ts";
  * - `steal-read-after-cas`: a thief claims an element by its CAS on top and
  *   only then reads the slot; by then the owner may have pushed a new element
  *   into the same slot of the circular array.
+ * - `take-no-fence`: `take` has no seq_cst fence between publishing the
+ *   smaller bottom and reading top. Under sequential consistency nothing is
+ *   lost; on x86-TSO the store of bottom can wait in the owner's store
+ *   buffer while a thief reads the old bottom, and both take the same
+ *   element.
  */
-export type DequeFlaw = "no-cas-last" | "steal-read-after-cas";
+export type DequeFlaw = "no-cas-last" | "steal-read-after-cas" | "take-no-fence";
 
 /** How a deque is built. */
 export interface DequeOptions {
@@ -124,12 +130,14 @@ export class Deque<T> {
 
   /** Owner only: pushes `value` at the bottom, growing the array when full. */
   *push(value: T): Action<void> {
-    const b = yield* this.#bottom.read();
-    const t = yield* this.#top.read();
-    let a = yield* this.#array.read();
+    const b = yield* this.#bottom.read("relaxed");
+    const t = yield* this.#top.read("acquire");
+    let a = yield* this.#array.read("relaxed");
     if (b - t > a.size - 1) a = yield* this.#grow(a, b, t);
-    yield* a.at(b).write(value);
-    yield* this.#bottom.write(b + 1);
+    yield* a.at(b).write(value, "relaxed");
+    // The element must be visible before the bottom that covers it.
+    yield* this.#k.fence("release");
+    yield* this.#bottom.write(b + 1, "relaxed");
   }
 
   *#grow(old: CircularArray<T>, b: number, t: number): Action<CircularArray<T>> {
@@ -145,46 +153,51 @@ export class Deque<T> {
     // slots (thieves only read them), and nobody can see the new array before
     // it is published below. Interleavings inside the copy change nothing.
     for (let i = t; i < b; i++) a.at(i).poke(old.at(i).peek());
-    yield* this.#array.write(a);
+    yield* this.#array.write(a, "release");
     return a;
   }
 
   /** Owner only: takes the element at the bottom (the newest). */
   *take(): Action<Taken<T>> {
-    const b = (yield* this.#bottom.read()) - 1;
-    const a = yield* this.#array.read();
-    yield* this.#bottom.write(b);
-    const t = yield* this.#top.read();
+    const b = (yield* this.#bottom.read("relaxed")) - 1;
+    const a = yield* this.#array.read("relaxed");
+    yield* this.#bottom.write(b, "relaxed");
+    // Thieves must see the smaller bottom before the owner reads top: a
+    // store-load order, which only a seq_cst fence gives (mfence on x86).
+    if (this.flaw !== "take-no-fence") yield* this.#k.fence("seq_cst");
+    const t = yield* this.#top.read("relaxed");
     if (t > b) {
-      yield* this.#bottom.write(b + 1);
+      yield* this.#bottom.write(b + 1, "relaxed");
       return EMPTY;
     }
-    const value = (yield* a.at(b).read()) as T;
+    const value = (yield* a.at(b).read("relaxed")) as T;
     if (t < b) return { tag: "ok", value };
     // The last element: the owner races the thieves for it through top.
     let won: boolean;
     if (this.flaw === "no-cas-last") {
-      yield* this.#top.write(t + 1);
+      yield* this.#top.write(t + 1, "seq_cst");
       won = true;
     } else {
-      won = yield* this.#top.cas(t, t + 1);
+      won = yield* this.#top.cas(t, t + 1, "seq_cst");
     }
-    yield* this.#bottom.write(b + 1);
+    yield* this.#bottom.write(b + 1, "relaxed");
     return won ? { tag: "ok", value } : EMPTY;
   }
 
   /** Any fiber: steals the element at the top (the oldest). */
   *steal(): Action<Stolen<T>> {
-    const t = yield* this.#top.read();
-    const b = yield* this.#bottom.read();
+    const t = yield* this.#top.read("acquire");
+    yield* this.#k.fence("seq_cst");
+    const b = yield* this.#bottom.read("acquire");
     if (t >= b) return EMPTY;
-    const a = yield* this.#array.read();
+    // Lê et al. read the array with consume, which C11 implementations treat as acquire.
+    const a = yield* this.#array.read("acquire");
     if (this.flaw === "steal-read-after-cas") {
-      if (!(yield* this.#top.cas(t, t + 1))) return ABORT;
-      return { tag: "ok", value: (yield* a.at(t).read()) as T };
+      if (!(yield* this.#top.cas(t, t + 1, "seq_cst"))) return ABORT;
+      return { tag: "ok", value: (yield* a.at(t).read("relaxed")) as T };
     }
-    const value = (yield* a.at(t).read()) as T;
-    if (!(yield* this.#top.cas(t, t + 1))) return ABORT;
+    const value = (yield* a.at(t).read("relaxed")) as T;
+    if (!(yield* this.#top.cas(t, t + 1, "seq_cst"))) return ABORT;
     return { tag: "ok", value };
   }
 

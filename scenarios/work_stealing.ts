@@ -102,6 +102,21 @@ export const workStealing = defineScenario({
         verify: { runs: 5_000, params: { thieves: 1, tasks: 2 } },
       },
     },
+    "chase-lev-fenced": {
+      description: "the fences and orderings of Lê et al. (PPoPP 2013), on x86-TSO store buffers",
+      memory: "tso",
+      expect: { verdict: "pass", budget: { strategy: "pct", runs: 3_000 } },
+    },
+    "chase-lev-fenced-pso": {
+      description: "the same on PSO, where stores to different cells drain out of order",
+      memory: "pso",
+      expect: { verdict: "pass", budget: { strategy: "pct", runs: 3_000 } },
+    },
+    "take-no-fence": {
+      description: "take reads top without a fence after writing bottom: fine under sc, not on x86",
+      memory: "tso",
+      expect: found(3_000),
+    },
     "no-cas-last": {
       description: "take claims the last element by writing top instead of a CAS",
       expect: found(3_000),
@@ -125,7 +140,7 @@ export const workStealing = defineScenario({
       for (let w = 1; w <= thieves; w++) k.spawn(`worker${w}`, serve, lb, w, ledger, `worker${w}`);
       return;
     }
-    const flaw = variant === "chase-lev" ? null : variant as DequeFlaw;
+    const flaw = variant.startsWith("chase-lev") ? null : variant as DequeFlaw;
     const dq = new Deque<number>(k, "dq", { capacity, flaw });
     const done = k.cell("done", false);
     const idle = new ParkingSpot("idle", {

@@ -34,3 +34,38 @@ Deno.test("--memory overrides a variant's model", async () => {
   assertEquals(ok.code, 0, ok.out.join("\n"));
   assertMatch(ok.out.join("\n"), /litmus\s+sb\s+pass\s+pass\s+80\b/);
 });
+
+Deno.test("a weak-memory failure prints a replay that reproduces it; workers agree", async () => {
+  const args = ["--scenario", "work-stealing", "--variant", "take-no-fence", "--no-shrink"];
+  const r = await run([...args, "--strategy", "random", "--runs", "2000", "--out", tmp]);
+  assertEquals(r.code, 0, r.out.join("\n"));
+  const line = r.out.find((l) => l.includes("replay: deno task sim --replay"));
+  const trace = (line ?? "").split("--replay ")[1].trim();
+  assertMatch(await Deno.readTextFile(trace), /"memory": "tso"/);
+  const again = await run(["--replay", trace]);
+  assertEquals(again.code, 0, again.out.join("\n"));
+  const w = await run([...args, "--strategy", "random", "--runs", "2000", "--workers", "2"]);
+  assertEquals(w.code, 0, w.out.join("\n"));
+  const seed = (text: string) => text.match(/seed(\d+)\.json/)?.[1];
+  assertEquals(seed(w.out.join("\n")), seed(r.out.join("\n")));
+});
+
+Deno.test("take-no-fence is correct under sc: the missing fence matters only on weak memory", async () => {
+  const r = await run([
+    "--scenario",
+    "work-stealing",
+    "--variant",
+    "take-no-fence",
+    "--memory",
+    "sc",
+    "--strategy",
+    "pct",
+    "--runs",
+    "2000",
+    "--out",
+    tmp,
+  ]);
+  // Expected bug, found none: exit 1, and the table says pass.
+  assertEquals(r.code, 1);
+  assertMatch(r.out.join("\n"), /take-no-fence\s+bug\s+pass\s+2000/);
+});
