@@ -7,6 +7,14 @@
  * between `minDelay` and `maxDelay` ticks, and cores' clocks drift by up to
  * `driftPpmMax` parts per million from offsets of up to `offsetMax` ticks.
  *
+ * The check (`sync-error`) allows each clock the error the correct algorithm
+ * guarantees plus `slackTicks`: the application tolerates that much more. The
+ * correct variants never need the slack. Ignoring the round trip costs about
+ * the reply's delay, so with the default slack of 900 ticks a broken variant
+ * fails only when some reply is slow and its poll fast: in 10.7% (`no-rtt`)
+ * and 10.6% (`berkeley-no-rtt`) of 1,000 random runs. Set `slackTicks=0` to
+ * judge against the bound itself: then nearly every run fails.
+ *
  * @module
  */
 import { z } from "zod";
@@ -115,6 +123,7 @@ interface World {
   readonly rounds: number;
   readonly periodTicks: number;
   readonly minDelay: number;
+  readonly slackTicks: number;
 }
 
 const SERVER = 0;
@@ -143,10 +152,10 @@ function role(w: World): string {
 function checkError(w: World, core: number, bound: number, what: string): void {
   const error = w.clocks.read(core) - w.clocks.read(SERVER);
   w.k.assert(
-    Math.abs(error) <= bound,
+    Math.abs(error) <= bound + w.slackTicks,
     `${what}: core ${core} is ${error} ticks off core ${SERVER}'s clock (the ${role(w)}'s), ` +
-      `more than the bound ` +
-      `${bound.toFixed(1)} (round trip / 2 - min delay + drift + rounding)`,
+      `more than the bound ${bound.toFixed(1)} (round trip / 2 - min delay + drift + rounding)` +
+      (w.slackTicks > 0 ? ` plus the slack of ${w.slackTicks}` : ""),
     "sync-error",
   );
 }
@@ -251,6 +260,8 @@ export const clockSync = defineScenario({
     driftPpmMax: z.number().int().min(0).max(100_000).default(100),
     offsetMax: z.number().int().min(0).max(1_000_000_000).default(10_000_000),
     stepTicks: z.number().int().min(0).max(1_000_000).default(1),
+    /** Error tolerated beyond the algorithm's bound. */
+    slackTicks: z.number().int().min(0).max(1_000_000_000).default(900),
   }).refine((p) => p.minDelay <= p.maxDelay, "minDelay must not exceed maxDelay"),
   variants: {
     cristian: {
@@ -263,7 +274,7 @@ export const clockSync = defineScenario({
     },
     "no-rtt": {
       description: "the client takes the server's reading as it is, ignoring the round trip",
-      expect: { verdict: "bug", check: "sync-error", budget: { strategy: "random", runs: 20 } },
+      expect: { verdict: "bug", check: "sync-error", budget: { strategy: "random", runs: 200 } },
     },
     berkeley: {
       description: "the Berkeley algorithm: the master averages round-trip-corrected offsets",
@@ -275,7 +286,7 @@ export const clockSync = defineScenario({
     },
     "berkeley-no-rtt": {
       description: "the Berkeley master takes each slave's reading as it is",
-      expect: { verdict: "bug", check: "sync-error", budget: { strategy: "random", runs: 20 } },
+      expect: { verdict: "bug", check: "sync-error", budget: { strategy: "random", runs: 200 } },
     },
   },
   cores: ({ clients }) => clients + 1,
@@ -294,6 +305,7 @@ export const clockSync = defineScenario({
       rounds: p.rounds,
       periodTicks: p.periodTicks,
       minDelay: p.minDelay,
+      slackTicks: p.slackTicks,
     };
     if (variant === "cristian" || variant === "no-rtt") {
       k.spawn({ name: "server", daemon: true }, timeServer, w);
