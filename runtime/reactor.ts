@@ -34,6 +34,13 @@ export interface ReactorOptions {
   /** Stack slots each worker has for the pointers its job holds; 4 by default. */
   readonly registers?: number;
   readonly flaw?: ReactorFlaw | null;
+  /**
+   * Whether the reactor asserts its own promises (default true):
+   * `arena-private`, `no-partial-state` and `global-heap-fixed`. Turn them
+   * off to judge a flawed reactor by end-to-end checks alone (the heap's
+   * `free-safety` and `use-after-free`, and the scenario's own ledger).
+   */
+  readonly selfChecks?: boolean;
   /** Sees every job's outcome, in the step the worker records it (ghost, for checks). */
   readonly onOutcome?: (event: ReactorEvent, outcome: JobOutcome, worker: number) => void;
 }
@@ -111,6 +118,7 @@ export class Reactor implements StartupContext {
   readonly workerArenas: Arena[] = [];
   readonly workers: Fiber[] = [];
   readonly flaw: ReactorFlaw | null;
+  readonly selfChecks: boolean;
   /** Jobs that ran to the end, and jobs whose failure was reported. */
   readonly handled: Cell<number>;
   readonly failed: Cell<number>;
@@ -135,6 +143,7 @@ export class Reactor implements StartupContext {
     this.heap = heap;
     this.#options = options;
     this.flaw = options.flaw ?? null;
+    this.selfChecks = options.selfChecks ?? true;
     this.arena = new Arena(heap, "startup", options.startupBytes);
     this.global = new Arena(heap, "global", options.globalBytes);
     this.jobs = new Channel(kernel, "jobs", { capacity: options.queue });
@@ -210,7 +219,7 @@ export class Reactor implements StartupContext {
   *runJob(w: number, event: ReactorEvent): Action<void> {
     const arena = this.workerArenas[w];
     const registers = this.#registers[w];
-    this.#claim(arena, `w${w}'s job on event ${event.id}`);
+    if (this.selfChecks) this.#claim(arena, `w${w}'s job on event ${event.id}`);
     const callback = this.#callbacks.get(event.channel);
     let outcome: JobOutcome;
     if (callback === undefined) {
@@ -235,11 +244,11 @@ export class Reactor implements StartupContext {
     }
     for (const r of registers) yield* r.write(NULL);
     yield* arena.reset();
-    this.#checkClean(w, arena, event);
+    if (this.selfChecks) this.#checkClean(w, arena, event);
     this.#arenaUser.delete(arena);
     yield* (outcome.tag === "done" ? this.handled : this.failed).fetchAdd(1);
     this.#options.onOutcome?.(event, outcome, w);
-    this.#checkGlobal(event);
+    if (this.selfChecks) this.#checkGlobal(event);
   }
 
   // An arena serves one job at a time: its bump pointer and its reset belong
