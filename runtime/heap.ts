@@ -11,7 +11,7 @@
  * @module
  */
 import type { Cell, Kernel } from "../sim/kernel.ts";
-import type { Action } from "../sim/op.ts";
+import { type Action, type Footprint, Op } from "../sim/op.ts";
 import { Violation } from "../sim/outcome.ts";
 import type { StateSource, StateWriter } from "../sim/state.ts";
 
@@ -285,6 +285,62 @@ export interface HeapOptions {
 const OBJECTS_MAX_DEFAULT = 10_000;
 
 /**
+ * The read footprint of a free's reachability check: the root slots and the
+ * pointer fields of every object reachable now. While the free waits it is
+ * recomputed whenever a step has run since it was last read, so a pending
+ * free always names what its check would read; `fix` freezes it when the
+ * free runs, so the step's record keeps what the check did read. A store
+ * that changes the reachable set writes a slot of the current set, so DPOR
+ * sees it as dependent before the set can go stale.
+ */
+class ReachReads implements Footprint {
+  readonly #heap: Heap;
+  readonly #except: Cell<number>;
+  #objs: number[] = [];
+  #writes: boolean[] = [];
+  #at = -1;
+  #fixed = false;
+
+  constructor(heap: Heap, except: Cell<number>) {
+    this.#heap = heap;
+    this.#except = except;
+  }
+
+  get objs(): readonly number[] {
+    this.#refresh();
+    return this.#objs;
+  }
+
+  get writes(): readonly boolean[] {
+    this.#refresh();
+    return this.#writes;
+  }
+
+  fix(): void {
+    this.#at = -1;
+    this.#refresh();
+    this.#fixed = true;
+  }
+
+  #refresh(): void {
+    const step = this.#heap.kernel.step;
+    if (this.#fixed || step === this.#at) return;
+    this.#at = step;
+    const objs: number[] = [];
+    const except = this.#except;
+    for (const c of this.#heap.roots.slots) if (c !== except) objs.push(c.id);
+    const marks = this.#heap.reachable();
+    const all = this.#heap.objects;
+    for (let id = 0; id < all.length; id++) {
+      if (marks[id] !== 1 || all[id].freed) continue;
+      for (const c of all[id].ptrs) if (c !== except) objs.push(c.id);
+    }
+    this.#objs = objs;
+    this.#writes = objs.map(() => false);
+  }
+}
+
+/**
  * The heap of one run: spaces, objects, roots, field access with checks, and
  * the reachability oracle. Field access is a scheduling point; placing an
  * object is not (an allocator places objects inside its own operation).
@@ -504,19 +560,20 @@ export class Heap implements StateSource {
    */
   *free(ref: Ref): Action<void> {
     const obj = this.get(ref);
-    const cells = obj.ptrs.length + obj.imms.length;
-    if (cells === 0) {
-      yield* obj.header.read();
-      this.#release(obj);
-      return;
-    }
-    for (let i = 0; i < obj.ptrs.length; i++) {
-      const old = yield* obj.ptrs[i].swap(POISON);
-      if (i === 0) this.#release(obj, old);
-    }
-    for (let i = 0; i < obj.imms.length; i++) {
-      const old = yield* obj.imms[i].swap(POISON);
-      if (i === 0 && obj.ptrs.length === 0) this.#release(obj, old);
+    // The first step checks reachability: it reads every root and the
+    // pointer fields of every reachable object. Its footprint names exactly
+    // those (recomputed while the free waits, fixed when it runs), so DPOR
+    // orders the free against every store that changes what is reachable.
+    const first = obj.ptrs[0] ?? obj.imms[0] ?? obj.header;
+    const reads = new ReachReads(this, first);
+    yield new Op("free", first.id, true, null, this.kernel.costOf("rmw"), -1, -1, reads);
+    reads.fix();
+    const old = first.peek();
+    if (first !== obj.header) first.poke(POISON);
+    this.#release(obj, old);
+    for (let i = 1; i < obj.ptrs.length; i++) yield* obj.ptrs[i].swap(POISON);
+    for (let i = obj.ptrs.length === 0 ? 1 : 0; i < obj.imms.length; i++) {
+      yield* obj.imms[i].swap(POISON);
     }
   }
 

@@ -2,6 +2,12 @@ import { assert, assertEquals, assertMatch, assertThrows } from "../deps.ts";
 import { Arena } from "./arena.ts";
 import { HEADER_BYTES, Heap, NULL, type Ref, shapeBytes, WORD_BYTES } from "./heap.ts";
 import { runLogged, world } from "./_testing.ts";
+import { z } from "zod";
+import { DporStrategy } from "../sim/dpor.ts";
+import { exploreExhaustive } from "../sim/exhaustive.ts";
+import { makeTarget } from "../sim/explore.ts";
+import type { Kernel } from "../sim/kernel.ts";
+import { defineScenario } from "../sim/scenario.ts";
 
 function* freeIt(heap: Heap, ref: Ref) {
   yield* heap.free(ref);
@@ -56,7 +62,7 @@ Deno.test("a free poisons every field, one step each, and a later use is a use-a
   k.spawn("gc", freeIt, heap, a.id);
   const { outcome, log } = runLogged(k);
   assertEquals(outcome.verdict, "pass");
-  assertEquals(log, ["gc rmw A.p0", "gc rmw A.i0"]);
+  assertEquals(log, ["gc free A.p0", "gc rmw A.i0"]);
   assert(a.freed);
   assertEquals(s.objects.length, 0);
   assertEquals(s.bytesLive, 0);
@@ -139,4 +145,48 @@ Deno.test("the heap's object limit stops runaway allocation", () => {
   arena.place({});
   arena.place({});
   assertThrows(() => arena.place({}), /2 objects is the limit/);
+});
+
+function* unlinkThenRelink(this: Kernel, heap: Heap, holder: Ref, victim: Ref, other: Ref) {
+  yield* heap.store(holder, 0, NULL); // the victim looks unreachable...
+  yield* heap.store(other, 0, victim); // ...until another reachable object points at it
+}
+
+function* freeVictim(heap: Heap, victim: Ref) {
+  yield* heap.free(victim);
+}
+
+Deno.test("DPOR orders a free's reachability check against the stores that change it", () => {
+  // g -> holder -> victim, g2 -> other. The mutator unlinks the victim and
+  // links it again from `other`; the free is safe only between the two
+  // stores. The free's footprint names no field the stores write (its first
+  // field is the victim's own), so only its read set can order them.
+  const scenario = defineScenario({
+    name: "free-race",
+    description: "-",
+    params: z.object({}),
+    variants: {
+      v: {
+        description: "-",
+        expect: { verdict: "bug", check: "free-safety", budget: { strategy: "dpor", runs: 100 } },
+      },
+    },
+    setup(k) {
+      const heap = new Heap(k);
+      const s = heap.space("s", 1024);
+      const victim = heap.place(s, { name: "victim", ptrs: [NULL] });
+      const holder = heap.place(s, { name: "holder", ptrs: [victim.id], mutable: true });
+      const other = heap.place(s, { name: "other", ptrs: [NULL], mutable: true });
+      heap.roots.global("g", holder.id);
+      heap.roots.global("g2", other.id);
+      k.spawn("mutator", unlinkThenRelink, heap, holder.id, victim.id, other.id);
+      k.spawn("freer", freeVictim, heap, victim.id);
+    },
+  });
+  const target = makeTarget(scenario, "v");
+  const r = exploreExhaustive(target, new DporStrategy(), { runs: 100, keepGoing: true });
+  assert(r.exhausted);
+  // Free first, or last: reachable. Free between the stores: no failure.
+  assertEquals(r.failures.map((f) => f.outcome.check), ["free-safety", "free-safety"]);
+  assertEquals(r.schedules, 3);
 });

@@ -2,9 +2,9 @@ import { assert, assertEquals, assertMatch } from "../deps.ts";
 import { arenaOverflow } from "./arena_overflow.ts";
 import { judgeVariant } from "./_judge.ts";
 
-Deno.test("arena-overflow: DPOR exhausts three workers on four jobs, with a job too big", () => {
+Deno.test("arena-overflow: DPOR exhausts two workers on four jobs, with a job too big", () => {
   const r = judgeVariant(arenaOverflow, "drop-and-reset", {
-    params: { workers: 3, jobs: 4, oversized: true },
+    params: { workers: 2, jobs: 4, oversized: true },
     runs: 10_000,
   });
   assert(r.ok && r.exploration?.exhausted, `${r.runs} schedules: ${r.outcome?.message}`);
