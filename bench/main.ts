@@ -12,6 +12,7 @@ import { kernelBench } from "./kernel_bench.ts";
 import { memoryBench } from "./memory_bench.ts";
 import { orderBench } from "./order_bench.ts";
 import { shrinkBench } from "./shrink_bench.ts";
+import { spinBench } from "./spin_bench.ts";
 import { splitBench } from "./split_bench.ts";
 import { timeBench } from "./time_bench.ts";
 import { workersBench } from "./workers_bench.ts";
@@ -29,6 +30,7 @@ const SECTIONS: Record<string, () => void | Promise<void>> = {
   order: orderBench,
   split: splitBench,
   weak: weakBench,
+  spin: spinBench,
 };
 
 const wanted = Deno.args.length === 0 ? Object.keys(SECTIONS) : Deno.args;
