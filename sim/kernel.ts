@@ -541,6 +541,15 @@ export class Kernel {
   }
 
   /**
+   * True under a weak memory model. A synchronisation primitive then fences
+   * before it releases (an unlock, a semaphore post), so stores made before
+   * it are in memory once another fiber can acquire.
+   */
+  get weak(): boolean {
+    return this.#memory !== null;
+  }
+
+  /**
    * A recorded choice of an integer in [0, n): the strategy decides, the
    * trace remembers, a replay gives the same value.
    */

@@ -7,6 +7,7 @@ import { DporStrategy } from "./dpor.ts";
 import type { ExhaustiveStrategy } from "./exhaustive.ts";
 import { judge, makeTarget, makeTrace, planFor, replay, Runner, type Target } from "./explore.ts";
 import { Kernel } from "./kernel.ts";
+import { lostUpdate } from "../scenarios/lost_update.ts";
 import { OrderingError } from "./ordering.ts";
 import type { Outcome } from "./outcome.ts";
 import { defineScenario, UsageError } from "./scenario.ts";
@@ -332,4 +333,18 @@ Deno.test("DPOR reaches exactly DFS's final states under tso and pso (generated 
     { numRuns: 1000, seed: 14 },
   );
   assert(weak > 20, `only ${weak} of 1000 programs had outcomes sc does not`);
+});
+
+Deno.test("unlocking publishes the stores made under the lock (tso, pso); sc takes no extra step", () => {
+  for (const memory of ["tso", "pso"] as const) {
+    const target = makeTarget(lostUpdate, "locked", {
+      params: { fibers: 2, increments: 2 },
+      memory,
+    });
+    const j = judge(target, { ...planFor(target, { strategy: "dfs", runs: 200_000 }), seed: 0 });
+    assert(j.ok && j.exploration?.exhausted, `${memory}: ${j.outcome?.message ?? "not exhausted"}`);
+  }
+  const sc = makeTarget(lostUpdate, "locked", { params: { fibers: 1, increments: 1 } });
+  // lock, read, write, unlock: four steps, no fence.
+  assertEquals(new Runner(sc).run(new DfsStrategy(), 0).step, 4);
 });

@@ -100,6 +100,7 @@ export class Mutex implements Guard, StateSource {
 
   /** Releases the lock, which the calling fiber must hold. */
   *unlock(): Generator<Op, void, void> {
+    if (this.#kernel.weak) yield* this.#kernel.fence();
     yield this.#unlockOp;
     const me = this.#kernel.current;
     if (this.#owner !== me) {
@@ -183,6 +184,7 @@ export class RwLock implements StateSource {
 
   /** Leaves the readers; the calling fiber must be one. */
   *readUnlock(): Generator<Op, void, void> {
+    if (this.#kernel.weak) yield* this.#kernel.fence();
     yield this.#readUnlockOp;
     const me = this.#kernel.current as Fiber;
     const i = this.#readers.indexOf(me);
@@ -200,6 +202,7 @@ export class RwLock implements StateSource {
 
   /** Releases the write lock, which the calling fiber must hold. */
   *writeUnlock(): Generator<Op, void, void> {
+    if (this.#kernel.weak) yield* this.#kernel.fence();
     yield this.#writeUnlockOp;
     const me = this.#kernel.current as Fiber;
     if (this.#writer !== me) {
@@ -258,6 +261,7 @@ export class CondVar implements StateSource {
       op = new Op("wait", this.id, true, null, this.#kernel.costOf("wait"), -1, mutex.id);
       this.#waitOps.set(mutex, op);
     }
+    if (this.#kernel.weak) yield* this.#kernel.fence();
     yield op;
     const me = this.#kernel.current as Fiber;
     if (mutex.owner !== me) {
@@ -303,6 +307,7 @@ export class Semaphore implements Guard, StateSource {
   readonly anyFiber = true;
   readonly name: string;
   #permits: number;
+  readonly #kernel: Kernel;
   readonly #acquireOp: Op;
   readonly #releaseOp: Op;
 
@@ -310,6 +315,7 @@ export class Semaphore implements Guard, StateSource {
     if (!Number.isInteger(permits) || permits < 0) {
       throw new RangeError(`Cannot create semaphore ${name} with ${permits} permits`);
     }
+    this.#kernel = kernel;
     this.id = kernel.newObject(name);
     this.name = name;
     this.#permits = permits;
@@ -344,6 +350,7 @@ export class Semaphore implements Guard, StateSource {
 
   /** Returns a permit. */
   *release(): Generator<Op, void, void> {
+    if (this.#kernel.weak) yield* this.#kernel.fence();
     yield this.#releaseOp;
     this.#permits++;
   }
