@@ -39,6 +39,10 @@ const KIND_COLORS: Record<string, string> = {
   read: "#4e79a7",
   write: "#e15759",
   rmw: "#f28e2b",
+  // Weak memory: a buffered store is a "write" of x@sb<core> on its core's
+  // lane; the drain that moves it to memory is a paler mark on the same lane.
+  drain: "#f7b3b4",
+  fence: "#1f4e79",
   alloc: "#a0cbe8",
   reset: "#ffbe7d",
   lock: "#59a14f",
