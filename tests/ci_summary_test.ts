@@ -31,6 +31,11 @@ Deno.test(".ci/run's closing line: failures, nothing ignored, and a gate failing
     await closingLine("ok | 12 passed | 0 failed (2s)\n", 0),
     "12 passed, 0 failed, 0 skipped",
   );
+  // Test steps show beside the passed count.
+  assertEquals(
+    await closingLine("ok | 405 passed (4 steps) | 0 failed | 1 ignored (7m5s)\n", 0),
+    "405 passed, 0 failed, 1 skipped",
+  );
   assertEquals(
     await closingLine("error: Found 2 not formatted files\n", 1),
     "0 passed, 1 failed, 0 skipped",
