@@ -49,8 +49,8 @@ export interface TreeSpec {
 /**
  * The fewest subtrees a frontier aims for: enough to keep a few workers busy
  * to the end. DPOR gets fewer: each of its subtrees repeats classes another
- * one explores (`gc-mark-sweep/no-reset`: 18,951 schedules whole, 23,213 in
- * 4 subtrees, 34,741 in 8).
+ * one explores (`gc-mark-sweep/no-reset`: 14,337 schedules whole, 17,493 in
+ * 4 subtrees, 26,049 in 8, with optimal DPOR).
  */
 export const SUBTREES_DEFAULT = { dfs: 32, dpor: 4 } as const;
 /** A frontier is never deeper than this many decisions. */
