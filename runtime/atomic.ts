@@ -20,7 +20,7 @@
 import type { Cell } from "../sim/cell.ts";
 import type { Fiber } from "../sim/fiber.ts";
 import type { Kernel } from "../sim/kernel.ts";
-import { type Action, type Guard, Op } from "../sim/op.ts";
+import { type Action, Op } from "../sim/op.ts";
 import { Violation } from "../sim/outcome.ts";
 import type { LogicalRegion, RegionScope } from "./logical_region.ts";
 
@@ -89,15 +89,6 @@ export interface StmStats {
 
 /** The number of aborts of one atomic call unless the scenario says otherwise. */
 export const RETRIES_MAX_DEFAULT = 1_000;
-
-// The commit's guard is always ready but not footprint-only: a commit
-// publishes several cells in one step, more than an operation's footprint
-// can name, so DPOR must treat it as dependent with every step. That is
-// sound; transactions are few steps, so it costs little.
-const COMMIT_GUARD: Guard = {
-  ready: () => true,
-  waitReason: () => "nothing (a commit is always enabled)",
-};
 
 interface ReadEntry {
   readonly cell: Cell<unknown>;
@@ -176,7 +167,14 @@ export class Tx {
   attempt = 0;
   /** Aborts so far of this atomic call, inner ones included. */
   retries = 0;
-  /** The snapshot: the commit count the reads so far are consistent with. */
+  /**
+   * The newest version among the reads so far. Every read is consistent with
+   * the state at the last snapshot check (or the first read); a cell whose
+   * version is no newer was written before that point and is still current,
+   * so it is consistent too and needs no check. Taking versions from the
+   * reads, not from the global clock, keeps the clock out of every step but
+   * the commits.
+   */
   #rv = 0;
   readonly #stm: Stm;
   readonly #levels: Level[] = [];
@@ -202,9 +200,27 @@ export class Tx {
     const value = yield* cell.read();
     const stm = this.#stm;
     const version = stm.versionOf(cell);
-    if (stm.snapshot && version > this.#rv) this.#extend();
-    const top = levels[levels.length - 1];
-    top.reads.set(cell.id, { cell: cell as Cell<unknown>, version, value });
+    // A cell read before keeps its first entry: if it has changed since,
+    // the snapshot check below finds that entry stale.
+    let before = 0;
+    let again = false;
+    for (const level of levels) {
+      before += level.reads.size;
+      if (level.reads.has(cell.id)) again = true;
+    }
+    if (!again) {
+      levels[levels.length - 1].reads.set(cell.id, { cell: cell as Cell<unknown>, version, value });
+    }
+    if (stm.snapshot && version > this.#rv) {
+      // The value may be newer than the earlier reads. The snapshot check
+      // reads every cell read so far: its own step, with a footprint that
+      // covers them (the read's names only `cell`).
+      if (before > 0) {
+        yield stm.checkOp(this);
+        this.#extend();
+      }
+      this.#rv = version;
+    }
     stm.observer?.read(this.attempt, levels.length - 1, cell as Cell<unknown>, value);
     return value;
   }
@@ -235,7 +251,7 @@ export class Tx {
     this.attempt = attempt;
     this.#levels.length = 0;
     this.#levels.push(new Level());
-    this.#rv = this.#stm.clock;
+    this.#rv = 0;
   }
 
   /** Opens a nested level and gives its depth. */
@@ -271,14 +287,35 @@ export class Tx {
     return true;
   }
 
+  /**
+   * The footprint of a step over every cell the open levels read or write:
+   * ids, and whether the step writes each (only a commit writes, and only
+   * the cells it publishes).
+   */
+  footprint(commit: boolean): { objs: number[]; writes: boolean[] } {
+    const objs: number[] = [];
+    const writes: boolean[] = [];
+    for (const level of this.#levels) {
+      for (const id of level.writes.keys()) {
+        const i = objs.indexOf(id);
+        if (i < 0) objs.push(id), writes.push(commit);
+        else writes[i] ||= commit;
+      }
+      for (const id of level.reads.keys()) {
+        if (!objs.includes(id)) objs.push(id), writes.push(false);
+      }
+    }
+    return { objs, writes };
+  }
+
   /** The top level's writes and sends, once the top level is all that is left. */
   get outcome(): Level {
     return this.#levels[0];
   }
 
-  // A read saw a version newer than the snapshot. If every read so far still
-  // holds, the snapshot moves up to now (the new value is consistent with
-  // them). Otherwise the outermost level holding a stale read aborts:
+  // A read saw a version newer than the snapshot. If every read so far (the
+  // new one included: it may have changed since its step) still holds, the
+  // snapshot moves up to now. Otherwise the outermost level holding a stale read aborts:
   // closed nesting re-runs only as much as it must.
   #extend(): void {
     const levels = this.#levels;
@@ -287,7 +324,6 @@ export class Tx {
         if (!this.#stm.holds(e)) throw new TxAbort(this, d);
       }
     }
-    this.#rv = this.#stm.clock;
   }
 
   #check(what: string): void {
@@ -346,7 +382,8 @@ export class Stm {
   retriesMax = RETRIES_MAX_DEFAULT;
   observer: TxObserver | null = null;
   readonly stats: StmStats = { commits: 0, aborts: 0, innerAborts: 0 };
-  readonly #commitOp: Op;
+  readonly #id: number;
+  readonly #cost: { commit: number; check: number };
   /** The version of each cell, by id: the clock of the commit that last wrote it. */
   readonly #versions: number[] = [];
   #attempts = 0;
@@ -358,8 +395,8 @@ export class Stm {
 
   private constructor(kernel: Kernel) {
     this.kernel = kernel;
-    const id = kernel.newObject("stm.commit");
-    this.#commitOp = new Op("commit", id, true, COMMIT_GUARD, kernel.costOf("commit"));
+    this.#id = kernel.newObject("stm");
+    this.#cost = { commit: kernel.costOf("commit"), check: kernel.costOf("snapshot-check") };
   }
 
   /** Sets how transactions behave in this run (setup only). */
@@ -405,7 +442,7 @@ export class Stm {
       let result: T;
       try {
         result = yield* body(tx, ...args);
-        yield this.#commitOp;
+        yield this.#footprint(tx, "commit", true, this.#cost.commit);
       } catch (e) {
         me.scope = outer;
         if (!(e instanceof TxAbort) || e.tx !== tx) throw e;
@@ -448,6 +485,22 @@ export class Stm {
         this.#countRetry(tx, me);
       }
     }
+  }
+
+  /** @internal The operation of a snapshot check of `tx`: it reads every cell `tx` read. */
+  checkOp(tx: Tx): Op {
+    return this.#footprint(tx, "snapshot-check", false, this.#cost.check);
+  }
+
+  // A commit reads its read set and writes its write set in one step; its
+  // footprint names every one of those cells (Op.more past two), so DPOR
+  // orders it against exactly the steps that touch them.
+  #footprint(tx: Tx, kind: string, commit: boolean, cost: number): Op {
+    const { objs, writes } = tx.footprint(commit);
+    if (objs.length === 0) return this.kernel.plainOp(this.#id, 3, kind, false, cost);
+    if (objs.length === 1) return this.kernel.plainOp(objs[0], 3, kind, writes[0], cost);
+    const more = { objs: objs.slice(1), writes: writes.slice(1) };
+    return new Op(kind, objs[0], writes[0], null, cost, -1, -1, more);
   }
 
   // The commit step: validate, then publish every write under one new version.

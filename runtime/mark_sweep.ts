@@ -22,6 +22,7 @@ import type { Fiber } from "../sim/fiber.ts";
 import { type Action, Op } from "../sim/op.ts";
 import { Violation } from "../sim/outcome.ts";
 import type { StateSource, StateWriter } from "../sim/state.ts";
+import { Stm, type Tx } from "./atomic.ts";
 import {
   type Heap,
   HeapExhausted,
@@ -47,9 +48,11 @@ export type Barrier = "none" | "insertion" | "deletion";
  * `atomic(if x.read() then x.write(false))`; `finish` frees the true ones and
  * writes true back into the others. `flip-nonatomic`: the same without the
  * atomic section: two fibers may both read true and both trace the node
- * (repeated work, never a wrong free).
+ * (repeated work, never a wrong free). `flip-stm`: the note's atomic
+ * section as an atomic region (`runtime/atomic.ts`): the read and the write
+ * of the mark are one transaction, so no node is traced twice.
  */
-export type MarkMode = "clear" | "flip" | "flip-nonatomic";
+export type MarkMode = "clear" | "flip" | "flip-nonatomic" | "flip-stm";
 
 /** How a mark-and-sweep collector is built. */
 export interface MarkSweepOptions {
@@ -422,6 +425,16 @@ export class MarkSweep implements StateSource {
   // atomic(if x.read() then x.write(false)): true when this call marked it.
   *#tryMark(ref: Ref): Action<boolean> {
     const cell = this.markOf(ref);
+    if (this.mark === "flip-stm") {
+      return yield* Stm.of(this.heap.kernel).atomic(
+        markInTx,
+        cell,
+        this.white,
+        this.black,
+        this.heap,
+        ref,
+      );
+    }
     if (this.mark === "flip-nonatomic") {
       const v = yield* cell.read();
       if (v !== v) throw usedFreed(this.heap, ref);
@@ -463,6 +476,22 @@ export class MarkSweep implements StateSource {
     const live = this.heap.reachable();
     return this.#nodes.filter((r) => live[r] === 0 && !this.heap.get(r).freed);
   }
+}
+
+// The note's atomic(if x.read() >> x.write(false)), as a transaction.
+function* markInTx(
+  tx: Tx,
+  cell: Cell<number>,
+  white: number,
+  black: number,
+  heap: Heap,
+  ref: Ref,
+): Action<boolean> {
+  const v = yield* tx.read(cell);
+  if (v !== v) throw usedFreed(heap, ref);
+  if (v !== white) return false;
+  tx.write(cell, black);
+  return true;
 }
 
 /** The marking share `share` of `shares`: start(r) for every shares-th root. */

@@ -13,6 +13,10 @@
  * load balancing (`balance.ts`), parking idle workers (`park.ts`) and the
  * reactor (`reactor.ts`).
  *
+ * Atomic regions: transactions (`atomic.ts`) and their independent checks
+ * (`atomic_check.ts`). π: the byte encoding of values (`pi_value.ts`) and
+ * the three tiers with copying and generational collectors (`pi_heap.ts`).
+ *
  * @module
  */
 export * from "./arena.ts";
@@ -29,6 +33,8 @@ export * from "./future.ts";
 export * from "./heap.ts";
 export * from "./mark_sweep.ts";
 export * from "./park.ts";
+export * from "./pi_heap.ts";
+export * from "./pi_value.ts";
 export * from "./process.ts";
 export * from "./reactor.ts";
 export * from "./regions.ts";

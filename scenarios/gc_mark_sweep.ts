@@ -19,6 +19,7 @@ export const BUILDS: Record<string, MarkSweepOptions> = {
   "no-reset": { barrier: "deletion", mark: "flip", collectors: 1 },
   "no-reset-nonatomic": { barrier: "deletion", mark: "flip-nonatomic", collectors: 2 },
   "parallel-mark": { barrier: "insertion", mark: "clear", collectors: 2 },
+  "no-reset-stm": { barrier: "deletion", mark: "flip-stm", collectors: 2 },
 };
 
 /**
@@ -122,6 +123,11 @@ export const gcMarkSweep = defineScenario({
     "parallel-mark": {
       description: "2 collector fibers mark from the roots and sweep in parallel (insertion)",
       expect: { verdict: "pass", budget: { strategy: "dpor", runs: 5_000 } },
+    },
+    "no-reset-stm": {
+      description: "flipped marks, the note's atomic(if x.read() >> x.write(false)) as an " +
+        "atomic region (r.atomic), 2 collector fibers, at least 2 cycles",
+      expect: { verdict: "pass", budget: { strategy: "random", runs: 1_000 } },
     },
   },
   stepsMax: ({ cycles, mutators, garbage }) =>

@@ -31,6 +31,8 @@ export { comms } from "./comms.ts";
 import { zeno } from "./zeno.ts";
 import { atomicBank } from "./atomic_bank.ts";
 import { litmus } from "./litmus.ts";
+import { atomicNested } from "./atomic_nested.ts";
+import { piGc } from "./pi_gc.ts";
 
 export { clockSync } from "./clock_sync.ts";
 export { lockOrder } from "./lock_order.ts";
@@ -42,6 +44,8 @@ export { workStealing } from "./work_stealing.ts";
 export { zeno } from "./zeno.ts";
 export { atomicBank } from "./atomic_bank.ts";
 export { litmus } from "./litmus.ts";
+export { atomicNested } from "./atomic_nested.ts";
+export { piGc } from "./pi_gc.ts";
 
 /** Every catalog scenario, in the order the main job runs them. */
 export const catalog: readonly AnyScenario[] = [
@@ -63,6 +67,8 @@ export const catalog: readonly AnyScenario[] = [
   clockSync,
   atomicBank,
   litmus,
+  atomicNested,
+  piGc,
 ];
 
 /** The catalog scenario called `name`, or undefined. */
