@@ -499,6 +499,8 @@ export class Kernel {
   /** Waits until `fiber` is done and returns what its body returned. */
   *join(fiber: Fiber): Generator<Op, unknown, void> {
     yield fiber.joinOp;
+    // Under a weak model the joiner sees what the fiber stored once it has drained.
+    if (this.#memory !== null) yield* this.#memory.drained(fiber.core);
     return fiber.result;
   }
 

@@ -219,6 +219,15 @@ export class StoreBuffers {
     return fifo;
   }
 
+  /**
+   * Waits until core `core`'s buffers are empty: a join's acquire of what the
+   * joined fiber stored. No step when nothing is buffered there.
+   */
+  *drained(core: number): Generator<Op, void, void> {
+    const c = this.#cores[core];
+    if (c !== undefined && c.count > 0) yield c.fenceOp;
+  }
+
   /** A fence of the current fiber: waits for its core's buffers when the model needs it. */
   *fence(order: Ordering): Generator<Op, void, void> {
     // x86 needs mfence only for seq_cst (loads are never reordered, stores

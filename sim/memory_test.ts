@@ -348,3 +348,21 @@ Deno.test("unlocking publishes the stores made under the lock (tso, pso); sc tak
   // lock, read, write, unlock: four steps, no fence.
   assertEquals(new Runner(sc).run(new DfsStrategy(), 0).step, 4);
 });
+
+Deno.test("a join sees what the joined fiber stored, once it has drained (tso)", () => {
+  const k = new Kernel();
+  k.reset({ cores: 0, stepsMax: 100, memory: "tso" }, first, 1);
+  const x = k.cell("x", 0);
+  const seen: number[] = [];
+  const child = k.spawn("child", function* () {
+    yield* x.write(1);
+  });
+  k.spawn("parent", function* () {
+    yield* k.join(child);
+    seen.push(yield* x.read());
+  });
+  assertEquals(k.execute().verdict, "pass");
+  // The first strategy runs child to its end with x = 1 still buffered; the
+  // join waits for the drain rather than reading memory's 0.
+  assertEquals(seen, [1]);
+});
