@@ -268,8 +268,25 @@ export class LocalRefs {
   }
 }
 
+/** One node of `Heap.placeGraph`: a shape whose pointers name other nodes (null for `NULL`). */
+export interface GraphNode {
+  readonly kind?: ObjectKind;
+  /** Pointer fields, by the name of the node each points to. */
+  readonly ptrs?: readonly (string | null)[];
+  /** Initial immediate fields (finite numbers). */
+  readonly imms?: readonly number[];
+  /** True for objects the program will store into; only these may form cycles. */
+  readonly mutable?: boolean;
+}
+
 /** Where `Heap.place` puts an object. */
 export interface PlaceOptions {
+  /**
+   * Create the object's header cell (its forwarding slot) now, as setup
+   * does for a heap a copying collector will move, rather than on first use
+   * in the middle of a run.
+   */
+  readonly header?: boolean;
   /** Byte offset in the space; the space's top by default. */
   readonly addr?: number;
   /** The object this one is a copy of. */
@@ -478,6 +495,7 @@ export class Heap implements StateSource {
       liveBytes,
       origin: origin === NULL ? id : this.#objects[origin].origin,
     });
+    if (at.header === true) void obj.header;
     this.#objects.push(obj);
     space.objects.push(obj);
     space.bytesLive += obj.bytes;
@@ -486,6 +504,76 @@ export class Heap implements StateSource {
       this.#marks = new Uint8Array(this.#objects.length * 2);
     }
     return obj;
+  }
+
+  /**
+   * Places a whole object graph given in any order: pointers name other
+   * nodes, children are placed before their parents (so immutable values get
+   * their live-set sizes), and a cycle through mutable objects is closed
+   * after both ends exist. Objects get ids in the order they are placed:
+   * depth-first from the nodes in the order given. Returns the objects by
+   * node name.
+   *
+   * @example
+   * ```ts
+   * import { assertEquals } from "../deps.ts";
+   * import { Kernel } from "../sim/kernel.ts";
+   * import { RandomStrategy } from "../sim/random.ts";
+   * const k = new Kernel();
+   * k.reset({ cores: 0, stepsMax: 100 }, new RandomStrategy(), 1);
+   * const heap = new Heap(k);
+   * const g = heap.placeGraph(heap.space("s", 1024), {
+   *   root: { ptrs: ["a", "b"], mutable: true },
+   *   a: { ptrs: ["b"], mutable: true },
+   *   b: { ptrs: ["a"], mutable: true }, // a cycle
+   * });
+   * assertEquals(g.a.ptrs[0].peek(), g.b.id);
+   * assertEquals(g.b.ptrs[0].peek(), g.a.id);
+   * ```
+   */
+  placeGraph(
+    space: Space,
+    nodes: Readonly<Record<string, GraphNode>>,
+    options: { readonly headers?: boolean } = {},
+  ): Record<string, HeapObject> {
+    const placed: Record<string, HeapObject> = {};
+    const visiting = new Set<string>();
+    const closeLater: { from: string; field: number; to: string }[] = [];
+    const visit = (name: string, from: string) => {
+      if (Object.hasOwn(placed, name)) return;
+      const node = nodes[name];
+      if (!Object.hasOwn(nodes, name)) {
+        throw new RangeError(
+          `Cannot place ${from}: it points to ${name}, which is not in the graph`,
+        );
+      }
+      visiting.add(name);
+      const ptrs: Ref[] = [];
+      const names = node.ptrs ?? [];
+      for (let i = 0; i < names.length; i++) {
+        const to = names[i];
+        if (to === null) {
+          ptrs.push(NULL);
+        } else if (visiting.has(to)) {
+          if (!node.mutable) {
+            throw new RangeError(
+              `Cannot place ${name}: it closes a cycle through ${to}, and immutable values cannot`,
+            );
+          }
+          ptrs.push(NULL);
+          closeLater.push({ from: name, field: i, to });
+        } else {
+          visit(to, name);
+          ptrs.push(placed[to].id);
+        }
+      }
+      visiting.delete(name);
+      const shape = { kind: node.kind, ptrs, imms: node.imms, name, mutable: node.mutable };
+      placed[name] = this.place(space, shape, { header: options.headers });
+    };
+    for (const name of Object.keys(nodes)) visit(name, name);
+    for (const c of closeLater) placed[c.from].ptrs[c.field].poke(placed[c.to].id);
+    return placed;
   }
 
   /** The object `ref` points to. A ref to no object is a crash of the model. */

@@ -189,4 +189,28 @@ Deno.test("DPOR orders a free's reachability check against the stores that chang
   // Free first, or last: reachable. Free between the stores: no failure.
   assertEquals(r.failures.map((f) => f.outcome.check), ["free-safety", "free-safety"]);
   assertEquals(r.schedules, 3);
+
+Deno.test("placeGraph takes a graph in any order: forward pointers, shared children, mutable cycles", () => {
+  const { heap, k } = world();
+  const s = heap.space("s", 4096);
+  const g = heap.placeGraph(s, {
+    pair: { ptrs: ["left", "right"] }, // names children placed after it in the list
+    left: { kind: "binary", imms: [1, 2] },
+    right: { ptrs: ["left", null] },
+    ring0: { ptrs: ["ring1"], mutable: true },
+    ring1: { ptrs: ["ring0"], mutable: true },
+  }, { headers: true });
+  assertEquals(g.pair.ptrs.map((p) => p.peek()), [g.left.id, g.right.id]);
+  assertEquals(g.right.ptrs.map((p) => p.peek()), [g.left.id, NULL]);
+  assertEquals([g.ring0.ptrs[0].peek(), g.ring1.ptrs[0].peek()], [g.ring1.id, g.ring0.id]);
+  assertEquals(g.pair.liveBytes, g.pair.bytes + g.left.liveBytes + g.right.liveBytes);
+  assertEquals(g.right.liveBytes, g.right.bytes + g.left.bytes);
+  // Headers were made in setup: they are in the state before any step.
+  assert("pair.fwd" in k.snapshot() && "ring1.fwd" in k.snapshot());
+  assertThrows(
+    () => heap.placeGraph(s, { a: { ptrs: ["b"] }, b: { ptrs: ["a"] } }),
+    RangeError,
+    "immutable values cannot",
+  );
+  assertThrows(() => heap.placeGraph(s, { a: { ptrs: ["nope"] } }), RangeError, "not in the graph");
 });
