@@ -189,6 +189,7 @@ Deno.test("DPOR orders a free's reachability check against the stores that chang
   // Free first, or last: reachable. Free between the stores: no failure.
   assertEquals(r.failures.map((f) => f.outcome.check), ["free-safety", "free-safety"]);
   assertEquals(r.schedules, 3);
+});
 
 Deno.test("placeGraph takes a graph in any order: forward pointers, shared children, mutable cycles", () => {
   const { heap, k } = world();
