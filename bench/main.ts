@@ -5,6 +5,7 @@
  *   deno task bench kernel     one section
  *   deno task bench time       virtual time: clock-sync speed, timer cost
  */
+import { atomicBench, piBench } from "./atomic_bench.ts";
 import { commBench } from "./comm_bench.ts";
 import { exploreBench } from "./explore_bench.ts";
 import { fastCheckBench } from "./fastcheck_bench.ts";
@@ -31,6 +32,8 @@ const SECTIONS: Record<string, () => void | Promise<void>> = {
   split: splitBench,
   weak: weakBench,
   spin: spinBench,
+  atomic: atomicBench,
+  pi: piBench,
 };
 
 const wanted = Deno.args.length === 0 ? Object.keys(SECTIONS) : Deno.args;
