@@ -6,7 +6,10 @@
 import fc from "fast-check";
 import { z } from "zod";
 import type { Cell } from "./cell.ts";
+import type { ExhaustiveStrategy } from "./exhaustive.ts";
+import { Runner, type Target } from "./explore.ts";
 import type { Kernel } from "./kernel.ts";
+import { type Outcome, PrunedRun } from "./outcome.ts";
 import { defineScenario } from "./scenario.ts";
 import type { CondVar, Mutex, RwLock, Semaphore } from "./sync.ts";
 
@@ -295,4 +298,41 @@ function withoutAssert<T extends Item>(item: T): T {
     return { ...item, body: item.body.map(withoutAssert) };
   }
   return item;
+}
+
+/**
+ * Everything observable about the runs of an exploration of a generated
+ * program: its final states (cells and registers), its failures, and how
+ * many schedules it ran. For the DPOR property tests.
+ */
+export function observeExploration(
+  target: Target,
+  strategy: ExhaustiveStrategy,
+): { finals: string[]; failures: string[]; schedules: number } {
+  const finals = new Set<string>();
+  const failures = new Set<string>();
+  const runner = new Runner(target);
+  let schedules = 0;
+  for (;;) {
+    let o: Outcome | null = null;
+    try {
+      o = runner.run(strategy, 0);
+    } catch (e) {
+      if (!(e instanceof PrunedRun)) throw e;
+    }
+    schedules++;
+    if (o !== null) {
+      const state = JSON.stringify({ cells: runner.kernel.snapshot(), registers });
+      // A failure stops the run where it happens, so what else ran by then
+      // depends on the interleaving: compare failures by what failed.
+      if (o.verdict === "bug" || o.verdict === "crash") {
+        failures.add(`${o.verdict} ${o.check}: ${o.message}`);
+      } else {
+        finals.add(`${o.verdict} ${state}`);
+      }
+    }
+    if (!strategy.advance()) break;
+    if (schedules > 50_000) throw new Error("exploration too large for this test");
+  }
+  return { finals: [...finals].sort(), failures: [...failures].sort(), schedules };
 }

@@ -8,31 +8,15 @@ import { type ExhaustiveStrategy, exploreExhaustive } from "./exhaustive.ts";
 import { makeTarget, Runner, type Target } from "./explore.ts";
 import { Kernel } from "./kernel.ts";
 import { type Outcome } from "./outcome.ts";
-import { atomicItemArb, type Item, programArb, programScenario, registers } from "./_programs.ts";
+import {
+  atomicItemArb,
+  type Item,
+  observeExploration as observe,
+  programArb,
+  programScenario,
+} from "./_programs.ts";
 import { RandomStrategy } from "./random.ts";
 import { defineScenario } from "./scenario.ts";
-
-function observe(target: Target, strategy: ExhaustiveStrategy) {
-  const finals = new Set<string>();
-  const runner = new Runner(target);
-  let schedules = 0;
-  for (;;) {
-    let o: Outcome | null = null;
-    try {
-      o = runner.run(strategy, 0);
-    } catch (e) {
-      if (!(e instanceof Error) || e.name !== "PrunedRun") throw e;
-    }
-    schedules++;
-    if (o !== null) {
-      const state = JSON.stringify({ cells: runner.kernel.snapshot(), registers });
-      finals.add(o.verdict === "pass" ? state : `${o.verdict} ${o.check}: ${o.message}`);
-    }
-    if (!strategy.advance()) break;
-    if (schedules > 50_000) throw new Error("exploration too large for this test");
-  }
-  return { finals: [...finals].sort(), schedules };
-}
 
 /** Generated programs where some fibers end with a multi-cell k.atomic step. */
 const withAtomics = fc.tuple(programArb, fc.array(fc.option(atomicItemArb), { maxLength: 4 }))

@@ -36,6 +36,7 @@ import {
   type Op,
   touches,
 } from "./op.ts";
+import { UsageError } from "./scenario.ts";
 import { Nondeterminism, type Outcome, PrunedRun } from "./outcome.ts";
 import { ChoicePath, type Order, ORDERS, PathOrder } from "./_tree.ts";
 
@@ -282,6 +283,15 @@ export class DporStrategy implements ExhaustiveStrategy {
   }
 
   pickFiber(eligible: readonly Fiber[], count: number, kernel: Kernel): number {
+    if (kernel.coresShared) {
+      // A fiber keeps its core until it blocks, pauses or ends, so a race can
+      // need reversing at a point where the other fiber was not eligible: the
+      // analysis would miss schedules. Refuse rather than pass wrongly.
+      throw new UsageError(
+        "DPOR cannot yet explore fibers that share a core (more fibers than --cores): it could " +
+          "miss schedules; use --strategy dfs, or give every fiber its own core (--cores 0)",
+      );
+    }
     if (this.#now.length < kernel.fiberCount) this.#now = new Uint8Array(kernel.fiberCount * 2);
     const now = this.#now;
     for (let i = 0; i < count; i++) now[eligible[i].id] = 1;

@@ -12,43 +12,14 @@ import type { Fiber } from "./fiber.ts";
 import { Op } from "./op.ts";
 import {
   maximalProgramArb,
+  observeExploration as observe,
   programArb,
   programScenario,
   registers,
   syncProgramArb,
 } from "./_programs.ts";
 import { Nondeterminism, type Outcome } from "./outcome.ts";
-import { defineScenario } from "./scenario.ts";
-
-/** Everything observable about the runs of an exploration. */
-function observe(target: Target, strategy: ExhaustiveStrategy) {
-  const finals = new Set<string>();
-  const failures = new Set<string>();
-  const runner = new Runner(target);
-  let schedules = 0;
-  for (;;) {
-    let o: Outcome | null = null;
-    try {
-      o = runner.run(strategy, 0);
-    } catch (e) {
-      if (!(e instanceof Error) || e.name !== "PrunedRun") throw e;
-    }
-    schedules++;
-    if (o !== null) {
-      const state = JSON.stringify({ cells: runner.kernel.snapshot(), registers });
-      // A failure stops the run where it happens, so what else ran by then
-      // depends on the interleaving: compare failures by what failed.
-      if (o.verdict === "bug" || o.verdict === "crash") {
-        failures.add(`${o.verdict} ${o.check}: ${o.message}`);
-      } else {
-        finals.add(`${o.verdict} ${state}`);
-      }
-    }
-    if (!strategy.advance()) break;
-    if (schedules > 50_000) throw new Error("exploration too large for this test");
-  }
-  return { finals: [...finals].sort(), failures: [...failures].sort(), schedules };
-}
+import { defineScenario, UsageError } from "./scenario.ts";
 
 for (const variant of ["optimal", "source"] as const) {
   Deno.test(`${variant} DPOR reaches exactly the final states and failures of full DFS, never running more`, () => {
@@ -382,4 +353,40 @@ Deno.test("known counts: lost-update/locked, 4 fibers with private work: 24 trac
   const source = exploreExhaustive(target, new DporStrategy({ variant: "source" }), { runs: 1e5 });
   assertEquals([source.exhausted, source.complete], [true, 24]);
   assert(source.pruned > 0, "source-DPOR runs sleep-set blocked schedules here");
+});
+
+function* readTwo(a: Cell<number>, b: Cell<number>, out: number[]) {
+  out.push(yield* a.read());
+  out.push(yield* b.read());
+}
+
+Deno.test("DPOR refuses fibers that share a core (it could miss schedules); DFS explores them", () => {
+  // One core: f0 reads a then b, f1 writes b. f0 keeps the core until it
+  // ends, so the only orders are f0 then f1 ("00") and f1 then f0 ("01");
+  // DPOR would have to reverse the race at a point where f1 was not eligible.
+  const outs: number[][] = [];
+  const scenario = defineScenario({
+    name: "shared-core",
+    description: "-",
+    params: z.object({}),
+    variants: {
+      v: { description: "-", expect: { verdict: "pass", budget: { strategy: "dfs", runs: 10 } } },
+    },
+    cores: () => 1,
+    setup(k) {
+      const a = k.cell("a", 0);
+      const b = k.cell("b", 0);
+      const out: number[] = [];
+      outs.push(out);
+      k.spawn("f0", readTwo, a, b, out);
+      k.spawn("f1", oneWrite, b, 1);
+    },
+  });
+  const target = makeTarget(scenario, "v");
+  const dfs = exploreExhaustive(target, new DfsStrategy(), { runs: 100 });
+  assert(dfs.exhausted);
+  assertEquals([...new Set(outs.map((o) => o.join("")))].sort(), ["00", "01"]);
+  for (const dpor of [new DporStrategy(), new DporStrategy({ variant: "source" })]) {
+    assertThrows(() => exploreExhaustive(target, dpor, { runs: 100 }), UsageError, "share a core");
+  }
 });

@@ -204,6 +204,11 @@ export class Kernel {
     return this.#cores;
   }
 
+  /** True once two fibers of this run share a core (so they run cooperatively). */
+  get coresShared(): boolean {
+    return this.#coresShared;
+  }
+
   /** The strategy driving the current run. */
   get strategy(): Strategy {
     if (this.#strategy === null) throw new Error("Kernel.reset must be called before a run");
