@@ -4,10 +4,9 @@ import { assert, assertEquals, assertMatch } from "../deps.ts";
 import type { Cell } from "./cell.ts";
 import { DfsStrategy } from "./dfs.ts";
 import { DporStrategy } from "./dpor.ts";
-import { type ExhaustiveStrategy, exploreExhaustive } from "./exhaustive.ts";
-import { makeTarget, Runner, type Target } from "./explore.ts";
+import { exploreExhaustive } from "./exhaustive.ts";
+import { makeTarget } from "./explore.ts";
 import { Kernel } from "./kernel.ts";
-import { type Outcome } from "./outcome.ts";
 import {
   atomicItemArb,
   type Item,

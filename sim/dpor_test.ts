@@ -15,10 +15,9 @@ import {
   observeExploration as observe,
   programArb,
   programScenario,
-  registers,
   syncProgramArb,
 } from "./_programs.ts";
-import { Nondeterminism, type Outcome } from "./outcome.ts";
+import { Nondeterminism } from "./outcome.ts";
 import { defineScenario, UsageError } from "./scenario.ts";
 
 for (const variant of ["optimal", "source"] as const) {
