@@ -116,6 +116,7 @@ export async function noteFailure(c: FailureContext): Promise<NotedFailure> {
           shrunkPath: shrunk?.path ?? null,
           rerun: c.rerun,
           expected: c.expected,
+          where: whereText(c.failure),
         }),
       );
     } catch (e) {
@@ -128,9 +129,7 @@ export async function noteFailure(c: FailureContext): Promise<NotedFailure> {
     title: `${c.target.scenario.name}/${c.target.variant}`,
     outcome: describeOutcome(c.failure.outcome),
     seed: c.failure.seed,
-    where: c.failure.schedule === undefined
-      ? `seed ${c.failure.seed}`
-      : `schedule ${c.failure.schedule}`,
+    where: whereText(c.failure),
     strategy: strategyText(c.strategy),
     expected: c.expected,
     tracePath: c.tracePath,
@@ -151,4 +150,9 @@ export function writeText(path: string, text: string): void {
   } catch (e) {
     throw new UsageError(`cannot write ${path}: ${(e as Error).message}`);
   }
+}
+
+/** Which run failed, as the command line names it: "seed 44", or "schedule 13" for DFS and DPOR. */
+export function whereText(failure: Failure): string {
+  return failure.schedule === undefined ? `seed ${failure.seed}` : `schedule ${failure.schedule}`;
 }

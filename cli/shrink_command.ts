@@ -32,6 +32,7 @@ export async function shrinkCommand(
       shrunk: timelineOf(r.shrunk, scenario),
       originalPath: file,
       shrunkPath: path,
+      where: whereOfFile(file, trace.seed),
     }),
   );
   const note = { path, before: r.before, after: r.after, params: paramChanges(r) };
@@ -65,4 +66,13 @@ export async function shrinkCommand(
 
 function stopText(why: string): string {
   return why === "fixpoint" ? "no smaller candidate fails the same way" : `${why} budget used up`;
+}
+
+/**
+ * A trace names its seed but not the schedule of a DFS or DPOR run; the
+ * file the sim command wrote does (`....schedule13.json`).
+ */
+function whereOfFile(file: string, seed: number): string {
+  const m = /\.schedule(\d+)(\.shrunk)?\.json$/.exec(file);
+  return m === null ? `seed ${seed}` : `schedule ${m[1]}`;
 }

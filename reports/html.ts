@@ -8,6 +8,8 @@
 import type { StepEvent } from "../sim/events.ts";
 import type { ScheduleStats } from "../sim/guided.ts";
 import { describeOutcome } from "../sim/outcome.ts";
+import { panelData, STATE_CSS, STATE_SCRIPT, stateMarkup } from "./html_state.ts";
+import { firstDifference, zenoInstant } from "./state_view.ts";
 import type { Timeline } from "./timeline.ts";
 
 /** What one failure report shows. */
@@ -23,12 +25,19 @@ export interface FailureReport {
   readonly rerun?: string;
   /** Whether this failure is what the variant expects. */
   readonly expected?: boolean;
+  /**
+   * Which run failed, as the command line names it: "seed 44", or
+   * "schedule 13" for DFS and DPOR. By default the trace's seed.
+   */
+  readonly where?: string;
 }
 
 const LANE_HEIGHT = 30;
 const LABEL_WIDTH = 150;
 const TOP = 34;
 const WIDTH_TARGET = 900;
+/** Runs with more steps than this draw their marks without tooltips. */
+const TITLED_MAX = 2_000;
 
 /**
  * Colours for the kinds the kernel and runtime use, in families: memory in
@@ -103,10 +112,14 @@ export function kindColor(kind: string): string {
 export function renderHtml(report: FailureReport): string {
   const o = report.original;
   const panels = [];
-  if (report.shrunk !== null && report.shrunkPath !== null) {
-    panels.push(panel("shrunk", "Shrunk trace", report.shrunk, report.shrunkPath));
+  const both = report.shrunk !== null && report.shrunkPath !== null;
+  const diff = both ? firstDifference((report.shrunk as Timeline).events, o.events) : null;
+  if (both) {
+    panels.push(
+      panel("shrunk", "Shrunk trace", report.shrunk as Timeline, report.shrunkPath as string, diff),
+    );
   }
-  panels.push(panel("original", "Original trace", o, report.originalPath));
+  panels.push(panel("original", "Original trace", o, report.originalPath, diff));
   const expected = report.expected === undefined
     ? ""
     : report.expected
@@ -119,7 +132,7 @@ export function renderHtml(report: FailureReport): string {
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${esc(report.title)}: ${esc(o.outcome.verdict)}</title>
-<style>${CSS}</style>
+<style>${CSS}${STATE_CSS}</style>
 </head>
 <body>
 <header>
@@ -127,7 +140,9 @@ export function renderHtml(report: FailureReport): string {
     esc(o.outcome.check)
   }</code>${expected}</h1>
 <p class="message">${esc(describeOutcome(o.outcome))}</p>
-<p class="meta">seed ${o.trace.seed} · strategy ${esc(strategyText(o.trace.strategy))} · ` +
+<p class="meta">${esc(report.where ?? `seed ${o.trace.seed}`)} · strategy ${
+    esc(strategyText(o.trace.strategy))
+  } · ` +
     `params <code>${esc(JSON.stringify(o.trace.params))}</code> · ${esc(coresText(o))} · ` +
     `${esc(o.trace.tool)}</p>
 ${statsTable(report)}
@@ -137,7 +152,7 @@ ${report.rerun === undefined ? "" : `<p>Re-run the seed: <code>${esc(report.reru
 <main class="panels">
 ${panels.join("\n")}
 </main>
-<script>${SCRIPT}</script>
+<script>${STATE_SCRIPT}</script>
 </body>
 </html>
 `;
@@ -165,7 +180,13 @@ function statsTable(r: FailureReport): string {
     `<tbody>${rows.join("")}</tbody></table>`;
 }
 
-function panel(id: string, heading: string, t: Timeline, path: string): string {
+function panel(
+  id: string,
+  heading: string,
+  t: Timeline,
+  path: string,
+  firstDiff: number | null,
+): string {
   const kinds = [...new Set(t.events.map((e) => e.kind))].sort();
   const legend = kinds.map((k) =>
     `<span class="key"><span class="swatch" style="background:${kindColor(k)}"></span>${
@@ -175,11 +196,7 @@ function panel(id: string, heading: string, t: Timeline, path: string): string {
   const cut = t.steps > t.events.length
     ? `<p class="note">The run took ${t.steps} steps; the first ${t.events.length} are drawn.</p>`
     : "";
-  const data = JSON.stringify({
-    events: t.events.map((
-      e,
-    ) => [e.step, e.name, e.core, e.kind, e.object, e.write ? 1 : 0, e.time]),
-  }).replace(/</g, "\\u003c");
+  const data = panelData(t, firstDiff);
   return `<section class="panel" id="${id}">
 <h2>${esc(heading)}</h2>
 <p>${plural(t.stats.steps, "step")}, ${plural(t.stats.preemptions, "preemption")}, ` +
@@ -189,6 +206,7 @@ function panel(id: string, heading: string, t: Timeline, path: string): string {
 <div class="legend">${legend} <span class="key"><span class="swatch failing"></span>failing step</span></div>
 <div class="scroll">${svg(id, t)}</div>
 ${cut}
+${stateMarkup(id, t, firstDiff)}
 <details><summary>Steps as text</summary>${stepTable(t.events)}</details>
 <script type="application/json" data-timeline="${id}">${data}</script>
 </section>`;
@@ -217,16 +235,20 @@ function svg(id: string, t: Timeline): string {
   const onCore = new Map<number, string[]>();
   for (const f of t.fibers) push(onCore, f.core, f.name);
   const byCore = new Map<number, string[]>();
+  // Titles double a big run's page; the script shows details on hover anyway.
+  const titled = t.events.length <= TITLED_MAX;
+  const race = t.race;
+  const inRace = (i: number) => race !== null && (i === race.first || i === race.second);
   t.events.forEach((e, i) => {
     const failing = e.step === failStep;
     const title = `step ${e.step} · core ${e.core} · ${e.name} · ${e.kind}` +
       `${e.object === "" ? "" : ` ${e.object}`}${e.write ? " (writes)" : ""} · t=${e.time}`;
-    const mark =
-      `<rect class="mark${failing ? " failing" : ""}" data-i="${i}" data-step="${e.step}" ` +
+    const cls = `mark${failing ? " failing" : ""}${inRace(i) ? " race" : ""}`;
+    const mark = `<rect class="${cls}" data-i="${i}" data-step="${e.step}" ` +
       `x="${x(e.step) + 1}" y="${TOP + e.core * LANE_HEIGHT + 5}" width="${Math.max(2, w - 2)}" ` +
-      `height="${LANE_HEIGHT - 10}" fill="${kindColor(e.kind)}"><title>${
-        esc(title)
-      }</title></rect>`;
+      `height="${LANE_HEIGHT - 10}" fill="${kindColor(e.kind)}"${
+        titled ? `><title>${esc(title)}</title></rect>` : "/>"
+      }`;
     push(byCore, e.core, mark);
   });
   for (let c = 0; c < t.cores; c++) {
@@ -262,10 +284,32 @@ function svg(id: string, t: Timeline): string {
   const fail = `<g class="fail-marker"><line class="fail-line" x1="${fx}" y1="${TOP - 10}" ` +
     `x2="${fx}" y2="${lanesBottom}"/><text class="fail-label" x="${fx + 4}" y="${TOP - 14}">` +
     `${esc(label)}</text></g>`;
+  const defs = `<defs><marker id="rf-head-${id}" viewBox="0 0 10 10" refX="9" refY="5" ` +
+    `markerWidth="7" markerHeight="7" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="#2a7ab0"/>` +
+    `</marker></defs>`;
+  const extra: string[] = [];
+  if (race !== null) {
+    const a = t.events[race.first];
+    const b = t.events[race.second];
+    const ya = TOP + a.core * LANE_HEIGHT + 5;
+    const yb = TOP + b.core * LANE_HEIGHT + 5;
+    const xa = x(a.step) + w / 2;
+    const xb = x(b.step) + w / 2;
+    extra.push(
+      `<path class="race-arc" d="M${xa},${ya} Q${(xa + xb) / 2},${Math.min(ya, yb) - 24} ` +
+        `${xb},${yb}"/>`,
+    );
+  }
+  const zeno = zenoInstant(t);
+  const band = zeno === null ? "" : `<rect class="zeno-band" x="${x(zeno.fromStep)}" y="${TOP}" ` +
+    `width="${(Math.min(zeno.toStep, steps) - zeno.fromStep + 1) * w}" ` +
+    `height="${lanesBottom - TOP}"><title>steps at the stuck instant</title></rect>`;
   return `<svg class="timeline" xmlns="http://www.w3.org/2000/svg" data-timeline="${id}" ` +
-    `data-cores="${t.cores}" data-failing-step="${failStep}" width="${width}" height="${height}" ` +
-    `viewBox="0 0 ${width} ${height}" role="img" aria-label="timeline, one lane per core">` +
-    `${axis.join("")}${parts.join("")}${fail}</svg>`;
+    `data-cores="${t.cores}" data-failing-step="${failStep}" data-w="${w}" ` +
+    `data-x0="${LABEL_WIDTH}" data-lanes-bottom="${lanesBottom}" width="${width}" ` +
+    `height="${height}" viewBox="0 0 ${width} ${height}" role="img" ` +
+    `aria-label="timeline, one lane per core">` +
+    `${defs}${axis.join("")}${parts.join("")}${band}${extra.join("")}${fail}</svg>`;
 }
 
 function push<K, V>(m: Map<K, V[]>, key: K, value: V): void {
@@ -323,35 +367,4 @@ th, td { border: 1px solid #ddd; padding: 2px 8px; text-align: right; }
 .fail-label { fill: #d00; font: 600 11px system-ui, sans-serif; }
 .tick { stroke: #e4e4e4; } .tick-label, .time-label, .axis-name { font: 10px system-ui; fill: #666; }
 .tick-label, .time-label { text-anchor: middle; }
-`;
-
-const SCRIPT = `
-(function () {
-  "use strict";
-  var data = {};
-  document.querySelectorAll('script[data-timeline]').forEach(function (el) {
-    data[el.getAttribute("data-timeline")] = JSON.parse(el.textContent).events;
-  });
-  var panel = document.getElementById("details");
-  function show(mark, pin) {
-    var svg = mark.closest("svg");
-    var e = data[svg.getAttribute("data-timeline")][Number(mark.getAttribute("data-i"))];
-    var failing = mark.classList.contains("failing") ? "  <- the failing step" : "";
-    panel.textContent = svg.getAttribute("data-timeline") + " trace, step " + e[0] + ": core " +
-      e[2] + ", fiber " + e[1] + ", " + e[3] + (e[4] ? " " + e[4] : "") +
-      (e[5] ? " (writes)" : "") + ", virtual time " + e[6] + failing;
-    if (pin) {
-      document.querySelectorAll(".mark.selected").forEach(function (m) { m.classList.remove("selected"); });
-      mark.classList.add("selected");
-    }
-  }
-  document.addEventListener("mouseover", function (ev) {
-    var m = ev.target.closest ? ev.target.closest(".mark") : null;
-    if (m) show(m, false);
-  });
-  document.addEventListener("click", function (ev) {
-    var m = ev.target.closest ? ev.target.closest(".mark") : null;
-    if (m) show(m, true);
-  });
-})();
 `;

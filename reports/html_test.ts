@@ -35,6 +35,7 @@ function timeline(events: StepEvent[], over: Partial<Timeline> = {}): Timeline {
     usesClock: false,
     sources: [],
     state: null,
+    race: null,
     ...over,
   };
 }

@@ -13,6 +13,7 @@ import type { Outcome } from "../sim/outcome.ts";
 import type { AnyScenario } from "../sim/scenario.ts";
 import { StateRecorder, type StateRecording } from "../sim/state.ts";
 import { decodeDecisions, type Trace } from "../sim/trace.ts";
+import { findRace, type Race } from "./race.ts";
 import { SourceTracker, StepSources } from "./sources.ts";
 
 /** A fiber as a report shows it. */
@@ -40,6 +41,8 @@ export interface Timeline {
   readonly sources: readonly (string | null)[];
   /** The state at every step, or null when not recorded. */
   readonly state: StateRecording | null;
+  /** For a `bug` with state recorded: the race behind it. */
+  readonly race: Race | null;
 }
 
 /** What `timelineOf` records beside the steps. */
@@ -145,5 +148,12 @@ export function timelineOf(
     usesClock: log.events.some((e) => e.time !== e.step),
     sources,
     state,
+    race: state === null ? null : findRace(trace, scenario, log.events, cellsOf(state)),
   };
+}
+
+function cellsOf(rec: StateRecording): Set<string> {
+  const out = new Set<string>();
+  for (const k of rec.keys) if (k.startsWith("cell/")) out.add(k.slice(5));
+  return out;
 }

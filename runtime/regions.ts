@@ -10,6 +10,7 @@
  *
  * @module
  */
+import type { StateSource, StateWriter } from "../sim/state.ts";
 import { Clock } from "../sim/clock.ts";
 import type { Fiber } from "../sim/fiber.ts";
 import type { Kernel } from "../sim/kernel.ts";
@@ -76,7 +77,7 @@ const DEPTH_MAX = 64;
  * assertEquals(out, [5, 0]);
  * ```
  */
-export class Regions {
+export class Regions implements StateSource {
   /** The Zeno bound: steps a logical region may take at one logical instant. */
   instantStepsMax: number = INSTANT_STEPS_MAX_DEFAULT;
   readonly #kernel: Kernel;
@@ -100,6 +101,22 @@ export class Regions {
 
   private constructor(kernel: Kernel) {
     this.#kernel = kernel;
+    kernel.describe(this);
+  }
+
+  /**
+   * For reports: each open logical region's clock, the steps taken at its
+   * current instant (what the Zeno bound counts) and its members.
+   */
+  describeState(out: StateWriter): void {
+    for (const r of this.#open) {
+      out.put("clock", r.name, {
+        now: r.now,
+        instantSteps: r.instantSteps,
+        depth: r.depth,
+        members: r.members.map((f) => f.name),
+      });
+    }
   }
 
   // ---- real time ---------------------------------------------------------

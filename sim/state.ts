@@ -124,6 +124,7 @@ export function captureState(kernel: Kernel): StateMap {
     const f = kernel.fiber(i) as Fiber;
     w.put("fiber", f.name, fiberState(kernel, f));
   }
+  w.put("clock", "virtual time", kernel.now);
   const cells = kernel.snapshot();
   for (const name in cells) w.put("cell", name, cells[name]);
   for (const d of kernel.describers) d.describeState(w);

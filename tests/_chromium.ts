@@ -91,11 +91,36 @@ export interface PageVisit {
   readonly value: Json;
 }
 
+/** A loaded page: send DevTools commands, evaluate expressions. */
+export interface Page {
+  /** Sends a DevTools protocol command to the page. */
+  send(method: string, params?: Json): Promise<Json>;
+  /** Evaluates `expression` in the page and returns its value (JSON-serializable). */
+  evaluate(expression: string): Promise<Json>;
+  /** Console errors, uncaught exceptions and browser log errors so far. */
+  errors(): string[];
+}
+
 /**
  * Opens `url` in a fresh headless Chromium, waits for the load event,
  * evaluates `expression`, and reports every console error on the way.
  */
-export async function visit(chromium: string, url: string, expression: string): Promise<PageVisit> {
+export function visit(chromium: string, url: string, expression: string): Promise<PageVisit> {
+  return withPage(chromium, url, async (page) => {
+    const value = await page.evaluate(expression);
+    return { errors: page.errors(), value };
+  });
+}
+
+/**
+ * Opens `url` in a fresh headless Chromium (a 1400×1300 window), waits for
+ * the load event, runs `body` with the page, and closes everything.
+ */
+export async function withPage<T>(
+  chromium: string,
+  url: string,
+  body: (page: Page) => Promise<T>,
+): Promise<T> {
   const profile = await Deno.makeTempDir({ prefix: "simtest-chromium-" });
   const proc = new Deno.Command(chromium, {
     args: [
@@ -106,9 +131,11 @@ export async function visit(chromium: string, url: string, expression: string): 
       "--disable-background-networking",
       "--disable-component-update",
       "--disable-sync",
+      "--hide-scrollbars",
       `--user-data-dir=${profile}`,
       "--remote-debugging-address=127.0.0.1",
       "--remote-debugging-port=0",
+      "--window-size=1400,1300",
       "about:blank",
     ],
     stdin: "null",
@@ -142,30 +169,34 @@ export async function visit(chromium: string, url: string, expression: string): 
     browser = await Cdp.connect(endpoint);
     const { targetId } = await browser.send("Target.createTarget", { url: "about:blank" });
     const port = new URL(endpoint).port;
-    page = await Cdp.connect(`ws://127.0.0.1:${port}/devtools/page/${targetId}`);
-    await page.send("Runtime.enable");
-    await page.send("Log.enable");
-    await page.send("Page.enable");
-    const loaded = page.waitFor("Page.loadEventFired");
-    await page.send("Page.navigate", { url });
+    const cdp = page = await Cdp.connect(`ws://127.0.0.1:${port}/devtools/page/${targetId}`);
+    await cdp.send("Runtime.enable");
+    await cdp.send("Log.enable");
+    await cdp.send("Page.enable");
+    await cdp.send("Emulation.setDeviceMetricsOverride", {
+      width: 1400,
+      height: 1300,
+      deviceScaleFactor: 1,
+      mobile: false,
+    });
+    const loaded = cdp.waitFor("Page.loadEventFired");
+    await cdp.send("Page.navigate", { url });
     await withTimeout(loaded, 30_000, `loading ${url}`);
-    const r = await page.send("Runtime.evaluate", { expression, returnByValue: true });
-    if (r.exceptionDetails) {
-      throw new Error(`evaluation threw: ${JSON.stringify(r.exceptionDetails)}`);
-    }
-    const errors: string[] = [];
-    for (const e of page.events) {
-      if (e.method === "Runtime.exceptionThrown") {
-        errors.push(`exception: ${JSON.stringify(e.params.exceptionDetails)}`);
-      } else if (
-        e.method === "Runtime.consoleAPICalled" && ["error", "assert"].includes(e.params.type)
-      ) {
-        errors.push(`console.${e.params.type}: ${JSON.stringify(e.params.args)}`);
-      } else if (e.method === "Log.entryAdded" && e.params.entry.level === "error") {
-        errors.push(`log: ${e.params.entry.text} (${e.params.entry.url ?? ""})`);
-      }
-    }
-    return { errors, value: r.result.value };
+    return await body({
+      send: (method, params = {}) => withTimeout(cdp.send(method, params), 30_000, method),
+      async evaluate(expression) {
+        const r = await withTimeout(
+          cdp.send("Runtime.evaluate", { expression, returnByValue: true }),
+          30_000,
+          "evaluate",
+        );
+        if (r.exceptionDetails) {
+          throw new Error(`evaluation threw: ${JSON.stringify(r.exceptionDetails)}`);
+        }
+        return r.result.value;
+      },
+      errors: () => errorsOf(cdp.events),
+    });
   } finally {
     await page?.close();
     await browser?.close();
@@ -176,4 +207,20 @@ export async function visit(chromium: string, url: string, expression: string): 
     await reader.cancel().catch(() => {});
     await Deno.remove(profile, { recursive: true }).catch(() => {});
   }
+}
+
+function errorsOf(events: readonly { method: string; params: Json }[]): string[] {
+  const errors: string[] = [];
+  for (const e of events) {
+    if (e.method === "Runtime.exceptionThrown") {
+      errors.push(`exception: ${JSON.stringify(e.params.exceptionDetails)}`);
+    } else if (
+      e.method === "Runtime.consoleAPICalled" && ["error", "assert"].includes(e.params.type)
+    ) {
+      errors.push(`console.${e.params.type}: ${JSON.stringify(e.params.args)}`);
+    } else if (e.method === "Log.entryAdded" && e.params.entry.level === "error") {
+      errors.push(`log: ${e.params.entry.text} (${e.params.entry.url ?? ""})`);
+    }
+  }
+  return errors;
 }

@@ -40,7 +40,9 @@ const CHECK = `(() => {
   return {
     svgs,
     details: document.getElementById("details").textContent,
-    selected: document.querySelectorAll(".mark.selected").length,
+    // Each trace keeps its own cursor: one selected mark per timeline.
+    selected: [...document.querySelectorAll("svg.timeline")]
+      .map((s) => s.querySelectorAll(".mark.selected").length),
     external: document.querySelectorAll("script[src], link[href], img[src], iframe").length,
   };
 })()`;
@@ -95,7 +97,7 @@ Deno.test({
         assert(s.marks >= s.failStep);
       }
       assert(/shrunk trace, step \d+: core \d+/.test(value.details), value.details);
-      assertEquals(value.selected, 1);
+      assertEquals(value.selected, [1, 1]);
     }
     await Deno.remove(dir, { recursive: true });
   },

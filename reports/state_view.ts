@@ -1,0 +1,234 @@
+/**
+ * What the HTML report embeds to show the state at every step: the recorded
+ * deltas, a fixed layout of the heap graph, reads-from pairs, the Zeno
+ * instant and the first difference between two traces. The page rebuilds
+ * the state at the cursor from these.
+ *
+ * @module
+ */
+import type { StepEvent } from "../sim/events.ts";
+import type { Change, StateRecording } from "../sim/state.ts";
+import type { Timeline } from "./timeline.ts";
+
+/** A recording as JSON text; values are embedded as JSON, not as strings. */
+export function recordingJson(rec: StateRecording): string {
+  const changes = (cs: readonly Change[]) =>
+    `[${cs.map(([k, v]) => (v === null ? `[${k}]` : `[${k},${v}]`)).join(",")}]`;
+  return `{"keys":${JSON.stringify(rec.keys)},"from":${rec.from},"steps":${rec.steps},` +
+    `"capped":${rec.capped},"base":${changes(rec.base)},` +
+    `"deltas":[${rec.deltas.map(changes).join(",")}]}`;
+}
+
+/** Walks a recording from its base, calling `at(step, state)` for every step kept. */
+function walk(
+  rec: StateRecording,
+  at: (step: number, state: Map<string, string>, changed: readonly Change[]) => void,
+): void {
+  const state = new Map<string, string>();
+  for (const [k, v] of rec.base) if (v !== null) state.set(rec.keys[k], v);
+  at(rec.from, state, rec.base);
+  rec.deltas.forEach((d, i) => {
+    for (const [k, v] of d) v === null ? state.delete(rec.keys[k]) : state.set(rec.keys[k], v);
+    at(rec.from + i + 1, state, d);
+  });
+}
+
+/** Where the heap graph draws each object and root: fixed for the whole run. */
+export interface HeapLayout {
+  /** Root names, top to bottom, in column 0. */
+  readonly roots: readonly string[];
+  /** Object name → [column (1..), row]. */
+  readonly objects: Readonly<Record<string, readonly [number, number]>>;
+}
+
+interface HeapJson {
+  id: number;
+  ptrs: unknown[];
+}
+
+/**
+ * A layout that does not move as the cursor moves: an object's column is
+ * its distance from the roots when it first appears (unreachable ones go
+ * right of the others), rows in order of appearance.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "../deps.ts";
+ * const rec = { keys: ["root/g", "heap/A", "heap/B"], from: 0, steps: 0, capped: false, bytes: 0,
+ *   base: [[0, "0"], [1, '{"id":0,"ptrs":[1]}'], [2, '{"id":1,"ptrs":[-1]}']] as const, deltas: [] };
+ * assertEquals(heapLayout(rec), { roots: ["g"], objects: { A: [1, 0], B: [2, 0] } });
+ * ```
+ */
+export function heapLayout(rec: StateRecording): HeapLayout {
+  const roots: string[] = [];
+  const placed = new Map<string, number>();
+  const unreachable: string[] = [];
+  walk(rec, (_step, state) => {
+    const byId = new Map<number, string>();
+    const fresh: string[] = [];
+    for (const [key, text] of state) {
+      if (key.startsWith("root/")) {
+        const name = key.slice(5);
+        if (!roots.includes(name)) roots.push(name);
+      } else if (key.startsWith("heap/")) {
+        const name = key.slice(5);
+        byId.set((JSON.parse(text) as HeapJson).id, name);
+        if (!placed.has(name) && !unreachable.includes(name)) fresh.push(name);
+      }
+    }
+    if (fresh.length === 0) return;
+    // Breadth-first from the roots over this state.
+    const depth = new Map<string, number>();
+    let frontier: string[] = [];
+    for (const [key, text] of state) {
+      if (!key.startsWith("root/")) continue;
+      const name = byId.get(JSON.parse(text) as number);
+      if (name !== undefined && !depth.has(name)) {
+        depth.set(name, 1);
+        frontier.push(name);
+      }
+    }
+    while (frontier.length > 0) {
+      const next: string[] = [];
+      for (const name of frontier) {
+        const o = JSON.parse(state.get(`heap/${name}`) as string) as HeapJson;
+        for (const p of o.ptrs) {
+          const to = typeof p === "number" ? byId.get(p) : undefined;
+          if (to !== undefined && !depth.has(to)) {
+            depth.set(to, (depth.get(name) as number) + 1);
+            next.push(to);
+          }
+        }
+      }
+      frontier = next;
+    }
+    for (const name of fresh) {
+      const d = depth.get(name);
+      if (d === undefined) unreachable.push(name);
+      else placed.set(name, d);
+    }
+  });
+  const objects: Record<string, [number, number]> = {};
+  const rows = new Map<number, number>();
+  const put = (name: string, col: number) => {
+    const row = rows.get(col) ?? 0;
+    rows.set(col, row + 1);
+    objects[name] = [col, row];
+  };
+  for (const [name, col] of placed) put(name, col);
+  const last = Math.max(0, ...placed.values()) + 1;
+  for (const name of unreachable) put(name, last);
+  return { roots, objects };
+}
+
+/** A read and the write it saw: event indexes (-1: the value setup left), and the value. */
+export type ReadsFrom = readonly [read: number, write: number, value: string | null];
+
+/**
+ * For every read of a cell (and every read-modify-write), the last write to
+ * that cell before it and the value it read: the kernel runs steps one at a
+ * time, so a read sees the latest write.
+ */
+export function readsFrom(events: readonly StepEvent[], rec: StateRecording | null): ReadsFrom[] {
+  const cells = new Set<string>();
+  if (rec !== null) {
+    for (const k of rec.keys) if (k.startsWith("cell/")) cells.add(k.slice(5));
+  }
+  const last = new Map<string, number>();
+  const pairs: [number, number][] = [];
+  events.forEach((e, i) => {
+    if (e.object === "" || !cells.has(e.object)) return;
+    if (!e.write || e.kind === "rmw") {
+      pairs.push([i, last.get(e.object) ?? -1]);
+    }
+    if (e.write) last.set(e.object, i);
+  });
+  // `walk` reuses its map: take the values as it goes.
+  const values = new Map<number, Map<string, string>>();
+  if (rec !== null) {
+    const needed = new Map<number, string[]>();
+    for (const [r] of pairs) {
+      const e = events[r];
+      const list = needed.get(e.step - 1) ?? [];
+      list.push(e.object);
+      needed.set(e.step - 1, list);
+    }
+    walk(rec, (step, state) => {
+      const names = needed.get(step);
+      if (names === undefined) return;
+      const m = new Map<string, string>();
+      for (const n of names) {
+        const v = state.get(`cell/${n}`);
+        if (v !== undefined) m.set(n, v);
+      }
+      values.set(step, m);
+    });
+  }
+  return pairs.map(([r, w]) => {
+    const e = events[r];
+    return [r, w, values.get(e.step - 1)?.get(e.object) ?? null] as const;
+  });
+}
+
+/** The stuck instant of a Zeno failure: the region, its clock, and the steps taken at it. */
+export interface ZenoInstant {
+  readonly region: string;
+  readonly now: number;
+  /** The first and last step at that instant. */
+  readonly fromStep: number;
+  readonly toStep: number;
+  /** Steps at the instant, by fiber. */
+  readonly byFiber: Readonly<Record<string, number>>;
+}
+
+/**
+ * For a `zeno` failure: the region its message names and the run of steps
+ * during which that region's clock stood still at the end.
+ */
+export function zenoInstant(t: Timeline): ZenoInstant | null {
+  const rec = t.state;
+  if (t.outcome.verdict !== "zeno" || rec === null) return null;
+  const named = rec.keys.filter((k) => k.startsWith("clock/") && k !== "clock/virtual time")
+    .map((k) => k.slice(6)).filter((r) => t.outcome.message.startsWith(`${r} `))
+    .sort((a, b) => b.length - a.length)[0];
+  if (named === undefined) return null;
+  const key = `clock/${named}`;
+  const nowAt: (number | null)[] = [];
+  walk(rec, (step, state) => {
+    const v = state.get(key);
+    nowAt[step] = v === undefined ? null : (JSON.parse(v) as { now: number }).now;
+  });
+  const end = Math.min(t.outcome.step, nowAt.length - 1);
+  const now = nowAt[end];
+  if (now === null || now === undefined) return null;
+  let from = end;
+  while (from - 1 > rec.from && nowAt[from - 1] === now) from--;
+  const byFiber: Record<string, number> = {};
+  for (const e of t.events) {
+    if (e.step >= from && e.step <= end) byFiber[e.name] = (byFiber[e.name] ?? 0) + 1;
+  }
+  return { region: named, now, fromStep: from, toStep: end, byFiber };
+}
+
+/**
+ * The first step at which two runs part (a different fiber or operation),
+ * or null when one is a prefix of the other and they have the same length.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "../deps.ts";
+ * const e = (step: number, name: string) => ({ step, fiber: 0, name, core: 0, kind: "read",
+ *   obj: 0, object: "x", write: false, time: step });
+ * assertEquals(firstDifference([e(1, "a"), e(2, "b")], [e(1, "a"), e(2, "a")]), 2);
+ * assertEquals(firstDifference([e(1, "a")], [e(1, "a")]), null);
+ * ```
+ */
+export function firstDifference(a: readonly StepEvent[], b: readonly StepEvent[]): number | null {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x.name !== y.name || x.kind !== y.kind || x.object !== y.object) return i + 1;
+  }
+  return a.length === b.length ? null : n + 1;
+}
