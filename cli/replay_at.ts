@@ -13,6 +13,9 @@ import { describeOutcome } from "../sim/outcome.ts";
 import { UsageError } from "../sim/scenario.ts";
 import { stateAt } from "../sim/state.ts";
 
+/** Steps up to N that get source lines (the last ones); reading a stack costs about 0.2 ms. */
+const AT_SOURCE_STEPS_MAX = 5_000;
+
 /** Where the command prints. */
 export interface ReplayAtIo {
   out(line: string): void;
@@ -36,7 +39,12 @@ export async function replayAtCommand(
   if (at > steps) {
     throw new UsageError(`bad --at ${at}: the run has ${steps} steps; give 0..${steps}`);
   }
-  const t = timelineOf(trace, scenario, { eventsMax: at, stateBytesMax: Infinity });
+  const t = timelineOf(trace, scenario, {
+    eventsMax: at,
+    stateBytesMax: Infinity,
+    sourcesUpTo: at,
+    sourceStepsMax: AT_SOURCE_STEPS_MAX,
+  });
   const rec = t.state;
   const state = rec === null ? null : stateAt(rec, at);
   if (state === null) throw new Error(`state at step ${at} was not recorded`);

@@ -286,7 +286,9 @@ export const STATE_SCRIPT = `
       var sec = k.slice(0, i);
       (groups[sec] = groups[sec] || []).push([k.slice(i + 1), state[k], k]);
     });
-    heap.innerHTML = this.heapSvg(groups, changed);
+    var hasHeap = (groups.heap || []).length + (groups.root || []).length > 0;
+    this.root.querySelector(".heap-box").style.display = hasHeap ? "" : "none";
+    heap.innerHTML = hasHeap ? this.heapSvg(groups, changed) : "";
     var rows = (groups.fiber || []).map(function (f) {
       var v = f[1];
       var cls = (changed[f[2]] ? "changed " : "") + (f[0] === stepper ? "stepper" : "");
@@ -392,8 +394,10 @@ export const STATE_SCRIPT = `
       var a = pos[e[0]], b = pos[e[1]];
       var dx = b[0] - a[0], dy = b[1] - a[1], len = Math.sqrt(dx * dx + dy * dy) || 1;
       var x1 = a[0] + dx / len * 22, y1 = a[1] + dy / len * 22, x2 = b[0] - dx / len * 22, y2 = b[1] - dy / len * 22;
-      out.push("<line class=\\"wf-edge\\" x1=\\"" + x1 + "\\" y1=\\"" + y1 + "\\" x2=\\"" + x2 + "\\" y2=\\"" + y2 + "\\" marker-end=\\"url(#wf-arrow-" + id + ")\\"/>");
-      out.push("<text class=\\"wf-label\\" x=\\"" + ((x1 + x2) / 2 + 4) + "\\" y=\\"" + ((y1 + y2) / 2 - 4) + "\\">" + esc(e[2]) + "</text>");
+      // Bend each edge to its right: two fibers waiting for each other get two arcs.
+      var cx = (x1 + x2) / 2 - dy / len * 34, cy = (y1 + y2) / 2 + dx / len * 34;
+      out.push("<path class=\\"wf-edge\\" d=\\"M" + x1 + "," + y1 + " Q" + cx + "," + cy + " " + x2 + "," + y2 + "\\" marker-end=\\"url(#wf-arrow-" + id + ")\\"/>");
+      out.push("<text class=\\"wf-label\\" x=\\"" + (cx + 4) + "\\" y=\\"" + cy + "\\">" + esc(e[2]) + "</text>");
     });
     names.forEach(function (nm) {
       out.push("<g class=\\"wf-node\\"><circle cx=\\"" + pos[nm][0] + "\\" cy=\\"" + pos[nm][1] + "\\" r=\\"20\\"/><text x=\\"" + pos[nm][0] + "\\" y=\\"" + (pos[nm][1] + 4) + "\\">" + esc(nm) + "</text></g>");

@@ -31,7 +31,11 @@ const KERNEL = `${ROOT}sim/`;
 const HERE = import.meta.url;
 /** Frames shown per step: the innermost runtime frame out to the scenario's. */
 const FRAMES_SHOWN = 3;
-const STACK_FRAMES = 40;
+const STACK_FRAMES = 16;
+/** Steps of a run that get source lines by default: the last ones, where it fails. */
+export const SOURCE_STEPS_MAX_DEFAULT = 1_000;
+/** Capturing starts this many steps before the window, so its first steps know their sites. */
+const LEAD_STEPS = 100;
 
 /**
  * Captures, for every generator that yields while installed, the stack at
@@ -42,6 +46,11 @@ export class SourceTracker {
   readonly #texts = new WeakMap<Error, string | null>();
   #original: Next | null = null;
   #stackLimit = 10;
+  /**
+   * Capturing is on: a stack costs tens of microseconds to read, so long
+   * runs capture only their last steps (see `StepSources`).
+   */
+  active = true;
 
   /** Wraps the generator prototype's `next`. Call `uninstall` in a `finally`. */
   install(): void {
@@ -49,8 +58,11 @@ export class SourceTracker {
     const original = GeneratorPrototype.next;
     this.#original = original;
     const sites = this.#sites;
+    // deno-lint-ignore no-this-alias
+    const tracker = this;
     let found: Error | null = null;
     GeneratorPrototype.next = function (this: Generator, value?: unknown) {
+      if (!tracker.active) return original.call(this, value);
       const here = new Error();
       found = null;
       const r = original.call(this, value);
@@ -89,30 +101,54 @@ export class SourceTracker {
     if (site === null) return null;
     let t = this.#texts.get(site);
     if (t === undefined) {
-      t = formatSite(site.stack ?? "");
+      t = formatFrames(callSites(site));
       this.#texts.set(site, t);
     }
     return t;
   }
 }
 
-const FRAME = /\(?((?:file|https?):\/\/[^\s()]+?):(\d+):\d+\)?\s*$/;
+/** A V8 call site: enough of it to name a file and a line. */
+interface CallSite {
+  getFileName(): string | null | undefined;
+  getLineNumber(): number | null;
+}
 
-/** The project frames of a stack, innermost first, as `path:line`, joined by " ← ". */
-export function formatSite(stack: string): string | null {
+type ErrorWithHook = ErrorConstructor & {
+  prepareStackTrace?: (e: Error, sites: CallSite[]) => unknown;
+};
+
+/**
+ * The call sites of `e`, read through V8's `prepareStackTrace` hook: about
+ * half the cost of formatting the stack as text, which is most of what
+ * source lines cost.
+ */
+function callSites(e: Error): CallSite[] {
+  const E = Error as ErrorWithHook;
+  const saved = E.prepareStackTrace;
+  E.prepareStackTrace = (_e, sites) => sites;
+  try {
+    const sites = e.stack as unknown;
+    return Array.isArray(sites) ? sites as CallSite[] : [];
+  } finally {
+    E.prepareStackTrace = saved;
+  }
+}
+
+/** The project frames of call sites, innermost first, as `path:line`, joined by " ← ". */
+function formatFrames(sites: readonly CallSite[]): string | null {
   const shown: string[] = [];
-  for (const line of stack.split("\n").slice(1)) {
-    const m = FRAME.exec(line);
-    if (m === null) continue;
-    const [, url, lineNo] = m;
-    if (url === HERE) continue;
-    // Inside the kernel: a primitive (skip it) or, once the fiber's frames
-    // were seen, the kernel resuming the fiber (stop).
+  for (const site of sites.slice(1)) {
+    const file = site.getFileName();
+    const line = site.getLineNumber();
+    if (file === null || file === undefined || line === null) continue;
+    const url = file.startsWith("/") ? `file://${file}` : file;
+    if (!/^(file|https?):/.test(url) || url === HERE) continue;
     if (url.startsWith(KERNEL)) {
       if (shown.length > 0) break;
       continue;
     }
-    const where = `${relative(url)}:${lineNo}`;
+    const where = `${relative(url)}:${line}`;
     if (shown.at(-1) === where) continue;
     shown.push(where);
     if (shown.length === FRAMES_SHOWN) break;
@@ -135,14 +171,21 @@ export class StepSources implements StepObserver {
   readonly sites: (Error | null)[] = [];
   readonly #tracker: SourceTracker;
   readonly #pending: (Error | null)[] = [];
+  readonly #from: number;
   #known = 0;
 
-  constructor(tracker: SourceTracker) {
+  /**
+   * Sites are kept for steps `firstStep` on (capturing starts a little
+   * before); earlier steps get none.
+   */
+  constructor(tracker: SourceTracker, firstStep = 1) {
     this.#tracker = tracker;
+    this.#from = firstStep - LEAD_STEPS;
   }
 
   /** Takes the sites of the fibers setup spawned. */
   start(kernel: Kernel): void {
+    this.#tracker.active = kernel.step >= this.#from;
     this.#spawned(kernel);
   }
 
@@ -150,6 +193,7 @@ export class StepSources implements StepObserver {
     this.sites.push(this.#pending[fiber.id] ?? null);
     this.#pending[fiber.id] = this.#tracker.siteOf(fiber);
     this.#spawned(kernel);
+    if (!this.#tracker.active && kernel.step >= this.#from) this.#tracker.active = true;
   }
 
   #spawned(kernel: Kernel): void {

@@ -47,9 +47,12 @@ interface HeapJson {
 }
 
 /**
- * A layout that does not move as the cursor moves: an object's column is
- * its distance from the roots when it first appears (unreachable ones go
- * right of the others), rows in order of appearance.
+ * A layout that does not move as the cursor moves. It is drawn from every
+ * pointer that existed at any step (objects are often linked after they
+ * are allocated, and freed ones lose theirs): an object's column is its
+ * distance from the roots in that graph, and what no root ever reaches is
+ * laid out the same way from the objects nothing points to, right of the
+ * rest. Rows follow the order objects first appeared in.
  *
  * @example
  * ```ts
@@ -61,40 +64,45 @@ interface HeapJson {
  */
 export function heapLayout(rec: StateRecording): HeapLayout {
   const roots: string[] = [];
-  const placed = new Map<string, number>();
-  const unreachable: string[] = [];
-  walk(rec, (_step, state) => {
-    const byId = new Map<number, string>();
-    const fresh: string[] = [];
-    for (const [key, text] of state) {
+  const order: string[] = [];
+  const byId = new Map<number, string>();
+  const edges = new Map<string, Set<number>>();
+  const rootEdges = new Set<number>();
+  const visit = (changes: readonly Change[]) => {
+    for (const [k, v] of changes) {
+      if (v === null) continue;
+      const key = rec.keys[k];
       if (key.startsWith("root/")) {
         const name = key.slice(5);
         if (!roots.includes(name)) roots.push(name);
+        const r = JSON.parse(v);
+        if (typeof r === "number" && r >= 0) rootEdges.add(r);
       } else if (key.startsWith("heap/")) {
         const name = key.slice(5);
-        byId.set((JSON.parse(text) as HeapJson).id, name);
-        if (!placed.has(name) && !unreachable.includes(name)) fresh.push(name);
+        const o = JSON.parse(v) as HeapJson;
+        let out = edges.get(name);
+        if (out === undefined) {
+          order.push(name);
+          byId.set(o.id, name);
+          edges.set(name, out = new Set());
+        }
+        for (const p of o.ptrs) if (typeof p === "number" && p >= 0) out.add(p);
       }
     }
-    if (fresh.length === 0) return;
-    // Breadth-first from the roots over this state.
-    const depth = new Map<string, number>();
-    let frontier: string[] = [];
-    for (const [key, text] of state) {
-      if (!key.startsWith("root/")) continue;
-      const name = byId.get(JSON.parse(text) as number);
-      if (name !== undefined && !depth.has(name)) {
-        depth.set(name, 1);
-        frontier.push(name);
-      }
-    }
+  };
+  visit(rec.base);
+  for (const d of rec.deltas) visit(d);
+  const targets = (name: string) =>
+    [...(edges.get(name) ?? [])].map((id) => byId.get(id)).filter((n) => n !== undefined);
+  const depth = new Map<string, number>();
+  const bfs = (start: string[], base: number) => {
+    let frontier = start.filter((n) => !depth.has(n));
+    for (const n of frontier) depth.set(n, base);
     while (frontier.length > 0) {
       const next: string[] = [];
       for (const name of frontier) {
-        const o = JSON.parse(state.get(`heap/${name}`) as string) as HeapJson;
-        for (const p of o.ptrs) {
-          const to = typeof p === "number" ? byId.get(p) : undefined;
-          if (to !== undefined && !depth.has(to)) {
+        for (const to of targets(name)) {
+          if (!depth.has(to)) {
             depth.set(to, (depth.get(name) as number) + 1);
             next.push(to);
           }
@@ -102,22 +110,21 @@ export function heapLayout(rec: StateRecording): HeapLayout {
       }
       frontier = next;
     }
-    for (const name of fresh) {
-      const d = depth.get(name);
-      if (d === undefined) unreachable.push(name);
-      else placed.set(name, d);
-    }
-  });
+  };
+  bfs([...rootEdges].map((id) => byId.get(id)).filter((n) => n !== undefined), 1);
+  const reached = Math.max(0, ...depth.values());
+  const loose = order.filter((n) => !depth.has(n));
+  const pointedTo = new Set(loose.flatMap((n) => targets(n).filter((t) => t !== n)));
+  bfs(loose.filter((n) => !pointedTo.has(n)), reached + 1);
+  bfs(loose, reached + 1); // cycles nothing outside points into
   const objects: Record<string, [number, number]> = {};
   const rows = new Map<number, number>();
-  const put = (name: string, col: number) => {
+  for (const name of order) {
+    const col = depth.get(name) as number;
     const row = rows.get(col) ?? 0;
     rows.set(col, row + 1);
     objects[name] = [col, row];
-  };
-  for (const [name, col] of placed) put(name, col);
-  const last = Math.max(0, ...placed.values()) + 1;
-  for (const name of unreachable) put(name, last);
+  }
   return { roots, objects };
 }
 

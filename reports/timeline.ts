@@ -14,7 +14,7 @@ import type { AnyScenario } from "../sim/scenario.ts";
 import { StateRecorder, type StateRecording } from "../sim/state.ts";
 import { decodeDecisions, type Trace } from "../sim/trace.ts";
 import { findRace, type Race } from "./race.ts";
-import { SourceTracker, StepSources } from "./sources.ts";
+import { SOURCE_STEPS_MAX_DEFAULT, SourceTracker, StepSources } from "./sources.ts";
 
 /** A fiber as a report shows it. */
 export interface FiberInfo {
@@ -53,6 +53,10 @@ export interface TimelineOptions {
   readonly state?: boolean;
   /** The state recording's size cap in bytes. */
   readonly stateBytesMax?: number;
+  /** Source lines for at most this many steps, the last of the run (default 1,000). */
+  readonly sourceStepsMax?: number;
+  /** With `sourceStepsMax`: the window of steps with source lines ends here (default: the run's end). */
+  readonly sourcesUpTo?: number;
 }
 
 /** Several step observers as one. */
@@ -100,7 +104,11 @@ export function timelineOf(
   } else {
     const recorder = new StateRecorder(opts.stateBytesMax);
     const tracker = new SourceTracker();
-    const steps = new StepSources(tracker);
+    const upTo = opts.sourcesUpTo ?? trace.outcome.step;
+    const steps = new StepSources(
+      tracker,
+      upTo - (opts.sourceStepsMax ?? SOURCE_STEPS_MAX_DEFAULT) + 1,
+    );
     k.reset(
       { cores: target.cores, stepsMax: target.stepsMax, memory: target.memory },
       guided,

@@ -9,6 +9,7 @@ import type { Fiber } from "../sim/fiber.ts";
 import type { Kernel } from "../sim/kernel.ts";
 import { type Action, type Guard, Op } from "../sim/op.ts";
 import { Violation } from "../sim/outcome.ts";
+import type { StateSource, StateWriter } from "../sim/state.ts";
 
 /**
  * A deliberate bug, so the explorer can prove it tells a channel apart from
@@ -108,7 +109,7 @@ interface Slot<T> {
  * assertEquals(got, [0, 1, 2]);
  * ```
  */
-export class Channel<T> {
+export class Channel<T> implements StateSource {
   readonly name: string;
   /** Messages held before `post` waits; Infinity when unbounded. */
   readonly capacity: number;
@@ -149,6 +150,22 @@ export class Channel<T> {
     // An unbounded channel's ring is long: its slots come into being when
     // first used, so a short run does not pay for the limit.
     if (capacity !== "unbounded") { for (let i = 0; i < capacity; i++) this.#slot(i); }
+    kernel.describe(this);
+  }
+
+  /**
+   * For reports: the positions consumers and producers take next, whether
+   * it is closed, and the values in the slots between them, oldest first
+   * (a slot a producer has claimed but not yet filled shows undefined).
+   */
+  describeState(out: StateWriter): void {
+    const head = this.#head.peek();
+    const tail = this.#tail.peek();
+    const items: unknown[] = [];
+    for (let p = head; p < tail >> 1 && items.length < this.#ring; p++) {
+      items.push(this.#slots[p % this.#ring]?.value.peek());
+    }
+    out.put("chan", this.name, { head, tail: tail >> 1, closed: (tail & 1) === 1, items });
   }
 
   #slot(i: number): Slot<T> {

@@ -9,6 +9,7 @@
 import type { Cell } from "../sim/cell.ts";
 import type { Kernel } from "../sim/kernel.ts";
 import type { Action } from "../sim/op.ts";
+import type { StateSource, StateWriter } from "../sim/state.ts";
 
 /**
  * A deliberate bug of the deque.
@@ -49,9 +50,11 @@ class CircularArray<T> {
   readonly size: number;
   readonly #mask: number;
   readonly slots: Cell<T | undefined>[] = [];
+  readonly #name: string;
 
   constructor(k: Kernel, name: string, size: number) {
     this.size = size;
+    this.#name = name;
     this.#mask = size - 1;
     for (let i = 0; i < size; i++) {
       this.slots.push(k.cell<T | undefined>(`${name}[${i}]`, undefined));
@@ -60,6 +63,11 @@ class CircularArray<T> {
 
   at(i: number): Cell<T | undefined> {
     return this.slots[i & this.#mask];
+  }
+
+  /** How the `array` cell shows in reports. */
+  toJSON(): string {
+    return `${this.#name} (${this.size} slots)`;
   }
 }
 
@@ -94,7 +102,7 @@ function isPowerOfTwo(n: number): boolean {
  * assertEquals(d.peekSize(), 4);
  * ```
  */
-export class Deque<T> {
+export class Deque<T> implements StateSource {
   readonly name: string;
   readonly flaw: DequeFlaw | null;
   readonly #k: Kernel;
@@ -122,6 +130,17 @@ export class Deque<T> {
     this.#top = kernel.cell(`${name}.top`, 0);
     this.#bottom = kernel.cell(`${name}.bottom`, 0);
     this.#array = kernel.cell(`${name}.array`, this.#newArray(options.capacity));
+    kernel.describe(this);
+  }
+
+  /** For reports: top, bottom, the current array's size and the items from top to bottom. */
+  describeState(out: StateWriter): void {
+    const top = this.#top.peek();
+    const bottom = this.#bottom.peek();
+    const a = this.#array.peek();
+    const items: unknown[] = [];
+    for (let i = top; i < bottom && items.length < a.size; i++) items.push(a.at(i).peek());
+    out.put("deque", this.name, { top, bottom, size: a.size, items });
   }
 
   #newArray(size: number): CircularArray<T> {

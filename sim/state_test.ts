@@ -1,6 +1,13 @@
 import { assert, assertEquals } from "../deps.ts";
 import fc from "fast-check";
-import { gcMarkSweep, lockOrder, lostUpdate } from "../scenarios/mod.ts";
+import {
+  channelMpmc,
+  gcMarkSweep,
+  lockOrder,
+  lostUpdate,
+  workStealing,
+  zeno,
+} from "../scenarios/mod.ts";
 import type { Fiber } from "./fiber.ts";
 import { makeTarget, Runner } from "./explore.ts";
 import type { Kernel, StepObserver } from "./kernel.ts";
@@ -55,6 +62,8 @@ function checkAll(
 
 const CASES: [AnyScenario, string][] = [
   [gcMarkSweep, "no-barrier"],
+  [channelMpmc, Object.keys(channelMpmc.variants)[0]],
+  [workStealing, Object.keys(workStealing.variants)[0]],
   [gcMarkSweep, "insertion"],
   [lostUpdate, "racy"],
   [lockOrder, "opposite"],
@@ -115,4 +124,20 @@ Deno.test("ordinary runs collect no describers", () => {
   r.run(new RandomStrategy(), 1);
   assertEquals(r.kernel.describing, false);
   assertEquals(r.kernel.describers.length, 0);
+});
+
+Deno.test("channels, deques and region clocks are described", () => {
+  const chan = record(channelMpmc, Object.keys(channelMpmc.variants)[0], 1).states;
+  const chans = chan.flatMap((s) => [...s].filter(([k]) => k.startsWith("chan/")));
+  assert(chans.length > 0, "a chan/ key");
+  assert(
+    chans.some(([, v]) => JSON.parse(v).items.length > 0),
+    "some step has an item in a channel",
+  );
+  const ws = record(workStealing, Object.keys(workStealing.variants)[0], 1).states;
+  const deques = ws.flatMap((s) => [...s].filter(([k]) => k.startsWith("deque/")));
+  assert(deques.some(([, v]) => JSON.parse(v).items.length > 0), "some deque holds an item");
+  const z = record(zeno, "busy-wait", 1).states.at(-1)!;
+  const clocks = [...z].filter(([k]) => k.startsWith("clock/") && k !== "clock/virtual time");
+  assert(clocks.length > 0 && JSON.parse(clocks[0][1]).instantSteps > 0, JSON.stringify(clocks));
 });
