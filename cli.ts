@@ -9,7 +9,7 @@ import { PortfolioStrategy } from "./sim/portfolio.ts";
 import { parseArgs } from "./deps.ts";
 import { intFlag, seedFlag, workersFlag } from "./cli/flags.ts";
 import { type NotedFailure, noteFailure } from "./cli/failures.ts";
-import { replayAtCommand } from "./cli/replay_at.ts";
+import { replayAtCommand, replaySources } from "./cli/replay_at.ts";
 import { saveTrace } from "./cli/save.ts";
 import { shrinkCommand } from "./cli/shrink_command.ts";
 import { labelOf, Sweeper, SweepSink } from "./cli/sweeps.ts";
@@ -787,7 +787,7 @@ async function runReplay(file: string, opts: CliOptions, io: Io): Promise<number
     }));
   } else {
     io.out(`replaying ${file}: ${trace.scenario}/${trace.variant}, seed ${trace.seed}`);
-    for (const line of log.format()) io.out(line);
+    for (const line of log.format(replaySources(trace, scenario) ?? undefined)) io.out(line);
     io.out(`final state: ${JSON.stringify(result.snapshot)}`);
     io.out(
       result.reproduced

@@ -9,6 +9,8 @@ import { changedKeys, formatState } from "../reports/state_text.ts";
 import { timelineOf } from "../reports/timeline.ts";
 import { loadTrace } from "../scenarios/load.ts";
 import { replay } from "../sim/explore.ts";
+import type { AnyScenario } from "../sim/scenario.ts";
+import type { Trace } from "../sim/trace.ts";
 import { describeOutcome } from "../sim/outcome.ts";
 import { UsageError } from "../sim/scenario.ts";
 import { stateAt } from "../sim/state.ts";
@@ -75,4 +77,23 @@ export async function replayAtCommand(
       : `NOT reproduced: ${result.message}`,
   );
   return result.reproduced ? 0 : 1;
+}
+
+/**
+ * The source line of each step of `trace` (for the last 1,000 steps), for
+ * `--replay`'s listing; null when the trace does not fit the scenario.
+ */
+export function replaySources(
+  trace: Trace,
+  scenario: AnyScenario,
+): ((step: number) => string | null) | null {
+  let t;
+  try {
+    t = timelineOf(trace, scenario);
+  } catch (e) {
+    if (e instanceof RangeError) return null;
+    throw e;
+  }
+  const sources = t.sources;
+  return (step) => sources[step - 1] ?? null;
 }

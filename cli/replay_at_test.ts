@@ -15,6 +15,8 @@ Deno.test("--replay F --at N prints steps with source lines and the state after 
   const file = await gcTrace();
   const whole = await run(["--replay", file]);
   const steps = Number(/at step (\d+)/.exec(whole.out.at(-1)!)![1]);
+  // The plain listing names the source line of each step too.
+  assert(whole.out.some((l) => /^\s+\d+ .*scenarios\/gc_mark_sweep\.ts:\d+$/.test(l)));
   const r = await run(["--replay", file, "--at", String(steps)]);
   assertEquals(r.code, 0, r.err.join("\n"));
   const text = r.out.join("\n");

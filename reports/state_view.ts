@@ -47,12 +47,13 @@ interface HeapJson {
 }
 
 /**
- * A layout that does not move as the cursor moves. It is drawn from every
- * pointer that existed at any step (objects are often linked after they
- * are allocated, and freed ones lose theirs): an object's column is its
- * distance from the roots in that graph, and what no root ever reaches is
- * laid out the same way from the objects nothing points to, right of the
- * rest. Rows follow the order objects first appeared in.
+ * A layout that does not move as the cursor moves. An object's column is
+ * its distance from the roots when it first appears. Objects the roots do
+ * not reach then (often allocated first and linked later) are placed by
+ * every pointer that existed at any step: their distance in that graph,
+ * and what no root ever reaches is laid out the same way from the objects
+ * nothing points to, right of the rest. Rows follow the order objects
+ * first appeared in.
  *
  * @example
  * ```ts
@@ -90,11 +91,51 @@ export function heapLayout(rec: StateRecording): HeapLayout {
       }
     }
   };
-  visit(rec.base);
-  for (const d of rec.deltas) visit(d);
+  // Depth from the roots when an object first appears, if they reach it then.
+  const appear = new Map<string, number>();
+  const reachAt = (state: Map<string, string>) => {
+    const ids = new Map<number, string>();
+    for (const [key, text] of state) {
+      if (key.startsWith("heap/")) ids.set((JSON.parse(text) as HeapJson).id, key.slice(5));
+    }
+    const d = new Map<string, number>();
+    let frontier: string[] = [];
+    for (const [key, text] of state) {
+      if (!key.startsWith("root/")) continue;
+      const name = ids.get(JSON.parse(text) as number);
+      if (name !== undefined && !d.has(name)) {
+        d.set(name, 1);
+        frontier.push(name);
+      }
+    }
+    while (frontier.length > 0) {
+      const next: string[] = [];
+      for (const name of frontier) {
+        for (const p of (JSON.parse(state.get(`heap/${name}`) as string) as HeapJson).ptrs) {
+          const to = typeof p === "number" ? ids.get(p) : undefined;
+          if (to !== undefined && !d.has(to)) {
+            d.set(to, (d.get(name) as number) + 1);
+            next.push(to);
+          }
+        }
+      }
+      frontier = next;
+    }
+    return d;
+  };
+  walk(rec, (_step, state, changed) => {
+    const before = order.length;
+    visit(changed);
+    if (order.length === before) return;
+    const d = reachAt(state);
+    for (const name of order.slice(before)) {
+      const at = d.get(name);
+      if (at !== undefined) appear.set(name, at);
+    }
+  });
   const targets = (name: string) =>
     [...(edges.get(name) ?? [])].map((id) => byId.get(id)).filter((n) => n !== undefined);
-  const depth = new Map<string, number>();
+  const depth = new Map<string, number>(appear);
   const bfs = (start: string[], base: number) => {
     let frontier = start.filter((n) => !depth.has(n));
     for (const n of frontier) depth.set(n, base);
@@ -111,7 +152,17 @@ export function heapLayout(rec: StateRecording): HeapLayout {
       frontier = next;
     }
   };
-  bfs([...rootEdges].map((id) => byId.get(id)).filter((n) => n !== undefined), 1);
+  for (const id of rootEdges) {
+    const n = byId.get(id);
+    if (n !== undefined && !depth.has(n)) depth.set(n, 1);
+  }
+  // Level by level, so objects placed where they appeared pass their depth on.
+  for (let level = 1; [...depth.values()].some((d) => d >= level); level++) {
+    for (const [name, d] of [...depth]) {
+      if (d !== level) continue;
+      for (const to of targets(name)) if (!depth.has(to)) depth.set(to, level + 1);
+    }
+  }
   const reached = Math.max(0, ...depth.values());
   const loose = order.filter((n) => !depth.has(n));
   const pointedTo = new Set(loose.flatMap((n) => targets(n).filter((t) => t !== n)));

@@ -53,16 +53,19 @@ export class StepLog implements StepObserver {
 
   /**
    * The log as aligned text lines. When virtual time is not simply one tick
-   * per step (timers, costs), each line also shows the time after the step.
+   * per step (timers, costs), each line also shows the time after the step;
+   * with `sourceOf`, each ends with where the step's operation was yielded.
    */
-  format(): string[] {
+  format(sourceOf?: (step: number) => string | null): string[] {
     const lines = this.head.concat(this.tail);
     const timed = lines.some((l) => l.time !== l.step);
     const width = timed ? Math.max(...lines.map((l) => String(l.time).length)) : 0;
+    const objects = sourceOf === undefined ? 0 : Math.max(0, ...lines.map((l) => l.object.length));
     const fmt = (l: StepLine): string =>
-      `${String(l.step).padStart(6)}  ${timed ? `t=${String(l.time).padEnd(width)}  ` : ""}` +
-      `core ${String(l.core).padEnd(3)} ${l.fiber.padEnd(14)} ` +
-      `${l.kind.padEnd(8)} ${l.object}`.trimEnd();
+      (`${String(l.step).padStart(6)}  ${timed ? `t=${String(l.time).padEnd(width)}  ` : ""}` +
+        `core ${String(l.core).padEnd(3)} ${l.fiber.padEnd(14)} ` +
+        `${l.kind.padEnd(8)} ${l.object.padEnd(objects)}` +
+        `${sourceOf === undefined ? "" : `  ${sourceOf(l.step) ?? "-"}`}`).trimEnd();
     const out = this.head.map(fmt);
     const skipped = this.total - this.head.length - this.tail.length;
     if (skipped > 0) out.push(`   ... ${skipped} steps not shown ...`);
