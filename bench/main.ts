@@ -12,7 +12,6 @@ import { fastCheckBench } from "./fastcheck_bench.ts";
 import { kernelBench } from "./kernel_bench.ts";
 import { memoryBench } from "./memory_bench.ts";
 import { orderBench } from "./order_bench.ts";
-import { reportBench } from "./report_bench.ts";
 import { shrinkBench } from "./shrink_bench.ts";
 import { spinBench } from "./spin_bench.ts";
 import { splitBench } from "./split_bench.ts";
