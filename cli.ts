@@ -19,6 +19,7 @@ import { StepLog } from "./reports/steps.ts";
 import { allVerdicts, formatMs, type Row, table } from "./reports/text.ts";
 import { catalog, findScenario } from "./scenarios/mod.ts";
 import { loadScenario, loadTrace } from "./scenarios/load.ts";
+import { enterInitCwd } from "./scale/init_cwd.ts";
 import { parseShard, type Shard, shardText } from "./scale/shard.ts";
 import { checkDeterminism } from "./sim/determinism.ts";
 import type { ExplorationStats } from "./sim/exhaustive.ts";
@@ -799,5 +800,7 @@ async function runReplay(file: string, opts: CliOptions, io: Io): Promise<number
 }
 
 if (import.meta.main) {
-  Deno.exit(await main(Deno.args));
+  const cwdError = enterInitCwd();
+  if (cwdError !== null) console.error(cwdError);
+  Deno.exit(cwdError !== null ? 2 : await main(Deno.args));
 }

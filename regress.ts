@@ -5,7 +5,10 @@
  */
 import { denoIo } from "./cli.ts";
 import { regress } from "./cli/regress.ts";
+import { enterInitCwd } from "./scale/init_cwd.ts";
 
 if (import.meta.main) {
-  Deno.exit(await regress(Deno.args, denoIo()));
+  const cwdError = enterInitCwd();
+  if (cwdError !== null) console.error(cwdError);
+  Deno.exit(cwdError !== null ? 2 : await regress(Deno.args, denoIo()));
 }

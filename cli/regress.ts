@@ -11,6 +11,7 @@ import { loadTrace } from "../scenarios/load.ts";
 import { replay } from "../sim/explore.ts";
 import { ReplayDivergence } from "../sim/outcome.ts";
 import { UsageError } from "../sim/scenario.ts";
+import { fromRoot } from "../scale/init_cwd.ts";
 import { REGRESS_DIR, saveTrace } from "./save.ts";
 
 const HELP = `regress: the regression suite
@@ -140,7 +141,7 @@ export async function regress(args: string[], io: Io): Promise<number> {
     io.out(HELP);
     return 0;
   }
-  const dir = v.traces ?? REGRESS_DIR;
+  const dir = v.traces ?? fromRoot(REGRESS_DIR);
   try {
     if (v.save !== undefined) {
       for (const file of v.save) io.out(`saved ${file} as ${saveTrace(file, dir)}`);

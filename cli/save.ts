@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { fromRoot } from "../scale/init_cwd.ts";
 import { UsageError } from "../sim/scenario.ts";
 import { parseTrace, serializeTrace, type Trace } from "../sim/trace.ts";
 
@@ -24,7 +25,7 @@ export function storedName(trace: Trace): string {
  * Copies the failing trace in `file` into the regression folder `dir` and
  * returns its new path. A passing trace is refused: only failures are kept.
  */
-export function saveTrace(file: string, dir = REGRESS_DIR): string {
+export function saveTrace(file: string, dir: string = fromRoot(REGRESS_DIR)): string {
   let text: string;
   try {
     text = Deno.readTextFileSync(file);

@@ -6,6 +6,7 @@
  */
 import { parseArgs } from "../deps.ts";
 import { readJsonl } from "../reports/jsonl.ts";
+import { enterInitCwd } from "./init_cwd.ts";
 import { allVerdicts, formatMs, type Row, table } from "../reports/text.ts";
 
 /** A failing run as a shard logged it. */
@@ -455,5 +456,9 @@ async function readText(file: string): Promise<string> {
 }
 
 if (import.meta.main) {
-  Deno.exit(await mergeMain(Deno.args, { out: console.log, err: console.error }));
+  const cwdError = enterInitCwd();
+  if (cwdError !== null) console.error(cwdError);
+  Deno.exit(
+    cwdError !== null ? 2 : await mergeMain(Deno.args, { out: console.log, err: console.error }),
+  );
 }
