@@ -9,9 +9,9 @@ import { Fiber } from "./fiber.ts";
 import { CHOOSE_MAX, DECISIONS_MAX, FIBERS_MAX, STEPS_MAX } from "./limits.ts";
 import { Cell } from "./cell.ts";
 import { StoreBuffers } from "./memory.ts";
-import { type FiberBody, Op } from "./op.ts";
+import { type FiberBody, isOp, Op } from "./op.ts";
 import { checkOrdering, type MemoryModel, type Ordering } from "./ordering.ts";
-import { type Outcome, ToolSignal, Violation } from "./outcome.ts";
+import { isToolSignal, isViolation, type Outcome, Violation } from "./outcome.ts";
 import type { StateSource } from "./state.ts";
 import type { Strategy } from "./strategy.ts";
 import { CondVar, Mutex, RwLock, Semaphore } from "./sync.ts";
@@ -799,7 +799,7 @@ export class Kernel {
   #advance(f: Fiber, r: IteratorResult<Op, unknown>): void {
     if (r.done) {
       this.#complete(f, r.value);
-    } else if (r.value instanceof Op) {
+    } else if (r.value instanceof Op || isOp(r.value)) {
       f.pending = r.value;
     } else {
       throw new TypeError(
@@ -870,8 +870,8 @@ export class Kernel {
       try {
         r = inv.fn();
       } catch (e) {
-        if (e instanceof ToolSignal) throw e;
-        if (e instanceof Violation) return this.#end(this.#bug(e, null));
+        if (isToolSignal(e)) throw e;
+        if (isViolation(e)) return this.#end(this.#bug(e, null));
         return this.#end(crash(e, this.step, null, `invariant ${inv.name} threw`));
       }
       if (r === false || typeof r === "string") {
@@ -888,9 +888,9 @@ export class Kernel {
   }
 
   #fail(e: unknown, f: Fiber): void {
-    if (e instanceof ToolSignal) throw e;
+    if (isToolSignal(e)) throw e;
     if (this.#ended !== null) return;
-    this.#ended = e instanceof Violation ? this.#bug(e, f) : crash(e, this.step, f, "");
+    this.#ended = isViolation(e) ? this.#bug(e, f) : crash(e, this.step, f, "");
   }
 
   #bug(e: Violation, f: Fiber | null): Outcome {
@@ -913,8 +913,8 @@ export class Kernel {
    * then ends with it at once.
    */
   failSetup(e: unknown): Outcome {
-    if (e instanceof ToolSignal) throw e;
-    const o = e instanceof Violation ? this.#bug(e, null) : crash(e, 0, null, "setup threw");
+    if (isToolSignal(e)) throw e;
+    const o = isViolation(e) ? this.#bug(e, null) : crash(e, 0, null, "setup threw");
     this.#ended ??= o;
     return this.#ended;
   }

@@ -41,6 +41,16 @@ export interface Guard {
 }
 
 /**
+ * True when `v` is an operation from this or another copy of this module (a
+ * scenario file may import another checkout's `mod.ts`).
+ */
+export function isOp(v: unknown): v is Op {
+  return v instanceof Op ||
+    (typeof v === "object" && v !== null &&
+      (v.constructor as { brand?: symbol })?.brand === Op.brand);
+}
+
+/**
  * An operation descriptor. Its footprint is (`obj`, `write`): two operations
  * are dependent when they touch the same object and at least one writes.
  * Locks, queues and channels count as objects that every operation on them
@@ -48,6 +58,8 @@ export interface Guard {
  * each time, so the hot path allocates nothing.
  */
 export class Op {
+  /** The brand a kernel recognises operations by, the same in every copy of this module. */
+  static readonly brand: symbol = Symbol.for("simtest.op");
   /** What kind of action this is ("read", "write", "lock", ...), for reports. */
   readonly kind: string;
   /** The id of the object touched; -1 for none. */

@@ -32,6 +32,37 @@ export interface Outcome {
 }
 
 /**
+ * Brands that mark a violation and a tool signal. They are registered
+ * symbols (`Symbol.for`), the same in every copy of this module, so a
+ * scenario file that imports another checkout's `mod.ts` still has its
+ * violations reported as bugs: the kernel never asks `instanceof`.
+ */
+const VIOLATION_BRAND = Symbol.for("simtest.violation");
+const TOOL_SIGNAL_BRAND = Symbol.for("simtest.tool-signal");
+
+/**
+ * True when `e` is a `Violation` from any copy of this module.
+ *
+ * @example
+ * ```ts
+ * import { assert } from "../deps.ts";
+ * assert(isViolation(new Violation("c", "m")));
+ * assert(isViolation({ [Symbol.for("simtest.violation")]: true, check: "c", verdict: "bug" }));
+ * assert(!isViolation(new Error("x")));
+ * ```
+ */
+export function isViolation(e: unknown): e is Violation {
+  return typeof e === "object" && e !== null &&
+    (e as Record<symbol, unknown>)[VIOLATION_BRAND] === true;
+}
+
+/** True when `e` is a `ToolSignal` (pruned run, nondeterminism, replay divergence) from any copy. */
+export function isToolSignal(e: unknown): e is ToolSignal {
+  return typeof e === "object" && e !== null &&
+    (e as Record<symbol, unknown>)[TOOL_SIGNAL_BRAND] === true;
+}
+
+/**
  * Thrown by scenario and runtime code when a property does not hold. The
  * kernel turns it into an outcome naming `check`, with verdict `bug` unless
  * the violation names another failing verdict (a liveness failure such as
@@ -42,6 +73,7 @@ export class Violation extends Error {
   readonly check: string;
   /** The verdict of the run it ends. */
   readonly verdict: Exclude<Verdict, "pass">;
+  readonly [VIOLATION_BRAND] = true;
 
   constructor(check: string, message: string, verdict: Exclude<Verdict, "pass"> = "bug") {
     super(message);
@@ -55,7 +87,9 @@ export class Violation extends Error {
  * A signal from the tool itself (a strategy, a replay) that travels through
  * scenario code unchanged: the kernel never turns it into an outcome.
  */
-export class ToolSignal extends Error {}
+export class ToolSignal extends Error {
+  readonly [TOOL_SIGNAL_BRAND] = true;
+}
 
 /**
  * Thrown by an exhaustive strategy to abandon a run that can only repeat
