@@ -10,7 +10,10 @@ import { parseArgs } from "./deps.ts";
 import { intFlag, seedFlag, workersFlag } from "./cli/flags.ts";
 import { type NotedFailure, noteFailure } from "./cli/failures.ts";
 import { replayAtCommand, replaySources } from "./cli/replay_at.ts";
+import { writeTrace } from "./cli/output.ts";
 import { saveTrace } from "./cli/save.ts";
+
+export { writeTrace };
 import { shrinkCommand } from "./cli/shrink_command.ts";
 import { labelOf, Sweeper, SweepSink } from "./cli/sweeps.ts";
 import { shrinkText } from "./reports/markdown.ts";
@@ -96,6 +99,8 @@ Options:
   --runs N            runs in the sweep, or schedules for dfs/dpor (default: the budget)
   --max-steps N       step limit of one run (default: the scenario's, else 10000)
   --keep-going        go on after a failure and collect every failing seed
+  --traces-max N      write at most N failing traces per variant (default 20);
+                      the rest are counted
   --out DIR           where failing traces, shrunk traces, HTML reports, summary.md
                       and runs.jsonl (every run) go (default sim-out)
   --no-shrink         do not shrink failures (by default each reported one is)
@@ -137,6 +142,7 @@ interface CliOptions {
   runs: number | undefined;
   stepsMax: number | undefined;
   keepGoing: boolean;
+  tracesMax: number;
   out: string;
   shrink: string | null;
   noShrink: boolean;
@@ -185,6 +191,7 @@ function parseCli(rawArgs: string[]): CliOptions {
         runs: { type: "string" },
         "max-steps": { type: "string" },
         "keep-going": { type: "boolean" },
+        "traces-max": { type: "string" },
         out: { type: "string" },
         shrink: { type: "string" },
         "no-shrink": { type: "boolean" },
@@ -233,6 +240,7 @@ function parseCli(rawArgs: string[]): CliOptions {
     runs: intFlag("runs", v.runs, 1, RUNS_MAX),
     stepsMax: intFlag("max-steps", v["max-steps"], 1, STEPS_MAX),
     keepGoing: v["keep-going"] ?? false,
+    tracesMax: intFlag("traces-max", v["traces-max"], 1, RUNS_MAX) ?? 20,
     out: v.out ?? "sim-out",
     shrink: v.shrink ?? null,
     noShrink: v["no-shrink"] ?? false,
@@ -436,8 +444,10 @@ async function runTarget(
       let tracePath: string | null = null;
       if (info.failure !== null) {
         failing++;
-        tracePath = writeTrace(target, strategy, info.failure, opts.out);
-        written.set(info.failure, tracePath);
+        if (failing <= opts.tracesMax) {
+          tracePath = writeTrace(target, strategy, info.failure, opts.out);
+          written.set(info.failure, tracePath);
+        }
       }
       const logged = opts.jsonl === "all" || info.failure !== null;
       if (opts.jsonRuns || logged) {
@@ -462,7 +472,9 @@ async function runTarget(
   progress.done();
   const ms = io.now() - start;
   if (exhaustive) {
-    for (const f of result.failures) written.set(f, writeTrace(target, strategy, f, opts.out));
+    for (const f of result.failures.slice(0, opts.tracesMax)) {
+      written.set(f, writeTrace(target, strategy, f, opts.out));
+    }
   }
   if (opts.checkDeterminism) {
     // A fresh strategy: an exhaustive one has walked its whole tree by now.
@@ -475,7 +487,7 @@ async function runTarget(
     }
   }
   const notes = [];
-  for (const f of result.failures.slice(0, 5)) {
+  for (const f of result.failures.slice(0, Math.min(5, opts.tracesMax))) {
     const tracePath = written.get(f) ?? "";
     const note = await noteFailure({
       target,
@@ -531,6 +543,9 @@ async function runTarget(
     ...(result.exploration === null ? {} : { bound: result.exploration.bound }),
     ...(exhaustive && opts.shard !== null ? { split: true } : {}),
     runsPlanned: runs,
+    ...(written.size < result.failures.length
+      ? { tracesUnwritten: result.failures.length - written.size }
+      : {}),
     ...(opts.keepGoing ? { keepGoing: true } : {}),
     ...(strategy instanceof PortfolioStrategy && firstFailure !== undefined
       ? { foundBy: strategy.memberOf(firstFailure.seed) }
@@ -573,7 +588,13 @@ async function runTarget(
     if (verified.message !== null) io.out(verified.message);
     for (const note of notes) reportFailure(note, io);
     if (result.failures.length > 5) {
-      io.out(`  ... and ${result.failures.length - 5} more failing runs (traces in ${opts.out})`);
+      const unwritten = result.failures.length - written.size;
+      io.out(
+        `  ... and ${result.failures.length - 5} more failing runs (traces in ${opts.out}` +
+          (unwritten > 0
+            ? `; ${unwritten} not written, over --traces-max ${opts.tracesMax})`
+            : ")"),
+      );
     }
   }
   return {
@@ -692,31 +713,6 @@ function runLine(
     line.trace = extra.trace;
   }
   return line;
-}
-
-function traceFile(target: Target, strategy: Strategy, failure: Failure, dir: string): string {
-  const which = failure.schedule === undefined
-    ? `seed${failure.seed}`
-    : `schedule${failure.schedule}`;
-  const name = `${target.scenario.name}.${target.variant}.${strategy.name}.${which}.json`;
-  return `${dir}/${name.replace(/[^A-Za-z0-9._-]/g, "_")}`;
-}
-
-/** Writes the trace of a failure into `dir`; returns its path. */
-export function writeTrace(
-  target: Target,
-  strategy: Strategy,
-  failure: Failure,
-  dir: string,
-): string {
-  const path = traceFile(target, strategy, failure, dir);
-  try {
-    Deno.mkdirSync(dir, { recursive: true });
-    Deno.writeTextFileSync(path, serializeTrace(makeTrace(target, strategy, failure)));
-  } catch (e) {
-    throw new UsageError(`cannot write trace ${path}: ${(e as Error).message}`);
-  }
-  return path;
 }
 
 /** The command that re-runs one seed (or exploration) of a target exactly. */

@@ -88,13 +88,22 @@ Deno.test("--workers 2 writes the same traces and failing seeds as one worker", 
   const seeds = (r: Ran) =>
     r.out.map((l) => JSON.parse(l)).filter((l) => l.verdict === "bug").map((l) => l.seed);
   assertEquals(seeds(two), seeds(one));
-  for (const seed of seeds(one)) {
-    const name = `lost-update.racy.random.seed${seed}.json`;
+  const traces = (dir: string) =>
+    [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => /seed\d+\.json$/.test(n)).sort();
+  // --keep-going writes the first 20 (--traces-max) and counts the rest.
+  assert(seeds(one).length > 20, `${seeds(one).length} failing seeds`);
+  assertEquals(traces(`${tmp}/w1`).length, 20);
+  assertEquals(traces(`${tmp}/w2`), traces(`${tmp}/w1`));
+  for (const seed of seeds(one).slice(0, 20)) {
+    const [name] = traces(`${tmp}/w1`).filter((n) => n.endsWith(`.random.seed${seed}.json`));
+    assertMatch(name, /^lost-update\.racy\.[0-9a-f]{8}\.random\.seed\d+\.json$/);
     assertEquals(
       await Deno.readTextFile(`${tmp}/w2/${name}`),
       await Deno.readTextFile(`${tmp}/w1/${name}`),
     );
   }
+  const totals = one.out.map((l) => JSON.parse(l)).find((l) => l.target);
+  assertEquals(totals.tracesUnwritten, seeds(one).length - 20);
   const dfs = await sim(["--scenario", "lost-update", "--workers", "2", "--strategy", "nope"]);
   assertEquals(dfs.code, 2);
 });

@@ -5,6 +5,7 @@
  * @module
  */
 import { renderHtml } from "../reports/html.ts";
+import { writeAtomic } from "./output.ts";
 import type { FailureNote, ShrinkNote } from "../reports/markdown.ts";
 import { timelineOf } from "../reports/timeline.ts";
 import type { Failure, Target } from "../sim/explore.ts";
@@ -141,15 +142,9 @@ export async function noteFailure(c: FailureContext): Promise<NotedFailure> {
   };
 }
 
-/** Writes a file, turning a failure into a `UsageError` that names the path. */
+/** Writes a file atomically, turning a failure into a `UsageError` that names the path. */
 export function writeText(path: string, text: string): void {
-  try {
-    const dir = path.replace(/[\/\\][^\/\\]*$/, "");
-    if (dir !== path && dir !== "") Deno.mkdirSync(dir, { recursive: true });
-    Deno.writeTextFileSync(path, text);
-  } catch (e) {
-    throw new UsageError(`cannot write ${path}: ${(e as Error).message}`);
-  }
+  writeAtomic(path, text);
 }
 
 /** Which run failed, as the command line names it: "seed 44", or "schedule 13" for DFS and DPOR. */

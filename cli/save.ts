@@ -5,6 +5,7 @@
  * @module
  */
 import { fromRoot } from "../scale/init_cwd.ts";
+import { writeAtomic } from "./output.ts";
 import { UsageError } from "../sim/scenario.ts";
 import { parseTrace, serializeTrace, type Trace } from "../sim/trace.ts";
 
@@ -37,11 +38,6 @@ export function saveTrace(file: string, dir: string = fromRoot(REGRESS_DIR)): st
     throw new UsageError(`${file} is a passing run: the regression folder keeps failing traces`);
   }
   const path = `${dir}/${storedName(trace)}`;
-  try {
-    Deno.mkdirSync(dir, { recursive: true });
-    Deno.writeTextFileSync(path, serializeTrace(trace));
-  } catch (e) {
-    throw new UsageError(`cannot write ${path}: ${(e as Error).message}`);
-  }
+  writeAtomic(path, serializeTrace(trace));
   return path;
 }

@@ -18,6 +18,7 @@ import {
 } from "../sim/explore.ts";
 import { UsageError } from "../sim/scenario.ts";
 import { exploreSplit, treeSpecOf } from "../sim/split.ts";
+import { writeAtomic } from "./output.ts";
 
 /**
  * Runs the sweeps of one command: on this thread, or on a pool of Deno
@@ -119,11 +120,7 @@ export class SweepSink {
   finish(rows: readonly Row[], summary: Record<string, unknown>, elapsedMs: number): void {
     this.#writer().write(summary);
     this.close();
-    try {
-      Deno.writeTextFileSync(this.summaryPath, renderMarkdown(rows, this.#notes, elapsedMs));
-    } catch (e) {
-      throw new UsageError(`cannot write ${this.summaryPath}: ${(e as Error).message}`);
-    }
+    writeAtomic(this.summaryPath, renderMarkdown(rows, this.#notes, elapsedMs));
   }
 
   /** Closes `runs.jsonl`; safe to call more than once. */
