@@ -10,6 +10,7 @@ import { parseArgs } from "./deps.ts";
 import { intFlag, seedFlag, workersFlag } from "./cli/flags.ts";
 import { type NotedFailure, noteFailure } from "./cli/failures.ts";
 import { replayAtCommand, replaySources } from "./cli/replay_at.ts";
+import { Interrupted, type Interrupts, watchInterrupts } from "./cli/interrupt.ts";
 import { writeTrace } from "./cli/output.ts";
 import { saveTrace } from "./cli/save.ts";
 
@@ -54,6 +55,8 @@ export interface Io {
   errRaw(text: string): void;
   readonly isTerminal: boolean;
   now(): number;
+  /** Starts listening for Ctrl-C during sweeps (the real terminal only). */
+  watchInterrupts?(): Promise<Interrupts>;
 }
 
 /** The real terminal. */
@@ -65,6 +68,7 @@ export function denoIo(): Io {
     errRaw: (text) => Deno.stderr.writeSync(enc.encode(text)),
     isTerminal: Deno.stderr.isTerminal(),
     now: () => performance.now(),
+    watchInterrupts,
   };
 }
 
@@ -366,11 +370,14 @@ async function runSweeps(opts: CliOptions, io: Io): Promise<number> {
   const start = io.now();
   let runsTotal = 0;
   const sink = new SweepSink(opts.out);
+  // No verdict of an earlier run survives in the out folder, even if this one is killed.
+  sink.begin();
+  const interrupts = await io.watchInterrupts?.() ?? null;
   const sweeper = new Sweeper(opts.workers);
   let summary;
   try {
     for (const target of list) {
-      const row = await runTarget(target, opts, io, { sink, sweeper });
+      const row = await runTarget(target, opts, io, { sink, sweeper, interrupts });
       rows.push(row);
       runsTotal += row.runs;
     }
@@ -387,9 +394,25 @@ async function runSweeps(opts: CliOptions, io: Io): Promise<number> {
       exitCode: mismatched === 0 && sink.nondeterministic === 0 ? 0 : 1,
     };
     sink.finish(rows, summary, io.now() - start);
+  } catch (e) {
+    if (!(e instanceof Interrupted)) throw e;
+    const line = {
+      interrupted: true,
+      targets: list.length,
+      finished: rows.length,
+      runs: runsTotal,
+      ...(opts.shard === null ? {} : { shard: shardText(opts.shard) }),
+      elapsedMs: round(io.now() - start),
+      exitCode: 130,
+    };
+    sink.interrupt(rows, line, io.now() - start);
+    if (opts.json) io.out(JSON.stringify(line));
+    else io.out(`interrupted after ${rows.length} of ${list.length} variants: no verdict`);
+    return 130;
   } finally {
     sink.close();
     sweeper.close();
+    interrupts?.close();
   }
   const { mismatched, nondeterministic, exitCode: code } = summary;
   if (opts.json) {
@@ -417,7 +440,11 @@ async function runTarget(
   target: Target,
   opts: CliOptions,
   io: Io,
-  { sink, sweeper }: { sink: SweepSink; sweeper: Sweeper },
+  { sink, sweeper, interrupts }: {
+    sink: SweepSink;
+    sweeper: Sweeper;
+    interrupts: Interrupts | null;
+  },
 ): Promise<Row> {
   const { strategy, runs } = planFor(target, opts);
   const exhaustive = isExhaustive(strategy);
@@ -440,6 +467,7 @@ async function runTarget(
     keepGoing: opts.keepGoing,
     shard: opts.shard ?? undefined,
     onRun: (info) => {
+      if (interrupts?.requested) throw new Interrupted();
       done++;
       let tracePath: string | null = null;
       if (info.failure !== null) {
@@ -465,6 +493,7 @@ async function runTarget(
       if ((done & 255) === 0) progress.update(done, failing);
     },
     onSchedule: (stats) => {
+      if (interrupts?.requested) throw new Interrupted();
       if ((stats.schedules & 63) === 0) progress.update(stats.schedules, failing, "schedules");
     },
   };

@@ -101,6 +101,30 @@ export class SweepSink {
     return this.#jsonl;
   }
 
+  /**
+   * Starts the folder afresh: truncates `runs.jsonl` and replaces the last
+   * run's `summary.md` with one that holds no verdict, so an interrupted or
+   * killed run never leaves an earlier verdict behind.
+   */
+  begin(): void {
+    this.#writer();
+    writeAtomic(
+      this.summaryPath,
+      "## simtest: running, or stopped before it finished: no verdict\n",
+    );
+  }
+
+  /** Ends both files with an `interrupted` line, after what finished. */
+  interrupt(rows: readonly Row[], line: Record<string, unknown>, elapsedMs: number): void {
+    this.#writer().write(line);
+    this.close();
+    const md = renderMarkdown(rows, this.#notes, elapsedMs).replace(
+      /^## simtest: .*/,
+      `## simtest: interrupted after ${rows.length} of ${line.targets} variants: no verdict`,
+    );
+    writeAtomic(this.summaryPath, `${md.trimEnd()}\n\ninterrupted\n`);
+  }
+
   /** One run's JSON line. */
   run(line: string): void {
     this.#writer().writeLine(line);

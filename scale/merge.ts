@@ -234,6 +234,10 @@ export function shardProblems(
   const out: string[] = [];
   files.forEach((lines, k) => {
     const name = names[k];
+    if (lines.some((l) => l.interrupted === true)) {
+      out.push(`${name}: the sweep was interrupted before it finished`);
+      return;
+    }
     const summary = lines.find((l) => l.summary === true);
     if (summary === undefined) {
       out.push(`${name}: no summary line: the sweep did not finish (interrupted?)`);

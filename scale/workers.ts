@@ -136,8 +136,13 @@ export class WorkerPool {
     while (this.#workers.length < this.size) {
       const w = new Worker(new URL("./worker.ts", import.meta.url).href, { type: "module" });
       w.onmessage = (e: MessageEvent<FromWorker>) => {
-        if (this.#current !== null && e.data.sweep === this.#current.id) {
-          this.#current.onMessage(w, e.data);
+        const run = this.#current;
+        if (run === null || e.data.sweep !== run.id) return;
+        // A callback that throws (an interrupt, a write error) ends the sweep with its error.
+        try {
+          run.onMessage(w, e.data);
+        } catch (err) {
+          run.fail(err as Error);
         }
       };
       w.onerror = (e) => {
