@@ -32,7 +32,6 @@ import {
   isExhaustive,
   type JudgeOptions,
   makeTarget,
-  makeTrace,
   ORDERS,
   planFor,
   replay,
@@ -44,7 +43,6 @@ import { CORES_MAX, PCT_DEPTH_MAX, PCT_STEPS_MAX, RUNS_MAX, STEPS_MAX } from "./
 import { isMemoryModel, MEMORY_MODELS, OrderingError } from "./sim/ordering.ts";
 import { coerceParam, type Expectation, STEPS_MAX_DEFAULT, UsageError } from "./sim/scenario.ts";
 import type { Strategy } from "./sim/strategy.ts";
-import { serializeTrace } from "./sim/trace.ts";
 import { verifyPass } from "./sim/verified.ts";
 
 /** Where the command writes, and how it reads wall-clock time. */
