@@ -1,11 +1,20 @@
 import { assert, assertEquals, assertMatch } from "../deps.ts";
 import { PROJECT_ROOT } from "./init_cwd.ts";
 
+function withoutInitCwd(): Record<string, string> {
+  const env = Deno.env.toObject();
+  delete env.INIT_CWD;
+  return env;
+}
+
 async function task(cwd: string, ...args: string[]): Promise<{ code: number; out: string }> {
   const r = await new Deno.Command(Deno.execPath(), {
     args: ["task", "-q", ...args],
     cwd,
-    env: { NO_COLOR: "1" },
+    // An INIT_CWD inherited from an outer `deno task test` would win over the
+    // one `deno task` sets, so the child gets the environment without it.
+    clearEnv: true,
+    env: { ...withoutInitCwd(), NO_COLOR: "1" },
     stdout: "piped",
     stderr: "piped",
   }).output();
