@@ -9,19 +9,7 @@ import type { Failure, Target } from "../sim/explore.ts";
 import { makeTrace } from "../sim/explore.ts";
 import { UsageError } from "../sim/scenario.ts";
 import type { Strategy } from "../sim/strategy.ts";
-import { serializeTrace } from "../sim/trace.ts";
-
-function canonical(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(canonical);
-  if (value !== null && typeof value === "object") {
-    const out: Record<string, unknown> = {};
-    for (const key of Object.keys(value).sort()) {
-      out[key] = canonical((value as Record<string, unknown>)[key]);
-    }
-    return out;
-  }
-  return value;
-}
+import { canonical, serializeTrace } from "../sim/trace.ts";
 
 /**
  * Eight hex digits (FNV-1a) of a target's scenario, variant, parameters,

@@ -5,6 +5,16 @@
  */
 import { type Guard, Op } from "./op.ts";
 
+/** What the kernel knows of a fiber when it spawns it. */
+export interface FiberInit {
+  readonly id: number;
+  readonly name: string;
+  readonly core: number;
+  readonly obj: number;
+  readonly parent: Fiber | null;
+  readonly daemon: boolean;
+}
+
 /**
  * A simulated thread. Only the kernel resumes it. Its `pending` operation is
  * what it will do when next scheduled; a fiber is blocked while that
@@ -12,21 +22,21 @@ import { type Guard, Op } from "./op.ts";
  */
 export class Fiber implements Guard {
   /** Dense id in spawn order, starting at 0: what traces record. */
-  readonly id: number;
+  readonly id!: number;
   /** A name for reports. */
-  readonly name: string;
+  readonly name!: string;
   /** The simulated core this fiber runs on. */
-  readonly core: number;
+  readonly core!: number;
   /** The kernel object id of this fiber itself (joins read it, completion writes it). */
-  readonly obj: number;
+  readonly obj!: number;
   /** The fiber that spawned this one, or null when spawned during setup. */
-  readonly parent: Fiber | null;
+  readonly parent!: Fiber | null;
   /** A daemon does not keep the run alive. */
-  readonly daemon: boolean;
+  readonly daemon!: boolean;
   /** A store buffer's drain fiber, which does not occupy its core (see `sim/memory.ts`). */
   detached = false;
   /** The step during which this fiber was spawned (0 for setup). */
-  readonly spawnStep: number;
+  readonly spawnStep!: number;
   /** The operation this fiber will perform next; null once done. */
   pending: Op | null = null;
   /** True once the body has returned or thrown. */
@@ -42,26 +52,8 @@ export class Fiber implements Guard {
   /** @internal The generator; owned by the kernel. */
   gen: Generator<Op, unknown, void> | null = null;
 
-  constructor(
-    init: {
-      id: number;
-      name: string;
-      core: number;
-      obj: number;
-      parent: Fiber | null;
-      daemon: boolean;
-    },
-    spawnStep: number,
-  ) {
-    this.id = init.id;
-    this.name = init.name;
-    this.core = init.core;
-    this.obj = init.obj;
-    this.parent = init.parent;
-    this.daemon = init.daemon;
-    this.spawnStep = spawnStep;
-    // Written only when inherited: fibers spawned in setup never touch it.
-    if (init.parent !== null) this.scope = init.parent.scope;
+  constructor(init: FiberInit, spawnStep: number) {
+    this.reuse(init, spawnStep);
   }
 
   #joinOp: Op | null = null;
@@ -71,17 +63,7 @@ export class Fiber implements Guard {
    * keeps fiber objects across the runs of a sweep instead of allocating them
    * again. A fiber belongs to one run; do not keep it past the run's end.
    */
-  reuse(
-    init: {
-      id: number;
-      name: string;
-      core: number;
-      obj: number;
-      parent: Fiber | null;
-      daemon: boolean;
-    },
-    spawnStep: number,
-  ): this {
+  reuse(init: FiberInit, spawnStep: number): this {
     const w = this as { -readonly [K in keyof Fiber]: Fiber[K] };
     w.id = init.id;
     w.name = init.name;

@@ -171,7 +171,7 @@ export function decodeDecisions(text: string): number[] {
 }
 
 /** Sorts object keys recursively so equal values serialize to equal bytes. */
-function canonical(value: unknown): unknown {
+export function canonical(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(canonical);
   if (value !== null && typeof value === "object") {
     const out: Record<string, unknown> = {};
