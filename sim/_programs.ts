@@ -23,7 +23,8 @@ export type Access =
 /**
  * One item of a fiber: an access, accesses under one or two locks, under a
  * reader-writer lock or a semaphore permit, in a child fiber that is then
- * joined, or a condition-variable handshake on a flag.
+ * joined, or a condition-variable handshake on a flag (the signal inside
+ * the lock or after it, or a bare broadcast, which often wakes nobody).
  */
 export type Item =
   | Access
@@ -31,7 +32,7 @@ export type Item =
   | { op: "nested"; outer: number; inner: number; body: Access }
   | AtomicItem
   | { op: "rlocked" | "wlocked" | "permit" | "fork"; body: Access[] }
-  | { op: "notify" | "await" };
+  | { op: "notify" | "notify-after" | "await" | "broadcast" };
 
 /**
  * One `k.atomic` step: reads `reads` and `writes`, then writes each cell of
@@ -55,7 +56,10 @@ export function itemSteps(item: Item): number {
     case "nested":
       return 5;
     case "notify":
+    case "notify-after":
       return 4;
+    case "broadcast":
+      return 1;
     case "await":
       return 3;
     default:
@@ -110,6 +114,13 @@ function* interpret(w: World, items: Item[], reads: number[], me: number) {
       yield* w.flag.write(1);
       yield* w.cv.signal();
       yield* w.m.unlock();
+    } else if (item.op === "notify-after") {
+      yield* w.m.lock();
+      yield* w.flag.write(1);
+      yield* w.m.unlock();
+      yield* w.cv.signal();
+    } else if (item.op === "broadcast") {
+      yield* w.cv.broadcast();
     } else if (item.op === "await") {
       yield* w.m.lock();
       while ((yield* w.flag.read()) === 0) yield* w.cv.wait(w.m);
@@ -227,7 +238,12 @@ const syncItemArb: fc.Arbitrary<Item> = fc.oneof(
       body: fc.array(accessArb, { minLength: 1, maxLength: 2 }),
     }),
   })),
-  { weight: 1, arbitrary: fc.constantFrom({ op: "notify" as const }, { op: "await" as const }) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      ...(["notify", "notify-after", "await", "broadcast"] as const).map((op) => ({ op })),
+    ),
+  },
 );
 
 function programsOf(items: fc.Arbitrary<Item>, size: number): fc.Arbitrary<Program> {
@@ -336,3 +352,61 @@ export function observeExploration(
   }
   return { finals: [...finals].sort(), failures: [...failures].sort(), schedules };
 }
+
+function* bufferSide(
+  m: Mutex,
+  cv: CondVar,
+  count: Cell<number>,
+  side: { readonly put: boolean; readonly items: number; readonly wake: Wake },
+) {
+  // A producer waits while the one slot is full, a consumer while it is empty.
+  const blocked = side.put ? 1 : 0;
+  for (let i = 0; i < side.items; i++) {
+    yield* m.lock();
+    while ((yield* count.read()) === blocked) yield* cv.wait(m);
+    yield* count.write(side.put ? 1 : 0);
+    if (side.wake === "signal-inside") yield* cv.signal();
+    if (side.wake === "broadcast-inside") yield* cv.broadcast();
+    yield* m.unlock();
+    if (side.wake === "signal-after") yield* cv.signal();
+    if (side.wake === "broadcast-after") yield* cv.broadcast();
+  }
+}
+
+/** Where a bounded buffer's producers and consumers wake each other. */
+export type Wake = "signal-inside" | "signal-after" | "broadcast-inside" | "broadcast-after";
+
+/**
+ * A bounded buffer of capacity 1 with one mutex and one condition variable,
+ * shared by producers and consumers. With `signal`, a producer may wake the
+ * other producer and the consumers then wait for ever (a known deadlock);
+ * with `broadcast` it is correct. For the DPOR tests and bench.
+ */
+export const boundedBufferScenario = defineScenario({
+  name: "bounded-buffer",
+  description: "a one-slot buffer under one mutex and one condition variable (tests only)",
+  params: z.object({
+    producers: z.number().int().min(1).default(2),
+    consumers: z.number().int().min(1).default(2),
+    items: z.number().int().min(1).default(1),
+    wake: z.enum(["signal-inside", "signal-after", "broadcast-inside", "broadcast-after"])
+      .default("signal-after"),
+  }),
+  variants: {
+    only: {
+      description: "-",
+      expect: { verdict: "pass", budget: { strategy: "dfs", runs: 1 } },
+    },
+  },
+  setup(k, { producers, consumers, items, wake }) {
+    const m = k.mutex("m");
+    const cv = k.condvar("cv");
+    const count = k.cell("count", 0);
+    for (let i = 0; i < producers; i++) {
+      k.spawn(`p${i}`, bufferSide, m, cv, count, { put: true, items, wake });
+    }
+    for (let i = 0; i < consumers; i++) {
+      k.spawn(`c${i}`, bufferSide, m, cv, count, { put: false, items, wake });
+    }
+  },
+});

@@ -134,6 +134,8 @@ export class Kernel {
   #strategyObserves = false;
   #pickAlways = false;
   #observer: StepObserver | null = null;
+  /** What the step in progress really touched, when less than its pending op (see `narrowStep`). */
+  #narrowed: Op | null = null;
   readonly #attached = new Map<object, unknown>();
   readonly #costs = new Map<string, number>();
   #describers: StateSource[] | null = null;
@@ -148,6 +150,7 @@ export class Kernel {
       );
     }
     this.#fibers.clear();
+    this.#narrowed = null;
     this.current = null;
     this.lastFiber = null;
     this.step = 0;
@@ -221,6 +224,17 @@ export class Kernel {
   }
 
   // ---- the world ---------------------------------------------------------
+
+  /**
+   * @internal The step in progress turned out to touch only `op`'s footprint,
+   * a part of what its pending operation declared (a signal with no waiter
+   * only reads the condition variable). Strategies and observers see `op`
+   * for this step, so DPOR can let it commute with more. Sound only when
+   * `op`'s accesses are a subset of the pending operation's.
+   */
+  narrowStep(op: Op): void {
+    this.#narrowed = op;
+  }
 
   /** Registers a shared object and returns its id (its footprint). */
   newObject(name: string): number {
@@ -780,7 +794,7 @@ export class Kernel {
   }
 
   #runStep(f: Fiber): void {
-    const op = f.pending as Op;
+    let op = f.pending as Op;
     this.current = f;
     this.step++;
     this.now += op.cost;
@@ -792,6 +806,10 @@ export class Kernel {
     }
     this.current = null;
     this.lastFiber = f;
+    if (this.#narrowed !== null) {
+      op = this.#narrowed;
+      this.#narrowed = null;
+    }
     if (this.#strategyObserves) (this.#strategy as Strategy).onStep!(f, op, this);
     if (this.#observer !== null) this.#observer.onStep(f, op, this);
   }

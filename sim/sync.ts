@@ -84,7 +84,7 @@ export class Mutex implements Guard, StateSource {
   *reacquire(fiber: Fiber, cond: CondVar): Generator<Op, void, void> {
     const guard: Guard = {
       // The owner and the signal change only by operations on the mutex or
-      // the condition variable, both in this operation's footprint.
+      // on the condition variable's wakeups, both in this operation's footprint.
       footprintOnly: true,
       ready: () => this.#owner === null && cond.signalled(fiber, false),
       blockers: () => this.#owner === null ? [] : [this.#owner],
@@ -93,7 +93,8 @@ export class Mutex implements Guard, StateSource {
           ? `lock ${this.name} after a signal on ${cond.name} (held by ${this.#owner?.name})`
           : `a signal on ${cond.name}`,
     };
-    yield new Op("relock", this.id, true, guard, this.#kernel.costOf("relock"), -1, cond.id);
+    const cost = this.#kernel.costOf("relock");
+    yield new Op("relock", this.id, true, guard, cost, -1, cond.wakeId);
     cond.signalled(fiber, true);
     this.#owner = fiber;
   }
@@ -221,7 +222,14 @@ export class RwLock implements StateSource {
  * choice, so the explorer tries each.
  */
 export class CondVar implements StateSource {
+  /** The list of waiters: waits and signals touch it. */
   readonly id: number;
+  /**
+   * @internal The signals not yet taken up: signals that wake someone write
+   * it, and a signalled fiber's wakeup reads and takes its own. Apart from
+   * `id`, so a signal with nobody to wake commutes with wakeups.
+   */
+  readonly wakeId: number;
   readonly name: string;
   readonly #kernel: Kernel;
   /** Waiting fibers, in the order they started waiting. */
@@ -230,12 +238,17 @@ export class CondVar implements StateSource {
   #woken = new Set<Fiber>();
   readonly #waitOps = new Map<Mutex, Op>();
   readonly #signalOp: Op;
+  /** What a signal or broadcast with no waiter touches: it only reads who waits. */
+  readonly #idleSignalOp: Op;
 
   constructor(kernel: Kernel, name: string) {
     this.#kernel = kernel;
     this.id = kernel.newObject(name);
+    this.wakeId = kernel.newObject(`${name}.wake`);
     this.name = name;
-    this.#signalOp = new Op("signal", this.id, true, null, kernel.costOf("signal"));
+    const cost = kernel.costOf("signal");
+    this.#signalOp = new Op("signal", this.id, true, null, cost, -1, this.wakeId);
+    this.#idleSignalOp = new Op("signal", this.id, false, null, cost);
     kernel.describe(this);
   }
 
@@ -278,7 +291,12 @@ export class CondVar implements StateSource {
   /** Wakes one waiting fiber, if any; which one is a recorded choice. */
   *signal(): Generator<Op, void, void> {
     yield this.#signalOp;
-    if (this.#waiting.length === 0) return;
+    if (this.#waiting.length === 0) {
+      // Nobody to wake: the step only read the waiting list, so it commutes
+      // with other signals and with the wakeups of fibers signalled before.
+      this.#kernel.narrowStep(this.#idleSignalOp);
+      return;
+    }
     const i = this.#kernel.choose(this.#waiting.length, "condvar");
     this.#woken.add(this.#waiting[i]);
     this.#waiting.splice(i, 1);
@@ -287,6 +305,7 @@ export class CondVar implements StateSource {
   /** Wakes every waiting fiber. */
   *broadcast(): Generator<Op, void, void> {
     yield this.#signalOp;
+    if (this.#waiting.length === 0) this.#kernel.narrowStep(this.#idleSignalOp);
     for (const f of this.#waiting) this.#woken.add(f);
     this.#waiting.length = 0;
   }
