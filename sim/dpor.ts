@@ -44,7 +44,8 @@ import { ChoicePath, type Order, ORDERS, PathOrder } from "./_tree.ts";
 interface WakeupNode {
   /** The step (from the run that found the sequence), for independence checks. */
   ev: Event;
-  readonly children: WakeupNode[];
+  /** `NO_CHILDREN` until a child is added (see `addChild`). */
+  children: WakeupNode[];
   /** True when it came from a run cut short (see `#ensureInitial`). */
   readonly cut?: boolean;
   /**
@@ -139,11 +140,25 @@ interface Watch {
 const NO_FIBERS = new Set<number>();
 const NO_EVENTS = new Map<number, Event>();
 const NOTHING: readonly number[] = [];
+/** The children of a wakeup node that has none yet; never add to it. */
+const NO_CHILDREN: WakeupNode[] = [];
+
+function addChild(node: WakeupNode, child: WakeupNode): void {
+  if (node.children === NO_CHILDREN) node.children = [child];
+  else node.children.push(child);
+}
 
 function withFiber(set: Set<number>, p: number): Set<number> {
-  if (set === NO_FIBERS) return new Set([p]);
+  if (set === NO_FIBERS) set = new Set();
   set.add(p);
   return set;
+}
+
+/** Appends `n` to `lists[i]`, replacing a missing or shared empty list with a new one. */
+function pushTo(lists: number[][], i: number, n: number): void {
+  const list = lists[i];
+  if (list === undefined || list === NOTHING) lists[i] = [n];
+  else list.push(n);
 }
 
 /** 1 when bit `p` of `bits` is set. */
@@ -217,6 +232,8 @@ export class DporStrategy implements ExhaustiveStrategy {
   #lastWrite: number[] = [];
   /** Per object id: the indices of its reads since its last write. */
   #reads: number[][] = [];
+  /** Per object id: how many entries of `#reads` are current. */
+  #readCount: number[] = [];
   /** Steps whose operation has a guard reading state outside its footprint. */
   #opaque: number[] = [];
   /** Optimal: per object id, the watched guards that read it. */
@@ -225,6 +242,8 @@ export class DporStrategy implements ExhaustiveStrategy {
   readonly #shared = new Map<Guard, Watch>();
   /** Optimal: per fiber id, the watch of its pending operation. */
   #watchOf: (Watch | null)[] = [];
+  /** Optimal: per fiber id, its last step-to-be made by `#pseudoOf`. */
+  #pseudos: (Event | undefined)[] = [];
   /** Optimal: the wakeup subtree the next new state starts from. */
   #handDown: WakeupNode | null = null;
   /** Per fiber id, 1 when it can step now (set while `pickFiber` runs). */
@@ -267,11 +286,13 @@ export class DporStrategy implements ExhaustiveStrategy {
     this.#order?.begin(seed);
     this.#kernel = kernel;
     this.#steps = 0;
-    this.#fiberLast.length = 0;
-    this.#changers.length = 0;
-    this.#enablers.length = 0;
-    this.#lastWrite.length = 0;
-    for (const r of this.#reads) if (r !== undefined) r.length = 0;
+    // Cleared in place: truncating and growing them again every run costs
+    // more than the run's analysis on small runs.
+    this.#fiberLast.fill(-1);
+    this.#changers.fill(NOTHING as number[]);
+    this.#enablers.fill(NOTHING as number[]);
+    this.#lastWrite.fill(-1);
+    this.#readCount.fill(0);
     this.#opaque.length = 0;
     this.#watchers.length = 0;
     this.#watchOf.length = 0;
@@ -350,7 +371,9 @@ export class DporStrategy implements ExhaustiveStrategy {
     const prev = this.#steps > 0 ? this.#events[this.#steps - 1] : undefined;
     if (prev !== undefined) {
       const before = prev.state;
-      for (const set of [before.sleep, before.done]) {
+      for (let s = 0; s < 2; s++) {
+        const set = s === 0 ? before.sleep : before.done;
+        if (set.size === 0) continue;
         for (const r of set) {
           if (r === prev.fiber || sleep.has(r)) continue;
           const f = kernel.fiber(r);
@@ -370,7 +393,8 @@ export class DporStrategy implements ExhaustiveStrategy {
       }
     }
     const optimal = this.#optimal;
-    const root: WakeupNode = this.#handDown ?? { ev: undefined as unknown as Event, children: [] };
+    const root: WakeupNode = this.#handDown ??
+      { ev: undefined as unknown as Event, children: NO_CHILDREN };
     let current: WakeupNode | null = null;
     let chosen = -1;
     const last = kernel.lastFiber?.id;
@@ -379,8 +403,8 @@ export class DporStrategy implements ExhaustiveStrategy {
       // A decision of the prefix this search was given (a subtree of a split one).
       current = root.children.find((c) => c.ev.fiber === forced) ?? null;
       if (current === null) {
-        current = { ev: this.#pseudoOf(kernel.fiber(forced) as Fiber), children: [] };
-        root.children.push(current);
+        current = { ev: this.#pseudoOf(kernel.fiber(forced) as Fiber), children: NO_CHILDREN };
+        addChild(root, current);
       }
     } else if (optimal) {
       // Follow the wakeup tree when it says where to go; a sequence whose
@@ -404,8 +428,8 @@ export class DporStrategy implements ExhaustiveStrategy {
         ? last
         : awake[0];
       if (optimal) {
-        current = { ev: this.#pseudoOf(kernel.fiber(chosen) as Fiber), children: [] };
-        root.children.push(current);
+        current = { ev: this.#pseudoOf(kernel.fiber(chosen) as Fiber), children: NO_CHILDREN };
+        addChild(root, current);
       }
     } else {
       chosen = current.ev.fiber;
@@ -428,9 +452,17 @@ export class DporStrategy implements ExhaustiveStrategy {
     };
   }
 
-  /** A step fiber `f` could take now, before it is taken: it may end the fiber. */
+  /**
+   * A step fiber `f` could take now, before it is taken: it may end the
+   * fiber. Kept per fiber while its pending operation stays the same
+   * (events are never changed once made), so a new state allocates less.
+   */
   #pseudoOf(f: Fiber): Event {
-    return this.#pseudo(f, null);
+    const had = this.#pseudos[f.id];
+    if (had !== undefined && had.op === f.pending && had.completed === f.obj) return had;
+    const e = this.#pseudo(f, null);
+    this.#pseudos[f.id] = e;
+    return e;
   }
 
   #pseudo(f: Fiber, state: StateNode | null): Event {
@@ -486,15 +518,22 @@ export class DporStrategy implements ExhaustiveStrategy {
     if (w >= 0) preds.push(w);
     if (!write) return;
     const reads = this.#reads[obj];
-    if (reads !== undefined) { for (const r of reads) preds.push(r); }
+    for (let i = 0, n = this.#readCount[obj] ?? 0; i < n; i++) preds.push(reads[i]);
   }
 
   /** The vector clock of a step of fiber `q` with direct predecessors `preds`. */
   #clockOf(q: number, preds: readonly number[], fibers: number): number[] {
-    const clock = new Array<number>(fibers).fill(0);
-    for (const p of preds) {
-      const c = this.#events[p].clock;
-      for (let i = 0; i < c.length; i++) if (c[i] > clock[i]) clock[i] = c[i];
+    const events = this.#events;
+    let clock: number[];
+    if (preds.length === 0) clock = new Array<number>(fibers).fill(0);
+    else {
+      // Start from the first predecessor's clock (usually the fiber's own).
+      clock = events[preds[0]].clock.slice();
+      for (let i = clock.length; i < fibers; i++) clock.push(0);
+      for (let k = 1; k < preds.length; k++) {
+        const c = events[preds[k]].clock;
+        for (let i = 0; i < c.length; i++) if (c[i] > clock[i]) clock[i] = c[i];
+      }
     }
     clock[q]++;
     return clock;
@@ -514,13 +553,16 @@ export class DporStrategy implements ExhaustiveStrategy {
 
   #access(obj: number, write: boolean, n: number): void {
     if (write) this.#wrote(obj, n);
-    else (this.#reads[obj] ??= []).push(n);
+    else {
+      const count = this.#readCount[obj] ?? 0;
+      (this.#reads[obj] ??= [])[count] = n;
+      this.#readCount[obj] = count + 1;
+    }
   }
 
   #wrote(obj: number, n: number): void {
     this.#lastWrite[obj] = n;
-    const reads = this.#reads[obj];
-    if (reads !== undefined) reads.length = 0;
+    this.#readCount[obj] = 0;
   }
 
   /** Optimal: starts watching the guard of `f`'s pending operation, if it has one. */
@@ -584,10 +626,11 @@ export class DporStrategy implements ExhaustiveStrategy {
     const q = state.chosen;
     const n = this.#steps++;
     const fresh = n >= this.#fresh;
-    const changers = this.#changers[q] ?? [];
-    const enablers = this.#enablers[q] ?? [];
-    this.#changers[q] = [];
-    this.#enablers[q] = [];
+    const changers = this.#changers[q] ?? NOTHING;
+    const enablers = this.#enablers[q] ?? NOTHING;
+    // Most steps have no changers: share one empty list until one is added.
+    this.#changers[q] = NOTHING as number[];
+    this.#enablers[q] = NOTHING as number[];
     let event: Event;
     if (fresh) {
       const fq = kernel.fiber(q) as Fiber;
@@ -610,8 +653,9 @@ export class DporStrategy implements ExhaustiveStrategy {
         watch,
         ends,
       };
+      // Entries past this run's last step are stale, never read (`#steps`
+      // bounds every walk); truncating here cost a copy of the array per step.
       this.#events[n] = event;
-      this.#events.length = n + 1;
       if (this.#optimal) {
         const cur = state.current as WakeupNode;
         cur.ev = event;
@@ -636,8 +680,8 @@ export class DporStrategy implements ExhaustiveStrategy {
       }
       const changed = bit(state.on, p.id) !== now[p.id];
       if (changed) {
-        (this.#changers[p.id] ??= []).push(n);
-        if (now[p.id] === 1) (this.#enablers[p.id] ??= []).push(n);
+        pushTo(this.#changers, p.id, n);
+        if (now[p.id] === 1) pushTo(this.#enablers, p.id, n);
       }
       // A pending operation is a race candidate too, blocked or not: a fiber
       // that could have stepped before this step, and whose next step does
@@ -887,7 +931,8 @@ export class DporStrategy implements ExhaustiveStrategy {
 
   #insertAt(state: StateNode, v: Event[]): void {
     let tainted = false;
-    for (const set of [state.sleep, state.done]) {
+    for (let s = 0; s < 2; s++) {
+      const set = s === 0 ? state.sleep : state.done;
       for (const p of set) {
         if (!this.#weakInitial(p, state.sleepEv.get(p), v)) continue;
         if (!state.tainted.has(p)) return;
@@ -916,7 +961,7 @@ export class DporStrategy implements ExhaustiveStrategy {
       if (state.done.has(p) || root.children.some((c) => c.ev.fiber === p)) return;
       if (pick < 0 && bit(state.on, p) === 1 && !state.sleep.has(p)) pick = i;
     }
-    if (pick >= 0) root.children.push({ ev: v[pick], children: [], cut: this.#cut });
+    if (pick >= 0) addChild(root, { ev: v[pick], children: NO_CHILDREN, cut: this.#cut });
   }
 
   /**
@@ -950,8 +995,8 @@ export class DporStrategy implements ExhaustiveStrategy {
       if (next === null) {
         let at = node;
         for (const x of rest) {
-          const child: WakeupNode = { ev: x, children: [], cut: this.#cut };
-          at.children.push(child);
+          const child: WakeupNode = { ev: x, children: NO_CHILDREN, cut: this.#cut };
+          addChild(at, child);
           at = child;
         }
         return false;
@@ -1013,7 +1058,10 @@ export class DporStrategy implements ExhaustiveStrategy {
       if (o < 0) continue;
       const w = this.#lastWrite[o] ?? -1;
       if (w >= 0) consider(w);
-      if (accessWrites(op, i)) { for (const r of this.#reads[o] ?? []) consider(r); }
+      if (accessWrites(op, i)) {
+        const reads = this.#reads[o];
+        for (let k = 0, n = this.#readCount[o] ?? 0; k < n; k++) consider(reads[k]);
+      }
     }
     const opaque = this.#opaque;
     for (let i = opaque.length - 1; i >= 0 && opaque[i] > best; i--) {
@@ -1113,25 +1161,28 @@ export class DporStrategy implements ExhaustiveStrategy {
   /** Optimal: the current branch of `node` is explored; moves to its next wakeup sequence. */
   #nextBranch(node: StateNode, taken: Event | undefined): boolean {
     const cur = node.current as WakeupNode;
-    const i = node.root.children.indexOf(cur);
-    if (i >= 0) node.root.children.splice(i, 1);
-    node.done = withFiber(node.done, cur.ev.fiber);
-    if (node.cutBelow) node.tainted = withFiber(node.tainted, cur.ev.fiber);
+    const children = node.root.children;
+    const i = children.indexOf(cur);
+    if (i >= 0) children.splice(i, 1);
+    const q = cur.ev.fiber;
+    while (children.length > 0) {
+      const p = children[0].ev.fiber;
+      if (p !== q && bit(node.on, p) === 1 && !node.sleep.has(p) && !node.done.has(p)) break;
+      children.shift();
+    }
+    // A node with no branch left is dropped: what it explored need not be noted.
+    if (children.length === 0) {
+      node.current = null;
+      return false;
+    }
+    node.done = withFiber(node.done, q);
+    if (node.cutBelow) node.tainted = withFiber(node.tainted, q);
     node.cutBelow = false;
     if (node.sleepEv === NO_EVENTS) node.sleepEv = new Map();
-    node.sleepEv.set(cur.ev.fiber, taken?.state === node ? taken : cur.ev);
-    while (node.root.children.length > 0) {
-      const c = node.root.children[0];
-      const p = c.ev.fiber;
-      if (bit(node.on, p) === 1 && !node.sleep.has(p) && !node.done.has(p)) {
-        node.current = c;
-        node.chosen = p;
-        return true;
-      }
-      node.root.children.shift();
-    }
-    node.current = null;
-    return false;
+    node.sleepEv.set(q, taken?.state === node ? taken : cur.ev);
+    node.current = children[0];
+    node.chosen = children[0].ev.fiber;
+    return true;
   }
 }
 
