@@ -89,7 +89,8 @@ Options:
   --strategy S        random | pct | portfolio | dfs | dpor (default: the variant's budget)
   --depth D           PCT bug depth (default 3)
   --pct-steps K       PCT's estimate of steps per run (default: a sequential probe run)
-  --preemptions K     DFS: at most K preemptions per schedule
+  --preemptions K     DFS, DPOR: at most K preemptions per schedule (with dpor:
+                      bounded partial-order reduction over source-DPOR)
   --iterative         DFS: K = 0, 1, 2, ... until the budget or the space runs out
                       (from the K of --preemptions or --delays when given)
   --delays K          DFS: at most K delays per schedule (a delay skips the fiber a

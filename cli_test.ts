@@ -170,10 +170,24 @@ Deno.test("iterative DFS finds the lost update and its trace replays", async () 
   assertEquals((await run(["--replay", file])).code, 0);
 });
 
+Deno.test("bounded DPOR: --strategy dpor --preemptions K names the bound, and its trace replays", async () => {
+  const base = ["--scenario", "lost-update", "--variant", "racy", "--strategy", "dpor"];
+  const none = await run([...base, "--preemptions", "0", "--out", tmp]);
+  assertMatch(none.out[0], /dpor ran 2 schedules .*: exhausted \(bound: 0 preemptions\)/);
+  const r = await run([...base, "--preemptions", "1", "--out", tmp]);
+  assertEquals(r.code, 0);
+  assertMatch(r.out.join("\n"), /strategy dpor \(dpor source, preemptions 1\)/);
+  const file = r.out.find((l) => l.includes("--replay"))!.split("--replay ")[1];
+  assertEquals((await run(["--replay", file])).code, 0);
+  const split = await run([...base, "--preemptions", "1", "--workers", "2"]);
+  assertEquals(split.code, 2);
+  assertMatch(split.err[0], /bounded DPOR \(--preemptions\) cannot be split/);
+});
+
 Deno.test("exhaustive-only flags without --strategy dfs are usage errors", async () => {
   const r = await run(["--scenario", "lost-update", "--preemptions", "2"]);
   assertEquals(r.code, 2);
-  assertMatch(r.err[0], /--preemptions and --iterative go with --strategy dfs/);
+  assertMatch(r.err[0], /--preemptions goes with --strategy dfs or dpor/);
 });
 
 Deno.test("--json=summary prints a line per variant and the summary, no run lines", async () => {

@@ -83,6 +83,10 @@ interface StateNode {
   chosen: number;
   /** Under a seeded order: the node's key, from which the next fiber to try is drawn. */
   readonly key: number;
+  /** The fiber that took the step before this state; -1 at the start. */
+  readonly last: number;
+  /** Preemptions taken by the steps before this state. */
+  readonly spent: number;
 }
 
 /** One step of the current execution (or, at the end, a step a fiber could still take). */
@@ -188,6 +192,12 @@ export interface DporOptions {
    * initial state (see `sim/split.ts`).
    */
   readonly prefix?: readonly number[];
+  /**
+   * At most this many preemptions per schedule: bounded partial-order
+   * reduction (Coons, Musuvathi and McKinley, OOPSLA 2013). It runs
+   * source-DPOR's backtrack sets without sleep sets.
+   */
+  readonly preemptions?: number;
 }
 
 /**
@@ -209,9 +219,10 @@ export interface DporOptions {
 export class DporStrategy implements ExhaustiveStrategy {
   readonly name = "dpor";
   readonly pickAlways = true;
-  readonly bound = "none";
-  readonly boundHit = false;
   readonly variant: DporVariant;
+  /** The preemption bound; Infinity when unbounded. */
+  readonly #preemptions: number;
+  #boundHit = false;
   readonly #optimal: boolean;
   readonly #path = new ChoicePath<StateNode>();
   /** The steps of the current run; entries below `#fresh` are kept from the last run. */
@@ -257,7 +268,15 @@ export class DporStrategy implements ExhaustiveStrategy {
   #cut = false;
 
   constructor(options: DporOptions = {}) {
-    const variant = options.variant ?? "optimal";
+    const k = options.preemptions ?? Infinity;
+    if (k !== Infinity && (!Number.isInteger(k) || k < 0)) {
+      throw new RangeError(`Cannot bound preemptions by ${k}: need an integer >= 0`);
+    }
+    this.#preemptions = k;
+    if (k !== Infinity && options.variant === "optimal") {
+      throw new RangeError("Cannot bound optimal DPOR: bounded DPOR runs source-DPOR");
+    }
+    const variant = options.variant ?? (k !== Infinity ? "source" : "optimal");
     if (!DPOR_VARIANTS.includes(variant)) {
       throw new RangeError(
         `Cannot run DPOR variant "${variant}": known: ${DPOR_VARIANTS.join(", ")}`,
@@ -274,10 +293,20 @@ export class DporStrategy implements ExhaustiveStrategy {
     this.#path.prefix = options.prefix ?? [];
   }
 
-  options(): Record<string, string> {
-    const out: Record<string, string> = {};
+  get bound(): string {
+    return this.#preemptions === Infinity ? "none" : `${this.#preemptions} preemptions`;
+  }
+
+  /** True once the bound kept a backtrack point from being explored. */
+  get boundHit(): boolean {
+    return this.#boundHit;
+  }
+
+  options(): Record<string, string | number> {
+    const out: Record<string, string | number> = {};
     if (this.#order !== null) out.order = "random";
     if (!this.#optimal) out.dpor = "source";
+    if (this.#preemptions !== Infinity) out.preemptions = this.#preemptions;
     return out;
   }
 
@@ -369,7 +398,10 @@ export class DporStrategy implements ExhaustiveStrategy {
     let sleepEv = NO_EVENTS;
     let tainted = NO_FIBERS;
     const prev = this.#steps > 0 ? this.#events[this.#steps - 1] : undefined;
-    if (prev !== undefined) {
+    const spent = prev === undefined ? 0 : prev.state.spent + preemption(prev.state, prev.fiber);
+    // Bounded search keeps no sleep sets: a step asleep here may be the only
+    // way to reach, within the bound, what its equivalent schedule reached.
+    if (prev !== undefined && this.#preemptions === Infinity) {
       const before = prev.state;
       for (let s = 0; s < 2; s++) {
         const set = s === 0 ? before.sleep : before.done;
@@ -449,6 +481,8 @@ export class DporStrategy implements ExhaustiveStrategy {
       cutBelow: false,
       chosen,
       key,
+      last: last ?? -1,
+      spent,
     };
   }
 
@@ -692,6 +726,7 @@ export class DporStrategy implements ExhaustiveStrategy {
         (changed || dependentPending(event, p.pending as Op))
       ) {
         state.backtrack.add(p.id);
+        this.#alsoAtBlockStart(n, p.id);
       }
     }
     if (count > 0 || kernel.liveCount === 0) {
@@ -789,7 +824,27 @@ export class DporStrategy implements ExhaustiveStrategy {
   #reverseRaces(f: Event, n: number): void {
     for (const j of this.#racesOf(f)) {
       this.#addInitial(this.#events[j].state, this.#notdep(j, f, n));
+      this.#alsoAtBlockStart(j, f.fiber);
     }
+  }
+
+  /**
+   * Bounded DPOR's extra backtrack point (Coons, Musuvathi and McKinley):
+   * reversing a race at step `j` may cost a preemption the bound forbids,
+   * so fiber `p` is also tried where the run of steps of j's fiber that
+   * ends at j began, where switching costs what the schedule already paid
+   * (every fiber there, when p could not step).
+   */
+  #alsoAtBlockStart(j: number, p: number): void {
+    if (this.#preemptions === Infinity) return;
+    const events = this.#events;
+    const q = events[j].fiber;
+    let k = j;
+    while (k > 0 && events[k - 1].fiber === q) k--;
+    if (k === j) return;
+    const state = events[k].state;
+    if (bit(state.on, p) === 1) state.backtrack.add(p);
+    else for (const r of state.eligible) state.backtrack.add(r);
   }
 
   /**
@@ -1019,6 +1074,7 @@ export class DporStrategy implements ExhaustiveStrategy {
     const j = this.#latestUnknown(p.id, op);
     if (j < 0) return;
     const state = this.#events[j].state;
+    this.#alsoAtBlockStart(j, p.id);
     if (bit(state.on, p.id) === 1) {
       state.backtrack.add(p.id);
       return;
@@ -1137,16 +1193,23 @@ export class DporStrategy implements ExhaustiveStrategy {
     const more = this.#path.advance((node) => {
       if (this.#optimal) return this.#nextBranch(node, events[node.index]);
       let next = -1;
+      const within = (p: number) => {
+        if (node.spent + preemption(node, p) <= this.#preemptions) return true;
+        this.#boundHit = true;
+        return false;
+      };
       if (this.#order !== null) {
-        const todo = [...node.backtrack].filter((p) => !node.done.has(p) && !node.sleep.has(p));
+        const todo = [...node.backtrack].filter((p) =>
+          !node.done.has(p) && !node.sleep.has(p) && within(p)
+        );
         if (todo.length > 0) {
           todo.sort((a, b) => a - b);
           next = todo[PathOrder.pick(node.key, node.done.size, todo.length)];
         }
       } else {
         for (const p of node.backtrack) {
-          if (node.done.has(p) || node.sleep.has(p)) continue;
-          if (next < 0 || p < next) next = p;
+          if (node.done.has(p) || node.sleep.has(p) || (next >= 0 && p > next)) continue;
+          if (within(p)) next = p;
         }
       }
       if (next < 0) return false;
@@ -1184,6 +1247,11 @@ export class DporStrategy implements ExhaustiveStrategy {
     node.chosen = children[0].ev.fiber;
     return true;
   }
+}
+
+/** 1 when taking fiber `p`'s step from `state` preempts the fiber that stepped before; else 0. */
+function preemption(state: StateNode, p: number): number {
+  return state.last >= 0 && p !== state.last && bit(state.on, state.last) === 1 ? 1 : 0;
 }
 
 /** Same as `#dependent`, for a step `e` and a fiber that has not stepped: its pending op. */

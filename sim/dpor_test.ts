@@ -456,3 +456,46 @@ Deno.test("a signal with nobody waiting commutes with other such signals; one th
   // With a waiter, where the wait falls among the signals matters.
   assert(count(true, new DporStrategy()) > 1);
 });
+
+// ---- bounded DPOR -------------------------------------------------------------------
+
+Deno.test("bounded DPOR reaches exactly what DFS reaches with the same preemption bound", () => {
+  // Without the extra backtrack point at the start of each block (Coons,
+  // Musuvathi and McKinley), this misses states within the bound.
+  for (const [arb, runs] of [[programArb, 150], [syncProgramArb, 60]] as const) {
+    let fewer = 0;
+    fc.assert(
+      fc.property(arb, fc.nat({ max: 2 }), (program, k) => {
+        const target = makeTarget(programScenario, "only", { params: { program } });
+        const dfs = observe(target, new DfsStrategy({ preemptions: k }));
+        const dpor = observe(target, new DporStrategy({ preemptions: k }));
+        assertEquals(dpor.finals, dfs.finals);
+        assertEquals(dpor.failures, dfs.failures);
+        if (dpor.schedules < dfs.schedules) fewer++;
+      }),
+      { numRuns: runs, seed: 3 },
+    );
+    assert(fewer > runs / 4, `bounded DPOR ran fewer schedules on only ${fewer} of ${runs}`);
+  }
+});
+
+Deno.test("bounded DPOR names its bound, says when it cut, and is source-DPOR", () => {
+  const s = new DporStrategy({ preemptions: 0 });
+  assertEquals([s.bound, s.variant, s.options()], ["0 preemptions", "source", {
+    dpor: "source",
+    preemptions: 0,
+  }]);
+  const target = makeTarget(lostUpdate, "racy", { params: { fibers: 3 } });
+  const cut = exploreExhaustive(target, s, { runs: 1000, keepGoing: true });
+  assertEquals([cut.exhausted, cut.bound], [true, "0 preemptions"]);
+  // lost-update/racy needs a preemption: none at bound 0, found at 1.
+  assertEquals(cut.failures.length, 0);
+  const one = exploreExhaustive(target, new DporStrategy({ preemptions: 1 }), { runs: 1000 });
+  assertEquals(one.failures[0]?.outcome.check, "no-lost-update");
+  assertThrows(() => new DporStrategy({ preemptions: -1 }), RangeError, "integer >= 0");
+  assertThrows(
+    () => new DporStrategy({ preemptions: 1, variant: "optimal" }),
+    RangeError,
+    "source-DPOR",
+  );
+});

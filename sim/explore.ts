@@ -156,7 +156,7 @@ export interface StrategyOptions {
   readonly depth?: number;
   /** PCT's estimate of the steps in a run. */
   readonly pctSteps?: number;
-  /** DFS's preemption bound. */
+  /** DFS's preemption bound; with DPOR, bounded partial-order reduction. */
   readonly preemptions?: number;
   /** DFS: raise the bound (preemptions, or delays with `delays`) until the space or budget runs out. */
   readonly iterative?: boolean;
@@ -177,11 +177,18 @@ export function createStrategy(
   target: Target,
   options: StrategyOptions = {},
 ): Strategy {
+  if (name === "dpor" && (options.iterative || options.delays !== undefined)) {
+    throw new UsageError(
+      "--iterative and --delays go with --strategy dfs; dpor takes a bound as --preemptions K",
+    );
+  }
   if (
-    name !== "dfs" &&
+    name !== "dfs" && name !== "dpor" &&
     (options.preemptions !== undefined || options.iterative || options.delays !== undefined)
   ) {
-    throw new UsageError("--preemptions and --iterative go with --strategy dfs, as does --delays");
+    throw new UsageError(
+      "--preemptions goes with --strategy dfs or dpor; --iterative and --delays with dfs",
+    );
   }
   const order = options.order ?? "default";
   if (!(ORDERS as readonly string[]).includes(order)) {
@@ -235,6 +242,14 @@ export function createStrategy(
       });
     }
     case "dpor":
+      if (options.preemptions !== undefined) {
+        // Bounded partial-order reduction runs source-DPOR's backtrack sets.
+        if (options.dpor === "optimal") {
+          throw new UsageError("--preemptions bounds source-DPOR: drop --dpor optimal");
+        }
+        if (order === "random") throw new UsageError("--preemptions with dpor takes no --order");
+        return new DporStrategy({ preemptions: options.preemptions });
+      }
       return order === "random"
         ? new InterleavedStrategy(target, {
           strategy: "dpor",

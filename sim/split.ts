@@ -73,6 +73,12 @@ export function treeSpecOf(strategy: Strategy): TreeSpec {
       "--iterative cannot be split across workers or shards: give --preemptions K or --delays K",
     );
   }
+  if (strategy.name === "dpor" && o.preemptions !== undefined) {
+    throw new UsageError(
+      "bounded DPOR (--preemptions) cannot be split across workers or shards yet: " +
+        "drop the bound, or use --strategy dfs",
+    );
+  }
   return {
     strategy: strategy.name,
     ...(typeof o.preemptions === "number" ? { preemptions: o.preemptions } : {}),
