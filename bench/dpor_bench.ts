@@ -8,7 +8,8 @@ import { DfsStrategy } from "../sim/dfs.ts";
 import { DporStrategy } from "../sim/dpor.ts";
 import { type ExhaustiveStrategy, exploreExhaustive } from "../sim/exhaustive.ts";
 import { makeTarget, type Target } from "../sim/explore.ts";
-import { largeProgram, programScenario } from "../sim/_programs.ts";
+import { boundedBufferScenario, largeProgram, programScenario } from "../sim/_programs.ts";
+import { nearRoot } from "./order_bench.ts";
 import { median, printTable } from "./_measure.ts";
 
 /** Schedules timed per measurement, and measurements per strategy. */
@@ -160,4 +161,47 @@ export function dporOptimalityBench(): void {
     "per trace",
     "time",
   ], rows);
+}
+
+/**
+ * Prints DFS against DPOR on the one-slot bounded buffer (one mutex, one
+ * condition variable, 2 producers, 2 consumers), by where the wakeup is.
+ */
+export function dporCondvarBench(): void {
+  console.log("\n## DPOR around a condition variable: bounded buffer, 2 producers, 2 consumers\n");
+  const rows: (string | number)[][] = [];
+  for (const wake of ["signal-inside", "signal-after", "broadcast-after"] as const) {
+    const target = makeTarget(boundedBufferScenario, "only", { params: { wake } });
+    const cells: (string | number)[] = [wake];
+    for (const make of [() => new DfsStrategy(), () => new DporStrategy()]) {
+      const t0 = performance.now();
+      const r = exploreExhaustive(target, make(), { runs: 1e6, keepGoing: true });
+      cells.push(r.schedules, `${(performance.now() - t0).toFixed(0)} ms`);
+    }
+    rows.push(cells);
+  }
+  printTable(["wakeup", "DFS", "time", "DPOR", "time"], rows);
+}
+
+/** Prints preemption-bounded DFS against bounded DPOR: schedules to a bug or to exhaustion. */
+export function boundedDporBench(): void {
+  console.log("\n## Bounded DPOR against preemption-bounded DFS (budget 100,000)\n");
+  const rows: (string | number)[][] = [];
+  const cases: [string, Target][] = [
+    ["near-root, 8 fibers", makeTarget(nearRoot, "racy")],
+    ["gc-mark-sweep/no-reset", makeTarget(gcMarkSweep, "no-reset")],
+    ["work-stealing/steal-read-after-cas", makeTarget(workStealing, "steal-read-after-cas")],
+  ];
+  const what = (r: ReturnType<typeof exploreExhaustive>) =>
+    r.failures.length > 0
+      ? `bug at ${r.failures[0].schedule}`
+      : `${r.schedules}${r.exhausted ? " (exhausted)" : " (no bug)"}`;
+  for (const [name, target] of cases) {
+    for (const k of [0, 1, 2]) {
+      const dfs = exploreExhaustive(target, new DfsStrategy({ preemptions: k }), { runs: 1e5 });
+      const dpor = exploreExhaustive(target, new DporStrategy({ preemptions: k }), { runs: 1e5 });
+      rows.push([name, k, what(dfs), what(dpor)]);
+    }
+  }
+  printTable(["target", "preemptions", "DFS", "DPOR"], rows);
 }

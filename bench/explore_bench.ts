@@ -7,7 +7,12 @@ import { DporStrategy } from "../sim/dpor.ts";
 import { type ExhaustiveStrategy, exploreExhaustive } from "../sim/exhaustive.ts";
 import { makeTarget } from "../sim/explore.ts";
 import { printTable } from "./_measure.ts";
-import { dporCostBench, dporOptimalityBench } from "./dpor_bench.ts";
+import {
+  boundedDporBench,
+  dporCondvarBench,
+  dporCostBench,
+  dporOptimalityBench,
+} from "./dpor_bench.ts";
 
 const BUDGET = 200_000;
 
@@ -70,5 +75,7 @@ export function exploreBench(): void {
       "\n~117 states for 3 locked fibers and ~1,471 for 5 (states, not schedules: SPIN is stateful).",
   );
   dporOptimalityBench();
+  dporCondvarBench();
+  boundedDporBench();
   dporCostBench();
 }
