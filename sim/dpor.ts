@@ -87,6 +87,8 @@ interface StateNode {
   readonly last: number;
   /** Preemptions taken by the steps before this state. */
   readonly spent: number;
+  /** False while `sleepEv` is the map of the state before, shared. */
+  ownEv: boolean;
 }
 
 /** One step of the current execution (or, at the end, a step a fiber could still take). */
@@ -253,6 +255,9 @@ export class DporStrategy implements ExhaustiveStrategy {
   readonly #shared = new Map<Guard, Watch>();
   /** Optimal: per fiber id, the watch of its pending operation. */
   #watchOf: (Watch | null)[] = [];
+  /** Scratch lists for `#newState`: the fibers that stay asleep, and their steps. */
+  readonly #keep: number[] = [];
+  readonly #keepEv: Event[] = [];
   /** Optimal: per fiber id, its last step-to-be made by `#pseudoOf`. */
   #pseudos: (Event | undefined)[] = [];
   /** Optimal: the wakeup subtree the next new state starts from. */
@@ -397,17 +402,25 @@ export class DporStrategy implements ExhaustiveStrategy {
     let sleep = NO_FIBERS;
     let sleepEv = NO_EVENTS;
     let tainted = NO_FIBERS;
+    let ownEv = true;
     const prev = this.#steps > 0 ? this.#events[this.#steps - 1] : undefined;
     const spent = prev === undefined ? 0 : prev.state.spent + preemption(prev.state, prev.fiber);
     // Bounded search keeps no sleep sets: a step asleep here may be the only
     // way to reach, within the bound, what its equivalent schedule reached.
     if (prev !== undefined && this.#preemptions === Infinity) {
       const before = prev.state;
+      // The fibers that stay asleep, and their steps, gathered first: most
+      // often they are exactly the sleep set before, which is then shared.
+      const keep = this.#keep;
+      const keepEv = this.#keepEv;
+      keep.length = 0;
+      keepEv.length = 0;
+      let fromDone = false;
       for (let s = 0; s < 2; s++) {
         const set = s === 0 ? before.sleep : before.done;
         if (set.size === 0) continue;
         for (const r of set) {
-          if (r === prev.fiber || sleep.has(r)) continue;
+          if (r === prev.fiber || keep.includes(r)) continue;
           const f = kernel.fiber(r);
           if (f === undefined || f.done || f.pending === null) continue;
           const changed = bit(before.on, r) !== bit(on, r);
@@ -416,8 +429,26 @@ export class DporStrategy implements ExhaustiveStrategy {
             // A step that ended the run does not commute with any other.
             const se = before.sleepEv.get(r) ?? this.#pseudo(f, before);
             if (se.ends) continue;
+            keepEv.push(se);
+          }
+          keep.push(r);
+          if (s === 1) fromDone = true;
+        }
+      }
+      if (keep.length > 0 && !fromDone && keep.length === before.sleep.size) {
+        // Never changed in place while shared: see `#nextBranch`.
+        sleep = before.sleep;
+        sleepEv = before.sleepEv;
+        ownEv = false;
+        if (before.tainted.size > 0) {
+          for (const r of keep) if (before.tainted.has(r)) tainted = withFiber(tainted, r);
+        }
+      } else {
+        for (let i = 0; i < keep.length; i++) {
+          const r = keep[i];
+          if (this.#optimal) {
             if (sleepEv === NO_EVENTS) sleepEv = new Map();
-            sleepEv.set(r, se);
+            sleepEv.set(r, keepEv[i]);
             if (before.tainted.has(r)) tainted = withFiber(tainted, r);
           }
           sleep = withFiber(sleep, r);
@@ -483,6 +514,7 @@ export class DporStrategy implements ExhaustiveStrategy {
       key,
       last: last ?? -1,
       spent,
+      ownEv,
     };
   }
 
@@ -1242,6 +1274,8 @@ export class DporStrategy implements ExhaustiveStrategy {
     if (node.cutBelow) node.tainted = withFiber(node.tainted, q);
     node.cutBelow = false;
     if (node.sleepEv === NO_EVENTS) node.sleepEv = new Map();
+    else if (!node.ownEv) node.sleepEv = new Map(node.sleepEv);
+    node.ownEv = true;
     node.sleepEv.set(q, taken?.state === node ? taken : cur.ev);
     node.current = children[0];
     node.chosen = children[0].ev.fiber;
