@@ -91,7 +91,7 @@ Options:
   --pct-steps K       PCT's estimate of steps per run (default: a sequential probe run)
   --preemptions K     DFS, DPOR: at most K preemptions per schedule (with dpor:
                       bounded partial-order reduction over source-DPOR)
-  --iterative         DFS: K = 0, 1, 2, ... until the budget or the space runs out
+  --iterative         DFS, DPOR: K = 0, 1, 2, ... until the budget or the space runs out
                       (from the K of --preemptions or --delays when given)
   --delays K          DFS: at most K delays per schedule (a delay skips the fiber a
                       round-robin scheduler would run next; 0 is one schedule)

@@ -1311,3 +1311,69 @@ function firstChangedStep(nodes: readonly { readonly kind: string }[]): number {
   if (nodes.at(-1)?.kind === "state") return states;
   return Math.max(0, states - 1);
 }
+
+/**
+ * Iterative bounded DPOR: bounded DPOR at 0 preemptions, then 1, 2, ...
+ * until the budget runs out or a bound cuts nothing off. Bugs that need few
+ * preemptions come first, as with iterative DFS, at bounded DPOR's smaller
+ * cost per bound.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "../deps.ts";
+ * const s = new IterativeDporStrategy();
+ * assertEquals(s.options(), { dpor: "source", preemptions: 0, iterative: true });
+ * assertEquals(s.bound, "0 preemptions");
+ * ```
+ */
+export class IterativeDporStrategy implements ExhaustiveStrategy {
+  readonly name = "dpor";
+  readonly pickAlways = true;
+  #k: number;
+  #inner: DporStrategy;
+
+  constructor(from = 0) {
+    this.#k = from;
+    this.#inner = new DporStrategy({ preemptions: from });
+  }
+
+  get bound(): string {
+    return this.#inner.bound;
+  }
+
+  get boundHit(): boolean {
+    return this.#inner.boundHit;
+  }
+
+  options(): Record<string, number | string | boolean> {
+    return { ...this.#inner.options(), iterative: true };
+  }
+
+  begin(seed: number, kernel: Kernel): void {
+    this.#inner.begin(seed, kernel);
+  }
+
+  pickFiber(eligible: readonly Fiber[], count: number, kernel: Kernel): number {
+    return this.#inner.pickFiber(eligible, count, kernel);
+  }
+
+  pickValue(n: number, stream: string, kernel: Kernel): number {
+    return this.#inner.pickValue(n, stream, kernel);
+  }
+
+  onStep(fiber: Fiber, op: Op): void {
+    this.#inner.onStep(fiber, op);
+  }
+
+  end(outcome: Outcome, kernel: Kernel): void {
+    this.#inner.end(outcome, kernel);
+  }
+
+  advance(): boolean {
+    if (this.#inner.advance()) return true;
+    if (!this.#inner.boundHit) return false;
+    this.#k++;
+    this.#inner = new DporStrategy({ preemptions: this.#k });
+    return true;
+  }
+}

@@ -4,7 +4,7 @@ import { assert, assertEquals, assertThrows } from "../deps.ts";
 import { lockOrder, lostUpdate } from "../scenarios/mod.ts";
 import type { Cell } from "./cell.ts";
 import { DfsStrategy, IterativeDfsStrategy } from "./dfs.ts";
-import { DporStrategy } from "./dpor.ts";
+import { DporStrategy, IterativeDporStrategy } from "./dpor.ts";
 import { type ExhaustiveStrategy, exploreExhaustive } from "./exhaustive.ts";
 import { makeTarget, Runner, type Target } from "./explore.ts";
 import type { Kernel, StepObserver } from "./kernel.ts";
@@ -498,4 +498,18 @@ Deno.test("bounded DPOR names its bound, says when it cut, and is source-DPOR", 
     RangeError,
     "source-DPOR",
   );
+});
+
+Deno.test("iterative bounded DPOR raises the bound until a bug or a bound that cuts nothing", () => {
+  const racy = exploreExhaustive(makeTarget(lostUpdate, "racy"), new IterativeDporStrategy(), {
+    runs: 1000,
+  });
+  assertEquals(racy.failures[0]?.outcome.check, "no-lost-update");
+  assertEquals(racy.failures[0]?.schedule, racy.schedules);
+  const locked = makeTarget(lostUpdate, "locked", { params: { fibers: 3, localWork: 1 } });
+  const all = exploreExhaustive(locked, new IterativeDporStrategy(), { runs: 100_000 });
+  assertEquals([all.exhausted, all.bound, all.failures.length], [true, "none", 0]);
+  // Rounds run earlier rounds' schedules again, yet stay below full DFS.
+  const dfs = exploreExhaustive(locked, new DfsStrategy(), { runs: 100_000 });
+  assert(all.schedules < dfs.schedules, `${all.schedules} vs DFS ${dfs.schedules}`);
 });

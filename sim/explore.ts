@@ -9,7 +9,7 @@
 import { Kernel, type StepObserver } from "./kernel.ts";
 import { type Outcome, ReplayDivergence } from "./outcome.ts";
 import { DfsStrategy, IterativeDfsStrategy } from "./dfs.ts";
-import { DPOR_VARIANTS, DporStrategy, type DporVariant } from "./dpor.ts";
+import { DPOR_VARIANTS, DporStrategy, type DporVariant, IterativeDporStrategy } from "./dpor.ts";
 import { InterleavedStrategy } from "./split.ts";
 import { type Order, ORDERS } from "./_tree.ts";
 
@@ -177,17 +177,15 @@ export function createStrategy(
   target: Target,
   options: StrategyOptions = {},
 ): Strategy {
-  if (name === "dpor" && (options.iterative || options.delays !== undefined)) {
-    throw new UsageError(
-      "--iterative and --delays go with --strategy dfs; dpor takes a bound as --preemptions K",
-    );
+  if (name === "dpor" && options.delays !== undefined) {
+    throw new UsageError("--delays goes with --strategy dfs; dpor takes --preemptions K");
   }
   if (
     name !== "dfs" && name !== "dpor" &&
     (options.preemptions !== undefined || options.iterative || options.delays !== undefined)
   ) {
     throw new UsageError(
-      "--preemptions goes with --strategy dfs or dpor; --iterative and --delays with dfs",
+      "--preemptions and --iterative go with --strategy dfs or dpor; --delays with dfs",
     );
   }
   const order = options.order ?? "default";
@@ -242,13 +240,17 @@ export function createStrategy(
       });
     }
     case "dpor":
-      if (options.preemptions !== undefined) {
+      if (options.preemptions !== undefined || options.iterative) {
         // Bounded partial-order reduction runs source-DPOR's backtrack sets.
         if (options.dpor === "optimal") {
           throw new UsageError("--preemptions bounds source-DPOR: drop --dpor optimal");
         }
-        if (order === "random") throw new UsageError("--preemptions with dpor takes no --order");
-        return new DporStrategy({ preemptions: options.preemptions });
+        if (order === "random") {
+          throw new UsageError("bounded dpor (--preemptions, --iterative) takes no --order");
+        }
+        return options.iterative
+          ? new IterativeDporStrategy(options.preemptions ?? 0)
+          : new DporStrategy({ preemptions: options.preemptions });
       }
       return order === "random"
         ? new InterleavedStrategy(target, {
