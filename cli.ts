@@ -86,6 +86,8 @@ Options:
   --param KEY=VALUE   a scenario parameter; repeatable
   --cores N           simulated cores (0: one per fiber; default: the scenario's)
   --memory M          memory model: sc | tso | pso (default: the variant's, else sc)
+  --swarm             each run first draws a configuration (sizes, faults) from its
+                      seed, for scenarios that declare one; printed with a failure
   --strategy S        random | pct | portfolio | dfs | dpor (default: the variant's budget)
   --depth D           PCT bug depth (default 3)
   --pct-steps K       PCT's estimate of steps per run (default: a sequential probe run)
@@ -134,6 +136,7 @@ interface CliOptions {
   params: Record<string, unknown>;
   cores: number | undefined;
   memory: string | undefined;
+  swarm: boolean;
   strategy: string | null;
   depth: number | undefined;
   pctSteps: number | undefined;
@@ -183,6 +186,7 @@ function parseCli(rawArgs: string[]): CliOptions {
         param: { type: "string", multiple: true },
         cores: { type: "string" },
         memory: { type: "string" },
+        swarm: { type: "boolean" },
         strategy: { type: "string" },
         depth: { type: "string" },
         "pct-steps": { type: "string" },
@@ -225,6 +229,15 @@ function parseCli(rawArgs: string[]): CliOptions {
     throw new UsageError("--variant needs --scenario");
   }
   if (v.at !== undefined && v.replay === undefined) throw new UsageError("--at needs --replay");
+  if (v.swarm && (v.cores !== undefined || v["max-steps"] !== undefined)) {
+    throw new UsageError(
+      "--swarm draws each run's configuration: cores and the step limit follow it, " +
+        "so --cores and --max-steps do not go with it",
+    );
+  }
+  if (v.swarm && (v.replay !== undefined || v.shrink !== undefined)) {
+    throw new UsageError("--swarm goes with a sweep: a trace records whether its run swarmed");
+  }
   return {
     seed,
     scenario: v.scenario ?? null,
@@ -232,6 +245,7 @@ function parseCli(rawArgs: string[]): CliOptions {
     params,
     cores: intFlag("cores", v.cores, 0, CORES_MAX),
     memory: memoryFlag(v.memory),
+    swarm: v.swarm ?? false,
     strategy: v.strategy ?? null,
     depth: intFlag("depth", v.depth, 1, PCT_DEPTH_MAX),
     pctSteps: intFlag("pct-steps", v["pct-steps"], 1, PCT_STEPS_MAX),
@@ -354,6 +368,8 @@ async function targets(opts: CliOptions): Promise<Target[]> {
         stepsMax: opts.stepsMax,
         source,
         memory: opts.memory,
+        // The main job swarms the scenarios that declare a configuration.
+        swarm: opts.swarm && (opts.scenario !== null || s.swarm !== undefined),
       }));
     }
   }
@@ -760,6 +776,7 @@ export function rerunCommand(target: Target, strategy: Strategy, seed: number): 
   if (target.cores !== cores) parts.push(`--cores ${target.cores}`);
   const memory = target.scenario.variants[target.variant].memory ?? "sc";
   if (target.memory !== memory) parts.push(`--memory ${target.memory}`);
+  if (target.swarm) parts.push("--swarm");
   parts.push(`--strategy ${strategy.name}`);
   const o = strategy.options();
   if (typeof o.depth === "number") parts.push(`--depth ${o.depth}`);
@@ -784,6 +801,7 @@ function reportFailure(note: NotedFailure, io: Io): void {
   const tag = note.expected && note.problems.length === 0 ? " (as expected)" : "";
   io.out(`${note.title}: ${note.outcome}${tag}`);
   io.out(`  ${note.where}, strategy ${note.strategy}`);
+  if (note.config) io.out(`  config: ${note.config}`);
   if (note.shrunk !== null) io.out(`  shrunk: ${shrinkText(note.shrunk)}`);
   if (note.warning !== "") io.out(`  ${note.warning}`);
   for (const p of note.problems) io.out(`  NOT TRUSTED: ${p}`);

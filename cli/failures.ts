@@ -11,6 +11,7 @@ import { timelineOf } from "../reports/timeline.ts";
 import type { Failure, Target } from "../sim/explore.ts";
 import { makeTrace } from "../sim/explore.ts";
 import { describeOutcome } from "../sim/outcome.ts";
+import { formatSwarm } from "../sim/swarm.ts";
 import { type AnyScenario, UsageError } from "../sim/scenario.ts";
 import type { ShrinkOptions, ShrinkResult } from "../sim/shrink.ts";
 import type { Strategy } from "../sim/strategy.ts";
@@ -132,6 +133,7 @@ export async function noteFailure(c: FailureContext): Promise<NotedFailure> {
     seed: c.failure.seed,
     where: whereText(c.failure),
     strategy: strategyText(c.strategy),
+    config: trace.swarm === undefined ? null : formatSwarm(trace.swarm),
     expected: c.expected,
     tracePath: c.tracePath,
     rerun: c.rerun,

@@ -34,6 +34,8 @@ export function targetHash(target: Target): string {
     params: target.params,
     cores: target.cores,
     stepsMax: target.stepsMax,
+    // Only swarm targets name it, so other traces keep their names.
+    ...(target.swarm ? { swarm: true } : {}),
   }));
   let h = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);

@@ -17,6 +17,8 @@ export interface FailureNote {
   readonly where: string;
   /** "pct (depth 3, steps 4)". */
   readonly strategy: string;
+  /** Under `--swarm`: the configuration the run drew, as one line; else null. */
+  readonly config?: string | null;
   /** Whether the variant expects this failure. */
   readonly expected: boolean;
   readonly tracePath: string;
@@ -86,6 +88,7 @@ export function renderMarkdown(
       const tag = f.expected ? " (as expected)" : " **(not expected)**";
       out.push(`- **${cell(f.title)}**: ${cell(f.outcome)}${tag}`);
       out.push(`  - ${f.where}, strategy ${f.strategy}`);
+      if (f.config) out.push(`  - config: ${cell(f.config)}`);
       if (f.shrunk !== null) {
         out.push(`  - shrunk: ${shrinkText(f.shrunk)}`);
         out.push(`  - replay shrunk: \`deno task sim --replay ${f.shrunk.path}\``);

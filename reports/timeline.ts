@@ -4,7 +4,7 @@
  * @module
  */
 import { EventLog, type StepEvent } from "../sim/events.ts";
-import { Runner, targetOfTrace } from "../sim/explore.ts";
+import { Runner, startRun, targetOfTrace } from "../sim/explore.ts";
 import type { Fiber } from "../sim/fiber.ts";
 import { GuidedStrategy, type ScheduleStats } from "../sim/guided.ts";
 import type { Kernel, StepObserver } from "../sim/kernel.ts";
@@ -109,20 +109,12 @@ export function timelineOf(
       tracker,
       upTo - (opts.sourceStepsMax ?? SOURCE_STEPS_MAX_DEFAULT) + 1,
     );
-    k.reset(
-      { cores: target.cores, stepsMax: target.stepsMax, memory: target.memory },
-      guided,
-      trace.seed,
-    );
-    recorder.attach(k);
-    k.observe(new Observers([log, steps, recorder]));
     tracker.install();
     try {
-      try {
-        target.scenario.setup(k, target.params, target.variant);
-      } catch (e) {
-        k.failSetup(e);
-      }
+      startRun(k, target, guided, trace.seed, (k) => {
+        recorder.attach(k);
+        k.observe(new Observers([log, steps, recorder]));
+      });
       steps.start(k);
       recorder.start(k);
       outcome = k.execute();

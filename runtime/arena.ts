@@ -5,7 +5,14 @@
  * @module
  */
 import { type Action, Op } from "../sim/op.ts";
+import { Faults } from "./faults.ts";
 import { type Heap, HeapExhausted, type Ref, type Shape, shapeBytes, type Space } from "./heap.ts";
+
+/** How an arena is built. */
+export interface ArenaOptions {
+  /** Whether an `alloc` fault may fail its allocations (default true). */
+  readonly faultable?: boolean;
+}
 
 /**
  * Bump allocation in a space of fixed capacity. An allocation is one
@@ -47,15 +54,23 @@ export class Arena {
   readonly id: number;
   readonly #allocOp: Op;
   readonly #resetOp: Op;
+  readonly #faults: Faults;
+  readonly #faultable: boolean;
   #retired = false;
 
-  constructor(heap: Heap, name: string, bytesMax: number) {
+  /**
+   * `faultable: false` keeps `alloc` faults out of an arena whose overflow
+   * its user cannot resume from (the reactor's start-up arena).
+   */
+  constructor(heap: Heap, name: string, bytesMax: number, options: ArenaOptions = {}) {
     this.name = name;
+    this.#faultable = options.faultable ?? true;
     this.heap = heap;
     this.space = heap.space(name, bytesMax);
     this.id = heap.kernel.newObject(`${name}.top`);
     this.#allocOp = new Op("alloc", this.id, true);
     this.#resetOp = new Op("reset", this.id, true);
+    this.#faults = Faults.of(heap.kernel);
   }
 
   /** The arena's capacity in bytes. */
@@ -75,10 +90,14 @@ export class Arena {
 
   /**
    * Allocates an object of `shape` and returns a pointer to it; raises
-   * `HeapExhausted` when it does not fit, leaving the arena as it was.
+   * `HeapExhausted` when it does not fit, leaving the arena as it was. A
+   * marked place: an `alloc` fault fails it the same way, though it fits.
    */
   *alloc(shape: Shape): Action<Ref> {
     yield this.#allocOp;
+    if (this.#faults.on && this.#faultable && this.#faults.fire("alloc")) {
+      throw new HeapExhausted(this.name, shapeBytes(shape), this.bytesFree, true);
+    }
     return this.place(shape);
   }
 

@@ -10,6 +10,7 @@ import type { Kernel } from "../sim/kernel.ts";
 import { type Action, type Guard, Op } from "../sim/op.ts";
 import { Violation } from "../sim/outcome.ts";
 import type { StateSource, StateWriter } from "../sim/state.ts";
+import { Faults } from "./faults.ts";
 
 /**
  * A deliberate bug, so the explorer can prove it tells a channel apart from
@@ -127,6 +128,7 @@ export class Channel<T> implements StateSource {
   readonly #want: number[] = [];
   /** Ghost: a close has taken effect (the tail's closed bit, once set, stays set). */
   #closeDone = false;
+  readonly #faults: Faults;
 
   constructor(kernel: Kernel, name: string, options: ChannelOptions) {
     const { capacity } = options;
@@ -140,6 +142,7 @@ export class Channel<T> implements StateSource {
       throw new RangeError(`Cannot create channel ${name} with lengthMax ${lengthMax}`);
     }
     this.#k = kernel;
+    this.#faults = Faults.of(kernel);
     this.name = name;
     this.flaw = options.flaw ?? null;
     this.capacity = capacity === "unbounded" ? Infinity : capacity;
@@ -218,8 +221,13 @@ export class Channel<T> implements StateSource {
     return waitOn(op);
   }
 
-  /** Posts `value`, waiting while the channel is full (pushback). */
+  /**
+   * Posts `value`, waiting while the channel is full (pushback). A marked
+   * place: a `delay` fault holds the message back for a few ticks first,
+   * which may reorder it after other senders' messages, never its own.
+   */
   *post(value: T): Action<Posted> {
+    if (this.#faults.on) yield* this.#faults.wait("delay");
     for (;;) {
       const r = yield* this.#tryPost(value, true);
       if (r !== FULL) return r as Posted;
@@ -318,8 +326,12 @@ export class Channel<T> implements StateSource {
     throw new Violation("no-lost-message", `${this.#k.current?.name}: ${why}`);
   }
 
-  /** Takes the oldest message, waiting while the channel is empty and open. */
+  /**
+   * Takes the oldest message, waiting while the channel is empty and open.
+   * A marked place: a `delay` fault holds the consumer back a few ticks first.
+   */
   *retrieve(): Action<Retrieved<T>> {
+    if (this.#faults.on) yield* this.#faults.wait("delay");
     for (;;) {
       const r = yield* this.#tryRetrieve(true);
       if (r !== EMPTY) return r as Retrieved<T>;

@@ -76,13 +76,20 @@ export class HeapExhausted extends Error {
   readonly bytesWanted: number;
   /** The bytes that were left. */
   readonly bytesFree: number;
+  /** True when an `alloc` fault (runtime/faults.ts) failed an allocation that would have fit. */
+  readonly injected: boolean;
 
-  constructor(allocator: string, bytesWanted: number, bytesFree: number) {
-    super(`${allocator} is exhausted: ${bytesWanted} bytes wanted, ${bytesFree} free`);
+  constructor(allocator: string, bytesWanted: number, bytesFree: number, injected = false) {
+    super(
+      injected
+        ? `${allocator} failed an allocation of ${bytesWanted} bytes (injected fault, ${bytesFree} free)`
+        : `${allocator} is exhausted: ${bytesWanted} bytes wanted, ${bytesFree} free`,
+    );
     this.name = "HeapExhausted";
     this.allocator = allocator;
     this.bytesWanted = bytesWanted;
     this.bytesFree = bytesFree;
+    this.injected = injected;
   }
 }
 

@@ -28,6 +28,7 @@ export * from "./comms.ts";
 export * from "./compaction.ts";
 export * from "./copying.ts";
 export * from "./deque.ts";
+export * from "./faults.ts";
 export * from "./freelist.ts";
 export * from "./future.ts";
 export * from "./heap.ts";

@@ -18,6 +18,7 @@ import type { Kernel } from "../sim/kernel.ts";
 import { Op } from "../sim/op.ts";
 import { Violation } from "../sim/outcome.ts";
 import { decodePi, encodePi, PiRef, type PiValue, refAt, refOffsets, spanAt } from "./pi_value.ts";
+import { Faults } from "./faults.ts";
 
 /** How the collector is built; the broken variants turn a knob. */
 export interface PiGcOptions {
@@ -109,6 +110,7 @@ export class PiMachine {
   readonly #readOp: Op;
   readonly #collectOp: Op;
   readonly #valuesMax: number;
+  readonly #faults: Faults;
 
   constructor(kernel: Kernel, options: PiGcOptions, name = "pi") {
     this.options = options;
@@ -120,6 +122,7 @@ export class PiMachine {
     this.#writeOp = new Op("pi", heap, true);
     this.#readOp = new Op("pi-read", globals, false);
     this.#collectOp = new Op("collect", heap, true, null, 1, -1, globals);
+    this.#faults = Faults.of(kernel);
   }
 
   // ---- the heap ----------------------------------------------------------
@@ -282,12 +285,16 @@ export class PiMachine {
 
   // ---- the collector -----------------------------------------------------
 
-  /** One collection, one step (the world is stopped for it): minor or full. */
+  /**
+   * One collection, one step (the world is stopped for it): minor or full.
+   * A marked place: a `collect` fault runs the full collection early.
+   */
   *collect(): Generator<Op, void, void> {
     yield this.#collectOp;
     const o = this.options;
     const major = o.mode === "full-copy" ||
-      (this.stats.collections + 1) % (o.majorEvery ?? 3) === 0;
+      (this.stats.collections + 1) % (o.majorEvery ?? 3) === 0 ||
+      (this.#faults.on && this.#faults.fire("collect"));
     this.#collect(major);
   }
 

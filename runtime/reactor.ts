@@ -14,6 +14,7 @@ import { Arena } from "./arena.ts";
 import { Channel } from "./channel.ts";
 import { Compaction } from "./compaction.ts";
 import { valueGraph } from "./copying.ts";
+import { Faults } from "./faults.ts";
 import { type Heap, HeapExhausted, NULL, type Ref } from "./heap.ts";
 
 /**
@@ -144,7 +145,9 @@ export class Reactor implements StartupContext {
     this.#options = options;
     this.flaw = options.flaw ?? null;
     this.selfChecks = options.selfChecks ?? true;
-    this.arena = new Arena(heap, "startup", options.startupBytes);
+    // A start-up script that overflows is not resumed (the seed note stops
+    // the world instead), so faults fail allocations of jobs only.
+    this.arena = new Arena(heap, "startup", options.startupBytes, { faultable: false });
     this.global = new Arena(heap, "global", options.globalBytes);
     this.jobs = new Channel(kernel, "jobs", { capacity: options.queue });
     this.handled = kernel.cell("handled", 0);
@@ -335,8 +338,11 @@ function* sleep(k: Kernel, ticks: number): Action<void> {
   yield new Op("sleep", -1, false, guard, 1, until);
 }
 
+// A marked place: a `stall` fault holds the worker back before its next job.
 function* work(reactor: Reactor, w: number): Action<void> {
+  const faults = Faults.of(reactor.kernel);
   for (;;) {
+    if (faults.on) yield* faults.wait("stall");
     const r = yield* reactor.jobs.retrieve();
     if (r.tag === "closed") return;
     yield* reactor.runJob(w, r.value);

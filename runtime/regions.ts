@@ -18,6 +18,7 @@ import type { Op } from "../sim/op.ts";
 import { Violation } from "../sim/outcome.ts";
 import { LogicalRegion, type RegionScope, ticker } from "./logical_region.ts";
 import { atomicRegionOf, Stm, type TxBody } from "./atomic.ts";
+import { Faults } from "./faults.ts";
 
 export { LogicalRegion, type RegionScope } from "./logical_region.ts";
 
@@ -142,9 +143,15 @@ export class Regions implements StateSource {
     return this.#kernel.now - (scope?.realStart ?? 0);
   }
 
-  /** Waits `ticks` of virtual time, which passes alike in every region. */
+  /**
+   * Waits `ticks` of virtual time, which passes alike in every region. A
+   * marked place: a `late` fault makes the timer fire a few ticks late (a
+   * timer promises never to fire early, nothing more).
+   */
   *rtimer(ticks: number): Generator<Op, void, void> {
-    yield* Clock.of(this.#kernel).sleep(ticks);
+    const faults = Faults.of(this.#kernel);
+    const late = faults.on && faults.fire("late") ? faults.ticks() : 0;
+    yield* Clock.of(this.#kernel).sleep(ticks + late);
   }
 
   // ---- atomic regions ----------------------------------------------------

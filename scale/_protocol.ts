@@ -16,6 +16,8 @@ export interface InitMessage {
   readonly cores: number;
   readonly stepsMax: number;
   readonly memory: string;
+  /** Each run draws a swarm configuration first. */
+  readonly swarm?: boolean;
   readonly strategy: string;
   readonly depth?: number;
   readonly pctSteps?: number;
@@ -68,6 +70,7 @@ export interface TreeInitMessage {
   readonly params: Record<string, unknown>;
   readonly cores: number;
   readonly stepsMax: number;
+  readonly swarm?: boolean;
   readonly spec: TreeSpec;
   readonly prefixes: readonly (readonly number[])[];
   readonly seed: number;

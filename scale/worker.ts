@@ -34,6 +34,7 @@ async function init(m: InitMessage): Promise<void> {
     cores: m.cores,
     stepsMax: m.stepsMax,
     memory: m.memory,
+    swarm: m.swarm,
     source: scenario.name === m.scenario ? null : m.scenario,
   });
   const strategy = createStrategy(m.strategy, target, { depth: m.depth, pctSteps: m.pctSteps });
@@ -47,6 +48,7 @@ async function initTree(m: TreeInitMessage): Promise<void> {
     params: m.params,
     cores: m.cores,
     stepsMax: m.stepsMax,
+    swarm: m.swarm,
     source: scenario.name === m.scenario ? null : m.scenario,
   });
   tree = { target, init: m };

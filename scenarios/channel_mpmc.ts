@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import { Channel, type ChannelFlaw } from "../runtime/channel.ts";
+import { drawFaults, Faults, FaultsSchema } from "../runtime/faults.ts";
 import type { Fiber } from "../sim/fiber.ts";
 import type { Kernel } from "../sim/kernel.ts";
 import { Violation } from "../sim/outcome.ts";
@@ -128,10 +129,21 @@ export const channelMpmc = defineScenario({
     consumers: z.number().int().min(1).max(8).default(2),
     messages: z.number().int().min(1).max(SENDER_STRIDE - 1).default(2),
     capacity: z.number().int().min(1).max(64).default(2),
+    /** Faults (runtime/faults.ts): posts and retrieves may be delayed. Off when absent. */
+    faults: FaultsSchema.optional(),
   }),
   variants,
   stepsMax: (p) => 2_000 + 200 * p.producers * p.messages,
-  setup(k, { producers, consumers, messages, capacity }, variant) {
+  // Swarm: sizes around the defaults, and delays on or off.
+  swarm: (draw) => ({
+    producers: draw.int("producers", 1, 4),
+    consumers: draw.int("consumers", 1, 3),
+    messages: draw.int("messages", 1, 3),
+    capacity: draw.int("capacity", 1, 4),
+    faults: drawFaults(draw, ["delay"]),
+  }),
+  setup(k, { producers, consumers, messages, capacity, faults }, variant) {
+    Faults.enable(k, faults);
     const flaw: ChannelFlaw | null = variant === "correct" ? null : variant as ChannelFlaw;
     const ch = new Channel<number>(k, "ch", { capacity, flaw });
     const ledger = new Ledger();

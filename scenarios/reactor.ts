@@ -5,6 +5,7 @@
  * @module
  */
 import { z } from "zod";
+import { drawFaults, Faults, FaultsSchema } from "../runtime/faults.ts";
 import { NULL } from "../runtime/heap.ts";
 import { Heap } from "../runtime/heap.ts";
 import {
@@ -98,6 +99,11 @@ export const reactor = defineScenario({
     arenaBytes: z.number().int().min(16).max(4096).default(4 * NODE_BYTES),
     queue: z.number().int().min(1).max(8).default(2),
     delayMax: z.number().int().min(0).max(50).default(3),
+    /**
+     * Faults (runtime/faults.ts): allocations may fail, queued events be
+     * delayed, workers stall. Off when absent.
+     */
+    faults: FaultsSchema.optional(),
   }),
   variants: {
     correct: {
@@ -116,7 +122,21 @@ export const reactor = defineScenario({
     },
   },
   stepsMax: (p) => 3_000 + 400 * p.events,
-  setup(k, { workers, events, arenaBytes, queue, delayMax }, variant) {
+  // Swarm: workers, arena sizes (some jobs overflow, or none), queue and
+  // arrival pace, and which faults are on.
+  swarm: (draw, _params, variant) => ({
+    // The shared-arena flaw needs two workers to share.
+    workers: draw.int("workers", variant === "shared-arena" ? 2 : 1, 4),
+    events: draw.int("events", 1, PAYLOADS.length),
+    arenaBytes: draw.pick("arenaBytes", [2 * NODE_BYTES, 4 * NODE_BYTES, 8 * NODE_BYTES]),
+    queue: draw.int("queue", 1, 4),
+    delayMax: draw.int("delayMax", 0, 6),
+    faults: drawFaults(draw, ["alloc", "delay", "stall"]),
+  }),
+  setup(k, { workers, events, arenaBytes, queue, delayMax, faults }, variant) {
+    const injected = Faults.enable(k, faults);
+    /** Jobs that failed though they fit: each must be paid for by an injected allocation fault. */
+    let excused = 0;
     const heap = new Heap(k);
     const startupBytes = Math.max(workers * arenaBytes, STARTUP_BYTES_MIN);
     const share = Math.floor(startupBytes / workers);
@@ -133,9 +153,15 @@ export const reactor = defineScenario({
       onOutcome(event, outcome, w) {
         ledger.run(event.id, `w${w}`);
         const want = expected(event, share);
-        const right = want.tag === "done"
-          ? outcome.tag === "done" && outcome.value === want.value
-          : outcome.tag === "failed";
+        // An injected allocation fault may fail a job that fits, once per fault
+        // (a ghost count of the faults that fired, not the reactor's word).
+        const faulted = want.tag === "done" && outcome.tag === "failed" &&
+          excused < injected.fired.alloc;
+        if (faulted) excused++;
+        const right = faulted ||
+          (want.tag === "done"
+            ? outcome.tag === "done" && outcome.value === want.value
+            : outcome.tag === "failed");
         if (!right) {
           const got = outcome.tag === "done" ? `${outcome.value}` : `failed (${outcome.reason})`;
           const exp = want.tag === "done" ? `${want.value}` : "an overflow";

@@ -30,7 +30,15 @@ import {
   type Variant,
 } from "./scenario.ts";
 import type { Strategy } from "./strategy.ts";
-import { decodeDecisionArray, encodeDecisions, TOOL, type Trace, TRACE_FORMAT } from "./trace.ts";
+import { configOfDecisions, drawSwarm, type SwarmConfig } from "./swarm.ts";
+import {
+  canonical,
+  decodeDecisionArray,
+  encodeDecisions,
+  TOOL,
+  type Trace,
+  TRACE_FORMAT,
+} from "./trace.ts";
 
 /** A scenario variant with validated parameters and limits: what a run runs. */
 export interface Target {
@@ -44,6 +52,12 @@ export interface Target {
   readonly stepsMax: number;
   /** The memory model runs use: the variant's unless overridden, else `sc`. */
   readonly memory: MemoryModel;
+  /**
+   * Each run first draws a configuration with the scenario's swarm hook
+   * (`sim/swarm.ts`); cores and the step limit then follow the drawn
+   * parameters, not `cores` and `stepsMax` above.
+   */
+  readonly swarm: boolean;
 }
 
 /** Overrides a user may give for a target. */
@@ -54,6 +68,8 @@ export interface TargetOptions {
   readonly source?: string | null;
   /** The memory model; the variant's when absent. */
   readonly memory?: string;
+  /** Draw a configuration per run (the scenario must declare a swarm hook). */
+  readonly swarm?: boolean;
 }
 
 /**
@@ -91,7 +107,22 @@ export function makeTarget(
   if (!isMemoryModel(memory)) {
     throw new UsageError(`bad --memory "${memory}": known: ${MEMORY_MODELS.join(", ")}`);
   }
-  return { scenario, source: options.source ?? null, variant, params, cores, stepsMax, memory };
+  const swarm = options.swarm === true;
+  if (swarm && scenario.swarm === undefined) {
+    throw new UsageError(
+      `${scenario.name} declares no swarm configuration: --swarm needs a scenario with a swarm hook`,
+    );
+  }
+  return {
+    scenario,
+    source: options.source ?? null,
+    variant,
+    params,
+    cores,
+    stepsMax,
+    memory,
+    swarm,
+  };
 }
 
 /** The variant declaration of a target. */
@@ -99,27 +130,75 @@ export function variantOf(target: Target): Variant {
   return target.scenario.variants[target.variant];
 }
 
+/**
+ * Starts a run of `target` in `k`: resets the kernel, lets `attach` hook
+ * observers in, draws the swarm configuration when the target has one, and
+ * builds the world. Gives the configuration drawn (null without swarm).
+ * The caller executes the run.
+ */
+export function startRun(
+  k: Kernel,
+  target: Target,
+  strategy: Strategy,
+  seed: number,
+  attach?: (k: Kernel) => void,
+): SwarmConfig | null {
+  k.reset(
+    { cores: target.cores, stepsMax: target.stepsMax, memory: target.memory },
+    strategy,
+    seed,
+  );
+  attach?.(k);
+  let config: SwarmConfig | null = null;
+  try {
+    let params = target.params;
+    if (target.swarm) {
+      const drawn = drawSwarm(k, target);
+      params = drawn.params;
+      config = drawn.config;
+      k.reconfigure(...limitsOf(target.scenario, params));
+    }
+    target.scenario.setup(k, params, target.variant);
+  } catch (e) {
+    k.failSetup(e);
+  }
+  return config;
+}
+
+// Cores and the step limit of a swarm run, from its drawn parameters.
+function limitsOf(scenario: AnyScenario, params: Record<string, unknown>): [number, number] {
+  const cores = scenario.cores?.(params) ?? 0;
+  const stepsMax = scenario.stepsMax?.(params) ?? STEPS_MAX_DEFAULT;
+  if (!Number.isInteger(cores) || cores < 0 || cores > CORES_MAX) {
+    throw new RangeError(`${scenario.name} asks for ${cores} cores in this configuration`);
+  }
+  if (!Number.isInteger(stepsMax) || stepsMax < 1 || stepsMax > STEPS_MAX) {
+    throw new RangeError(`${scenario.name}'s step limit in this configuration is ${stepsMax}`);
+  }
+  return [cores, stepsMax];
+}
+
 /** Runs a target's scenario again and again, reusing one kernel. */
 export class Runner {
   readonly kernel: Kernel = new Kernel();
   readonly target: Target;
-  readonly #config: { cores: number; stepsMax: number; memory: MemoryModel };
+  /** The configuration the last run drew under swarm, else null. */
+  config: SwarmConfig | null = null;
 
   constructor(target: Target) {
     this.target = target;
-    this.#config = { cores: target.cores, stepsMax: target.stepsMax, memory: target.memory };
   }
 
   /** One run under `strategy` with `seed`, seen step by step by `observer` when given. */
   run(strategy: Strategy, seed: number, observer?: StepObserver): Outcome {
     const k = this.kernel;
-    k.reset(this.#config, strategy, seed);
-    if (observer !== undefined) k.observe(observer);
-    try {
-      this.target.scenario.setup(k, this.target.params, this.target.variant);
-    } catch (e) {
-      k.failSetup(e);
-    }
+    this.config = startRun(
+      k,
+      this.target,
+      strategy,
+      seed,
+      observer === undefined ? undefined : (k) => k.observe(observer),
+    );
     return k.execute();
   }
 }
@@ -456,7 +535,19 @@ export function makeTrace(
     outcome: failure.outcome,
     // Written only under a weak model, so sc traces keep their bytes.
     ...(target.memory === "sc" ? {} : { memory: target.memory }),
+    ...(target.swarm ? { swarm: swarmConfigOf(target, failure.decisions) } : {}),
   };
+}
+
+/** The configuration a swarm run of `target` drew, read back from its decisions. */
+export function swarmConfigOf(target: Target, decisions: ArrayLike<number>): SwarmConfig {
+  try {
+    return configOfDecisions(target, decisions).config;
+  } catch (e) {
+    // The hook failed in the run too; the trace records the failure itself.
+    if (e instanceof RangeError) return {};
+    throw e;
+  }
 }
 
 /** The result of replaying a trace. */
@@ -484,6 +575,7 @@ export function targetOfTrace(trace: Trace, scenario: AnyScenario): Target {
       stepsMax: trace.stepsMax,
       source: trace.source,
       memory: trace.memory ?? "sc",
+      swarm: trace.swarm !== undefined,
     });
   } catch (e) {
     if (e instanceof UsageError) {
@@ -507,18 +599,15 @@ export function replay(
   const strategy = new ReplayStrategy(decodeDecisionArray(trace.decisions));
   const runner = new Runner(target);
   const k = runner.kernel;
-  k.reset(
-    { cores: target.cores, stepsMax: target.stepsMax, memory: target.memory },
-    strategy,
-    trace.seed,
-  );
-  observe?.(k);
-  try {
-    target.scenario.setup(k, target.params, target.variant);
-  } catch (e) {
-    k.failSetup(e);
-  }
+  const config = startRun(k, target, strategy, trace.seed, observe);
   const outcome = k.execute();
+  if (trace.swarm !== undefined && !sameJson(config ?? {}, trace.swarm)) {
+    throw new ReplayDivergence(
+      0,
+      `drew the configuration ${JSON.stringify(config)}, but the trace records ` +
+        JSON.stringify(trace.swarm),
+    );
+  }
   if (strategy.remaining > 0) {
     throw new ReplayDivergence(
       outcome.step,
@@ -532,6 +621,10 @@ export function replay(
     want.fiber === outcome.fiber;
   const message = same ? "" : `recorded ${show(want)}, but the replay gave ${show(outcome)}`;
   return { reproduced: same, outcome, message, snapshot: k.snapshot() };
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
 }
 
 function show(o: Outcome): string {

@@ -186,6 +186,24 @@ export class Kernel {
     strategy.begin(seed, this);
   }
 
+  /**
+   * Changes the run's cores and step limit before any fiber exists: a swarm
+   * run draws its configuration first, and the cores and limit follow it.
+   */
+  reconfigure(cores: number, stepsMax: number): void {
+    if (this.#fibers.length !== 0) {
+      throw new RangeError("Cannot reconfigure a run once a fiber exists");
+    }
+    if (!Number.isInteger(cores) || cores < 0) {
+      throw new RangeError(
+        `Cannot run on ${cores} cores: need a non-negative integer (0: one per fiber)`,
+      );
+    }
+    this.#cores = cores;
+    this.#stepsMax = stepsMax;
+    this.#growCores(cores);
+  }
+
   /** The seed of the current run. */
   get seed(): number {
     return this.#seed;

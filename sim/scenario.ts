@@ -8,6 +8,7 @@ import type { Kernel } from "./kernel.ts";
 import { PCT_DEPTH_MAX, RUNS_MAX } from "./limits.ts";
 import { MEMORY_MODELS, type MemoryModel } from "./ordering.ts";
 import type { Verdict } from "./outcome.ts";
+import type { SwarmDraw } from "./swarm.ts";
 
 /** How much exploration a variant's expectation is judged on. */
 export type Budget =
@@ -68,6 +69,14 @@ export interface Scenario<P extends object = Record<string, unknown>> {
   cores?(params: P): number;
   /** The step limit of one run; defaults to 10,000. */
   stepsMax?(params: P): number;
+  /**
+   * Under `--swarm`: draws this run's configuration, before any fiber
+   * exists (see `sim/swarm.ts`). The values it returns are merged over the
+   * parameters and validated by `params`; cores and the step limit then
+   * follow the merged parameters. Values are as the schema takes them (its
+   * defaults fill in what is left out).
+   */
+  swarm?(draw: SwarmDraw, params: P, variant: string): { readonly [K in keyof P]?: unknown };
   /** Builds the world: cells, locks, fibers and invariants. */
   setup(kernel: Kernel, params: P, variant: string): void;
 }
@@ -121,6 +130,7 @@ const ScenarioSchema = z.object({
     .refine((v) => Object.keys(v).length > 0, "at least one variant"),
   cores: z.custom<unknown>((v) => typeof v === "function", "a function").optional(),
   stepsMax: z.custom<unknown>((v) => typeof v === "function", "a function").optional(),
+  swarm: z.custom<unknown>((v) => typeof v === "function", "a function").optional(),
   setup: z.custom<unknown>((v) => typeof v === "function", "a function"),
 });
 

@@ -20,6 +20,7 @@ import {
   makeTarget,
   Runner,
   STRATEGIES,
+  swarmConfigOf,
   type Target,
   targetOfTrace,
 } from "./explore.ts";
@@ -83,6 +84,8 @@ interface State {
   readonly points: readonly DecisionPoint[] | null;
   readonly stats: ScheduleStats;
   readonly outcome: Outcome;
+  /** The parameters the run used: the target's, with a swarm run's drawn configuration over them. */
+  readonly effective: Record<string, unknown>;
 }
 
 type Candidate =
@@ -148,7 +151,8 @@ class Shrinker {
     this.#budget = { ...SHRINK_BUDGET, ...definedOnly(options) };
     this.#now = options.now ?? null;
     this.#start = this.#now?.() ?? 0;
-    this.#allowParams = options.params ?? true;
+    // A swarm run's parameters are drawn: its configuration decisions shrink instead.
+    this.#allowParams = (options.params ?? true) && trace.swarm === undefined;
     this.#searchStrategy = options.searchStrategy ?? defaultSearch(trace);
   }
 
@@ -187,6 +191,7 @@ class Shrinker {
       seed: s.seed,
       decisions: encodeDecisions(s.decisions),
       outcome: s.outcome,
+      ...(s.target.swarm ? { swarm: swarmConfigOf(s.target, s.decisions) } : {}),
     };
   }
 
@@ -298,6 +303,7 @@ class Shrinker {
         stepsMax: stepsByScenario ? undefined : s.target.stepsMax,
         source: s.target.source,
         memory: s.target.memory,
+        swarm: s.target.swarm,
       });
     } catch (e) {
       if (e instanceof UsageError) return null; // outside the schema
@@ -355,6 +361,7 @@ class Shrinker {
       points: null,
       stats: g.stats(k),
       outcome,
+      effective: runner.config === null ? target.params : { ...target.params, ...runner.config },
     };
   }
 }
@@ -410,8 +417,9 @@ function better(a: State, b: State): boolean {
     return a.stats.preemptions < b.stats.preemptions;
   }
   if (a.stats.steps !== b.stats.steps) return a.stats.steps < b.stats.steps;
-  const wa = paramsWeight(a.target.params);
-  const wb = paramsWeight(b.target.params);
+  // A swarm run's drawn configuration weighs like parameters.
+  const wa = paramsWeight(a.effective);
+  const wb = paramsWeight(b.effective);
   if (wa !== wb) return wa < wb;
   return lexLess(a.decisions, b.decisions);
 }

@@ -9,6 +9,7 @@ import { MEMORY_MODELS, type MemoryModel } from "./ordering.ts";
 import { type Outcome, VERDICTS } from "./outcome.ts";
 import { CORES_MAX, DECISIONS_MAX, STEPS_MAX } from "./limits.ts";
 import { UsageError } from "./scenario.ts";
+import { SwarmConfigSchema } from "./swarm.ts";
 
 /** The trace format this tool writes and reads. */
 export const TRACE_FORMAT = 1;
@@ -48,6 +49,8 @@ export const TraceSchema = z.object({
   outcome: OutcomeSchema,
   /** The memory model, when not `sc` (absent in traces of sc runs). */
   memory: z.enum(MEMORY_MODELS as [string, ...string[]]).optional(),
+  /** The configuration a swarm run drew (absent in traces of other runs). */
+  swarm: SwarmConfigSchema.optional(),
 }).strict();
 
 /** A trace, as held in memory. */
@@ -208,6 +211,7 @@ export function serializeTrace(trace: Trace): string {
       fiber: trace.outcome.fiber,
     },
     ...(trace.memory === undefined ? {} : { memory: trace.memory }),
+    ...(trace.swarm === undefined ? {} : { swarm: canonical(trace.swarm) }),
   };
   return JSON.stringify(ordered, null, 2) + "\n";
 }
