@@ -74,8 +74,12 @@ export function besidePath(tracePath: string, suffix: string): string {
 /** The parameters shrinking made smaller. */
 export function paramChanges(r: ShrinkResult): ShrinkNote["params"] {
   const out: { name: string; from: unknown; to: unknown }[] = [];
-  for (const [name, from] of Object.entries(r.original.params)) {
-    const to = r.shrunk.params[name];
+  // Under swarm the drawn configuration is what shrinks, like parameters.
+  const before = { ...r.original.params, ...r.original.swarm };
+  const after = { ...r.shrunk.params, ...r.shrunk.swarm };
+  for (const name of new Set([...Object.keys(before), ...Object.keys(after)])) {
+    const from = before[name];
+    const to = after[name];
     if (JSON.stringify(from) !== JSON.stringify(to)) out.push({ name, from, to });
   }
   return out;

@@ -45,8 +45,13 @@ export function shrinkText(s: ShrinkNote): string {
     `${plural(x.switches, "context switch", "context switches")}`;
   const params = s.params.length === 0
     ? ""
-    : ` (${s.params.map((p) => `${p.name} ${p.from} -> ${p.to}`).join(", ")})`;
+    : ` (${s.params.map((p) => `${p.name} ${shown(p.from)} -> ${shown(p.to)}`).join(", ")})`;
   return `${stats(s.before)} -> ${stats(s.after)}${params}`;
+}
+
+// A drawn fault configuration is an object: printed as JSON, not [object Object].
+function shown(v: unknown): string {
+  return v !== null && typeof v === "object" ? JSON.stringify(v) : String(v);
 }
 
 function plural(n: number, one: string, many = `${one}s`): string {
