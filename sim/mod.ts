@@ -26,4 +26,5 @@ export * from "./rng.ts";
 export * from "./scenario.ts";
 export type * from "./strategy.ts";
 export * from "./streams.ts";
+export * from "./swarm.ts";
 export * from "./trace.ts";
