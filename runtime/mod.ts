@@ -11,7 +11,8 @@
  * contexts (`comms.ts`), futures and process
  * functions (`future.ts`, `process.ts`), the Chase-Lev deque (`deque.ts`),
  * load balancing (`balance.ts`), parking idle workers (`park.ts`) and the
- * reactor (`reactor.ts`).
+ * reactor (`reactor.ts`). Safepoints and stop-the-world collections
+ * (`safepoint.ts`).
  *
  * Atomic regions: transactions (`atomic.ts`) and their independent checks
  * (`atomic_check.ts`). π: the byte encoding of values (`pi_value.ts`) and
@@ -39,4 +40,5 @@ export * from "./pi_value.ts";
 export * from "./process.ts";
 export * from "./reactor.ts";
 export * from "./regions.ts";
+export * from "./safepoint.ts";
 export * from "./slices.ts";

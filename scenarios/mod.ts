@@ -18,6 +18,7 @@ import { logicalTimers } from "./logical_timers.ts";
 import { lostUpdate } from "./lost_update.ts";
 import { pfPipeline } from "./pf_pipeline.ts";
 import { reactor } from "./reactor.ts";
+import { stwSafepoint } from "./stw_safepoint.ts";
 import { workStealing } from "./work_stealing.ts";
 
 export { arenaOverflow } from "./arena_overflow.ts";
@@ -40,6 +41,7 @@ export { logicalTimers } from "./logical_timers.ts";
 export { lostUpdate } from "./lost_update.ts";
 export { pfPipeline } from "./pf_pipeline.ts";
 export { reactor } from "./reactor.ts";
+export { stwSafepoint } from "./stw_safepoint.ts";
 export { workStealing } from "./work_stealing.ts";
 export { zeno } from "./zeno.ts";
 export { atomicBank } from "./atomic_bank.ts";
@@ -69,6 +71,7 @@ export const catalog: readonly AnyScenario[] = [
   litmus,
   atomicNested,
   piGc,
+  stwSafepoint,
 ];
 
 /** The catalog scenario called `name`, or undefined. */
