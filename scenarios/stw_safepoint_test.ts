@@ -51,3 +51,21 @@ Deno.test("stw-safepoint: a semispace too small for the live set is a one-line u
     "semispaceBytes is too small",
   );
 });
+
+Deno.test("stw-safepoint: DPOR finds both broken variants at the small size within a few schedules", () => {
+  const small = { mutators: 2, events: 1, semispaceBytes: 136 };
+  const missing = judgeVariant(stwSafepoint, "missing-safepoint", {
+    params: small,
+    strategy: "dpor",
+    runs: 100,
+  });
+  // A count written to the record after it was copied is lost with the old copy.
+  assertEquals([missing.ok, missing.outcome?.check], [true, "mutator-state"]);
+  const lost = judgeVariant(stwSafepoint, "lost-resume", {
+    params: small,
+    strategy: "dpor",
+    runs: 100,
+  });
+  assertEquals([lost.ok, lost.outcome?.verdict], [true, "deadlock"]);
+  assert(missing.runs < 100 && lost.runs < 100, `${missing.runs} and ${lost.runs} schedules`);
+});
