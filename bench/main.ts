@@ -15,6 +15,7 @@ import { orderBench } from "./order_bench.ts";
 import { shrinkBench } from "./shrink_bench.ts";
 import { spinBench } from "./spin_bench.ts";
 import { splitBench } from "./split_bench.ts";
+import { swarmBench } from "./swarm_bench.ts";
 import { timeBench } from "./time_bench.ts";
 import { workersBench } from "./workers_bench.ts";
 import { weakBench } from "./weak_bench.ts";
@@ -34,6 +35,7 @@ const SECTIONS: Record<string, () => void | Promise<void>> = {
   spin: spinBench,
   atomic: atomicBench,
   pi: piBench,
+  swarm: swarmBench,
 };
 
 const wanted = Deno.args.length === 0 ? Object.keys(SECTIONS) : Deno.args;
