@@ -28,6 +28,10 @@ import { type DecisionPoint, GuidedStrategy, type ScheduleStats } from "./guided
 import { type Outcome, PrunedRun } from "./outcome.ts";
 import { type AnyScenario, STEPS_MAX_DEFAULT, UsageError } from "./scenario.ts";
 import type { Strategy } from "./strategy.ts";
+import type { Fiber } from "./fiber.ts";
+import type { Kernel } from "./kernel.ts";
+import type { Op } from "./op.ts";
+import { CONFIG_STREAM } from "./swarm.ts";
 import { decodeDecisions, encodeDecisions, type Trace } from "./trace.ts";
 
 /** Limits on one shrink. */
@@ -90,7 +94,8 @@ interface State {
 
 type Candidate =
   | { readonly kind: "decisions"; readonly decisions: readonly number[] }
-  | { readonly kind: "params"; readonly params: Record<string, unknown> };
+  | { readonly kind: "params"; readonly params: Record<string, unknown> }
+  | { readonly kind: "config"; readonly config: readonly number[] };
 
 /** Candidates of fast-check's array shrinker tried per round; it yields many. */
 const FC_ARRAY_CANDIDATES_MAX = 300;
@@ -130,6 +135,8 @@ class Shrinker {
   readonly #now: (() => number) | null;
   readonly #start: number;
   readonly #allowParams: boolean;
+  /** Whether the top-level descent may search afresh under smaller swarm configurations. */
+  #swarmSearch = true;
   readonly #searchStrategy: (target: Target) => Strategy;
   readonly #guided = new GuidedStrategy();
   readonly #runners = new Map<string, Runner>();
@@ -220,7 +227,9 @@ class Shrinker {
         if (this.#exhausted()) break outer;
         const next = c.kind === "decisions"
           ? this.#tryDecisions(best, c.decisions)
-          : this.#tryParams(best, c.params);
+          : c.kind === "params"
+          ? this.#tryParams(best, c.params)
+          : this.#tryConfig(best, c.config);
         if (next !== null && better(next, best)) {
           best = this.#annotated(next);
           this.#rounds++;
@@ -261,6 +270,11 @@ class Shrinker {
     for (const d of decisions.undo) yield { kind: "decisions", decisions: d };
     if (allowParams) {
       for (const params of paramCandidates(s.target)) yield { kind: "params", params };
+    }
+    // A swarm run's configuration shrinks as parameters do: each smaller
+    // drawn value, with the failure searched for afresh under it.
+    if (this.#swarmSearch && s.target.swarm) {
+      for (const config of configCandidates(s)) yield { kind: "config", config };
     }
     for (const d of decisions.rest) yield { kind: "decisions", decisions: d };
   }
@@ -327,6 +341,35 @@ class Shrinker {
         return found === null ? null : this.#descend(found, false);
       }
       if (tree !== null && !tree.advance()) return null;
+    }
+    return null;
+  }
+
+  // Smaller drawn values change the run's shape, as smaller parameters do:
+  // search afresh with the configuration pinned, then shrink what is found.
+  #tryConfig(s: State, config: readonly number[]): State | null {
+    const key = `config|${config.join(",")}`;
+    if (this.#triedParams.has(key)) return null;
+    this.#triedParams.add(key);
+    const inner = this.#searchStrategy(s.target);
+    if (isExhaustive(inner)) return null; // a tree search branches on the configuration itself
+    const strategy = new PinnedConfig(inner, config);
+    const runner = this.#runner(s.target);
+    for (let i = 0; i < this.#budget.searchRuns && !this.#exhausted(); i++) {
+      const seed = this.#trace.seed + i;
+      const outcome = runner.run(strategy, seed);
+      this.#runs++;
+      if (this.#same(outcome)) {
+        const found = this.#evaluate(s.target, seed, runner.kernel.decisions());
+        if (found === null) return null;
+        const outer = this.#swarmSearch;
+        this.#swarmSearch = false;
+        try {
+          return this.#descend(found, false);
+        } finally {
+          this.#swarmSearch = outer;
+        }
+      }
     }
     return null;
   }
@@ -522,5 +565,74 @@ function* paramCandidates(target: Target): Generator<Record<string, unknown>> {
       if (n++ >= PARAM_CANDIDATES_MAX) break;
       yield { ...target.params, [key]: smaller.value };
     }
+  }
+}
+
+/**
+ * Smaller swarm configurations of a state: its configuration decisions (the
+ * values drawn on the "config" stream, the first of the run) with one of
+ * them lowered, from fast-check's integer shrinker.
+ */
+function* configCandidates(s: State): Generator<number[]> {
+  const points = s.points ?? [];
+  const config: number[] = [];
+  for (let i = 0; i < points.length && i < s.decisions.length; i++) {
+    const p = points[i];
+    if (p.kind !== "value" || p.stream !== CONFIG_STREAM) break;
+    config.push(s.decisions[i]);
+  }
+  for (let i = 0; i < config.length; i++) {
+    if (config[i] === 0) continue;
+    let n = 0;
+    for (const smaller of fc.integer({ min: 0, max: config[i] }).shrink(config[i], undefined)) {
+      if (n++ >= PARAM_CANDIDATES_MAX) break;
+      yield [...config.slice(0, i), smaller.value, ...config.slice(i + 1)];
+    }
+  }
+}
+
+/** A strategy that draws a pinned swarm configuration and leaves everything else to `inner`. */
+class PinnedConfig implements Strategy {
+  readonly name: string;
+  readonly #inner: Strategy;
+  readonly #config: readonly number[];
+  #next = 0;
+
+  constructor(inner: Strategy, config: readonly number[]) {
+    this.name = inner.name;
+    this.#inner = inner;
+    this.#config = config;
+  }
+
+  options(): Record<string, number | string | boolean> {
+    return this.#inner.options();
+  }
+
+  begin(seed: number, kernel: Kernel): void {
+    this.#next = 0;
+    this.#inner.begin(seed, kernel);
+  }
+
+  pickFiber(eligible: readonly Fiber[], count: number, kernel: Kernel): number {
+    return this.#inner.pickFiber(eligible, count, kernel);
+  }
+
+  pickValue(n: number, stream: string, kernel: Kernel, p?: number): number {
+    if (stream === CONFIG_STREAM && this.#next < this.#config.length) {
+      return Math.min(this.#config[this.#next++], n - 1);
+    }
+    return this.#inner.pickValue(n, stream, kernel, p);
+  }
+
+  onSpawn(fiber: Fiber, kernel: Kernel): void {
+    this.#inner.onSpawn?.(fiber, kernel);
+  }
+
+  onStep(fiber: Fiber, op: Op, kernel: Kernel): void {
+    this.#inner.onStep?.(fiber, op, kernel);
+  }
+
+  end(outcome: Outcome, kernel: Kernel): void {
+    this.#inner.end?.(outcome, kernel);
   }
 }
