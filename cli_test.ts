@@ -180,8 +180,8 @@ Deno.test("bounded DPOR: --strategy dpor --preemptions K names the bound, and it
   const file = r.out.find((l) => l.includes("--replay"))!.split("--replay ")[1];
   assertEquals((await run(["--replay", file])).code, 0);
   const split = await run([...base, "--preemptions", "1", "--workers", "2"]);
-  assertEquals(split.code, 2);
-  assertMatch(split.err[0], /bounded DPOR \(--preemptions\) cannot be split/);
+  assertEquals(split.code, 0);
+  assertMatch(split.out.join("\n"), /strategy dpor \(dpor source, preemptions 1\)/);
 });
 
 Deno.test("exhaustive-only flags without --strategy dfs are usage errors", async () => {

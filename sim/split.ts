@@ -73,12 +73,6 @@ export function treeSpecOf(strategy: Strategy): TreeSpec {
       "--iterative cannot be split across workers or shards: give --preemptions K or --delays K",
     );
   }
-  if (strategy.name === "dpor" && o.preemptions !== undefined) {
-    throw new UsageError(
-      "bounded DPOR (--preemptions) cannot be split across workers or shards yet: " +
-        "drop the bound, or use --strategy dfs",
-    );
-  }
   return {
     strategy: strategy.name,
     ...(typeof o.preemptions === "number" ? { preemptions: o.preemptions } : {}),
@@ -91,7 +85,12 @@ export function treeSpecOf(strategy: Strategy): TreeSpec {
 /** A strategy for `spec` that explores only the subtree below `prefix`. */
 export function subtreeStrategy(spec: TreeSpec, prefix: readonly number[]): ExhaustiveStrategy {
   if (spec.strategy === "dpor") {
-    return new DporStrategy({ order: spec.order, prefix, variant: spec.dpor });
+    return new DporStrategy({
+      order: spec.order,
+      prefix,
+      variant: spec.dpor,
+      preemptions: spec.preemptions,
+    });
   }
   return new DfsStrategy({
     preemptions: spec.preemptions,
@@ -128,7 +127,9 @@ export function listFrontier(
   let runs = 0;
   for (let d = 1; d <= FRONTIER_DECISIONS_MAX; d++) {
     const walk = new DfsStrategy({
-      ...(spec.strategy === "dfs" ? { preemptions: spec.preemptions, delays: spec.delays } : {}),
+      // The frontier lists only prefixes within the bound (bounded DPOR's too).
+      preemptions: spec.preemptions,
+      ...(spec.strategy === "dfs" ? { delays: spec.delays } : {}),
       order: spec.order,
       cut: d,
     });

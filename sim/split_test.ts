@@ -93,6 +93,20 @@ Deno.test("split DPOR reaches exactly the final states and failures of full DFS"
   );
 });
 
+Deno.test("split bounded DPOR reaches exactly what DFS with the same bound reaches", () => {
+  fc.assert(
+    fc.property(programArb, fc.nat({ max: 2 }), (program, k) => {
+      const target = makeTarget(programScenario, "only", { params: { program } });
+      const dfs = walk(target, new DfsStrategy({ preemptions: k }), 0);
+      const spec: TreeSpec = { strategy: "dpor", dpor: "source", preemptions: k };
+      const parts = walkSplit(target, spec, 0, 4);
+      assertEquals(sorted(parts.finals), sorted(dfs.finals));
+      assertEquals(sorted(parts.failures), sorted(dfs.failures));
+    }),
+    { numRuns: 150, seed: 12 },
+  );
+});
+
 Deno.test("shards split the subtrees: their schedules add up to one process's, for any count", () => {
   const target = makeTarget(lostUpdate, "locked", { params: { fibers: 3, localWork: 1 } });
   for (const spec of [{ strategy: "dfs" }, { strategy: "dpor" }] as TreeSpec[]) {
