@@ -32,6 +32,8 @@ export * from "./deque.ts";
 export * from "./faults.ts";
 export * from "./freelist.ts";
 export * from "./future.ts";
+// Processes moving between contexts: the message set of the parallel-runtime seed note.
+export * from "./forwarding.ts";
 export * from "./heap.ts";
 export * from "./mark_sweep.ts";
 export * from "./park.ts";

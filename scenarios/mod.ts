@@ -12,6 +12,8 @@ import { gcMarkSweep } from "./gc_mark_sweep.ts";
 import { lazySlice } from "./lazy_slice.ts";
 import { channelMpmc } from "./channel_mpmc.ts";
 import { comms } from "./comms.ts";
+import { forwarding } from "./forwarding.ts";
+export { forwarding, type ForwardingParams } from "./forwarding.ts";
 import { clockSync } from "./clock_sync.ts";
 import { lockOrder } from "./lock_order.ts";
 import { logicalTimers } from "./logical_timers.ts";
@@ -62,6 +64,7 @@ export const catalog: readonly AnyScenario[] = [
   channelMpmc,
   reactor,
   comms,
+  forwarding,
   pfPipeline,
   workStealing,
   logicalTimers,

@@ -1,0 +1,515 @@
+/**
+ * Forwarding between contexts (the seed note on the parallel runtime's message
+ * set): processes move from context to context while messages to them are in
+ * flight. Contexts ask each other for work (`request-work`) and hand a process
+ * over (`send-work`); the context a process left keeps a forwarding entry and
+ * passes on what still arrives for it; the process's home learns where it went
+ * (`moved`) and retires the old entry only once nothing can still name it
+ * (`retire`, `retired`). Every message is marked done as deleted (served) or
+ * forwarded.
+ *
+ * @module
+ */
+import type { Cell } from "../sim/cell.ts";
+import type { Kernel } from "../sim/kernel.ts";
+import type { Action } from "../sim/op.ts";
+import type { Mutex } from "../sim/sync.ts";
+import { Channel } from "./channel.ts";
+import { Future } from "./future.ts";
+import { ParkingSpot } from "./park.ts";
+import type { ProcessFn } from "./process.ts";
+
+/**
+ * A deliberate bug.
+ *
+ * - `drop-on-forward`: a message that arrives while its process is being
+ *   handed over is marked deleted instead of held and forwarded.
+ * - `stale-forward`: a context drops its forwarding entry as soon as it has
+ *   told the home where the process went, while messages the home forwarded
+ *   before it learned may still name that entry.
+ */
+export type ForwardingFlaw = "drop-on-forward" | "stale-forward";
+
+/** A process's number in its net: the order `host` was called in. */
+export type Pid = number;
+
+/** How a net of contexts is built. */
+export interface ForwardingOptions {
+  /** Contexts, named ctx0, ctx1, ...: 1 to 16. */
+  readonly contexts: number;
+  /** A deliberate bug to build in; none when absent or null. */
+  readonly flaw?: ForwardingFlaw | null;
+  /** Envelopes an inbox holds at most; 1024 unless given. */
+  readonly inboxMax?: number;
+}
+
+/** How a message was marked done: counts, for reports and tests (not a scheduling point). */
+export interface Marks {
+  /** Served by the process (or, when dropped by a flaw or a missing entry, deleted unserved). */
+  delete: number;
+  /** Passed on to another context. */
+  forward: number;
+  /** Held while the process was being handed over, then forwarded. */
+  held: number;
+  /** Arrived where no entry names the process, and were deleted unserved. */
+  deadLetters: number;
+}
+
+interface Message {
+  readonly kind: "message";
+  readonly pid: Pid;
+  readonly sender: string;
+  readonly input: unknown;
+  readonly reply: Future<unknown>;
+}
+
+type Envelope =
+  | Message
+  | { readonly kind: "request-work"; readonly from: number }
+  | {
+    readonly kind: "send-work";
+    readonly pid: Pid;
+    readonly state: unknown;
+    readonly queued: readonly Message[];
+  }
+  | { readonly kind: "moved"; readonly pid: Pid; readonly from: number; readonly to: number }
+  | { readonly kind: "retire"; readonly pid: Pid }
+  | { readonly kind: "retired"; readonly pid: Pid; readonly from: number };
+
+type Job = { readonly kind: "input"; readonly pid: Pid } | {
+  readonly kind: "give";
+  readonly to: number;
+};
+
+/** Entry values; a value >= 0 is "forwarded to that context". */
+const NONE = -1;
+const HERE = -2;
+const MOVING = -3;
+const DRAINING = -4;
+
+interface ProcessInfo {
+  readonly name: string;
+  // Processes of one net have different input, output and state types.
+  // deno-lint-ignore no-explicit-any
+  readonly fn: ProcessFn<any, any, any>;
+  readonly home: number;
+}
+
+/** A process while a context hosts it: its state and the inputs queued for it. */
+interface Hosted {
+  state: unknown;
+  readonly queue: Message[];
+}
+
+/** What the home keeps per process while it redirects its entry. */
+interface HomeRoute {
+  /** Where the process is going, while the entry is DRAINING. */
+  drainTo: number;
+  /** `moved` notices that came before the notice they follow. */
+  readonly deferred: { from: number; to: number }[];
+}
+
+/** One context: an inbox, a table of entries, a lock, and what it hosts. */
+class Site {
+  readonly index: number;
+  readonly name: string;
+  readonly inbox: Channel<Envelope>;
+  readonly jobs: Channel<Job>;
+  /** Guards `entries`, `hosted` and `held` between the dispatcher and the worker. */
+  readonly lock: Mutex;
+  readonly entries: Cell<number>[] = [];
+  readonly hosted: (Hosted | undefined)[] = [];
+  readonly held: Message[][] = [];
+  /** Only at a process's home, only touched by the home's dispatcher. */
+  readonly routes: HomeRoute[] = [];
+
+  constructor(k: Kernel, index: number, inboxMax: number) {
+    this.index = index;
+    this.name = `ctx${index}`;
+    this.inbox = new Channel(k, `${this.name}.inbox`, {
+      capacity: "unbounded",
+      lengthMax: inboxMax,
+    });
+    this.jobs = new Channel(k, `${this.name}.jobs`, {
+      capacity: "unbounded",
+      lengthMax: inboxMax,
+    });
+    this.lock = k.mutex(`${this.name}.table`);
+  }
+}
+
+/**
+ * Contexts that host process functions and move them between each other.
+ * Each context runs two daemon fibers: a dispatcher that takes envelopes off
+ * its inbox in order (delivers, forwards, holds, installs, redirects) and a
+ * worker that serves the processes it hosts and hands one over when asked.
+ * A sender names only the process; its message goes to the process's home
+ * and from there along the forwarding entries. Moves go to higher-numbered
+ * contexts only, so a process never comes back to a context that may still
+ * route for it: that keeps every sender's messages in order without
+ * sequence numbers.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "../deps.ts";
+ * import { Kernel } from "../sim/kernel.ts";
+ * import { RandomStrategy } from "../sim/random.ts";
+ * import type { Action } from "../sim/op.ts";
+ * import type { Stepped } from "./process.ts";
+ * // deno-lint-ignore require-yield
+ * function* add(total: number, x: number): Action<Stepped<number, number>> {
+ *   return { output: total + x, state: total + x };
+ * }
+ * function* client(net: ForwardingNet, out: number[]) {
+ *   const a = yield* net.send<number>(0, "c", 1);
+ *   yield* net.requestWork(1, 0); // ctx1 takes the process while `a` may be in flight
+ *   const b = yield* net.send<number>(0, "c", 2);
+ *   yield* net.quiesce();
+ *   out.push(yield* a.join(), yield* b.join());
+ * }
+ * const k = new Kernel();
+ * k.reset({ cores: 0, stepsMax: 2_000 }, new RandomStrategy(), 5);
+ * const net = new ForwardingNet(k, { contexts: 2 });
+ * net.host("sum", add, 0, { home: 0 });
+ * net.start();
+ * const out: number[] = [];
+ * k.spawn("client", client, net, out);
+ * assertEquals(k.execute().verdict, "pass");
+ * assertEquals(out, [1, 3]);
+ * assertEquals(net.peekWhere(0), 1);
+ * ```
+ */
+export class ForwardingNet {
+  /** The deliberate bug built in, or null. */
+  readonly flaw: ForwardingFlaw | null;
+  /** How many messages were marked done, and how: ghost counts, not scheduling points. */
+  readonly marks: Marks = { delete: 0, forward: 0, held: 0, deadLetters: 0 };
+  readonly #k: Kernel;
+  readonly #sites: Site[] = [];
+  readonly #procs: ProcessInfo[] = [];
+  /** Envelopes and queued inputs not yet marked done, and moves not yet finished. */
+  readonly #outstanding: Cell<number>;
+  readonly #quiet: ParkingSpot;
+  #sent = 0;
+  #started = false;
+
+  /** Builds the contexts; `host` processes on them, then `start` them. */
+  constructor(kernel: Kernel, options: ForwardingOptions) {
+    const n = options.contexts;
+    if (!Number.isInteger(n) || n < 1 || n > 16) {
+      throw new RangeError(`Cannot build a forwarding net of ${n} contexts: give 1 to 16`);
+    }
+    this.#k = kernel;
+    this.flaw = options.flaw ?? null;
+    for (let i = 0; i < n; i++) this.#sites.push(new Site(kernel, i, options.inboxMax ?? 1024));
+    const outstanding = kernel.cell("forwarding.outstanding", 0);
+    this.#outstanding = outstanding;
+    this.#quiet = new ParkingSpot("forwarding.quiet", {
+      watches: outstanding.id,
+      watchesAll: true,
+      ready: () => outstanding.peek() === 0,
+      reason: "every message, move and notice between contexts to be done",
+    });
+  }
+
+  /** Contexts in the net. */
+  get contexts(): number {
+    return this.#sites.length;
+  }
+
+  /**
+   * Places a process function at `home`, from `state`. Setup time only,
+   * before `start`. Gives its pid.
+   */
+  host<I, O, S>(name: string, fn: ProcessFn<I, O, S>, state: S, at: { home: number }): Pid {
+    if (this.#started) throw new Error(`Cannot host ${name}: the net has started`);
+    const home = this.#site(at.home, `host ${name}`).index;
+    const pid = this.#procs.length;
+    this.#procs.push({ name, fn, home });
+    for (const s of this.#sites) {
+      const here = s.index === home;
+      s.entries.push(this.#k.cell(`${s.name}.entry[${name}]`, here ? HERE : NONE));
+      s.hosted.push(here ? { state, queue: [] } : undefined);
+      s.held.push([]);
+      s.routes.push({ drainTo: NONE, deferred: [] });
+    }
+    return pid;
+  }
+
+  /** Spawns each context's dispatcher and worker, as daemons. Once, after `host`. */
+  start(): void {
+    if (this.#started) throw new Error("Cannot start a forwarding net twice");
+    this.#started = true;
+    for (const s of this.#sites) {
+      this.#k.spawn({ name: `${s.name}.dispatch`, daemon: true }, ForwardingNet.#dispatch, this, s);
+      this.#k.spawn({ name: `${s.name}.work`, daemon: true }, ForwardingNet.#work, this, s);
+    }
+  }
+
+  /**
+   * Sends `input` to process `pid`, from the stream `sender` (messages of one
+   * sender are served in the order sent). Gives the future of the output.
+   */
+  *send<O = unknown>(pid: Pid, sender: string, input: unknown): Action<Future<O>> {
+    const p = this.#proc(pid);
+    const reply = new Future<O>(this.#k, `${p.name}#${this.#sent++}`);
+    yield* this.#outstanding.fetchAdd(1);
+    const m: Message = { kind: "message", pid, sender, input, reply: reply as Future<unknown> };
+    yield* this.#post(p.home, m);
+    return reply;
+  }
+
+  /** Context `from` asks context `to` for work; `to` hands over a process if it can. */
+  *requestWork(from: number, to: number): Action<void> {
+    this.#site(from, "request work");
+    this.#site(to, "request work");
+    yield* this.#outstanding.fetchAdd(1);
+    yield* this.#post(to, { kind: "request-work", from });
+  }
+
+  /** Waits until no message, move or notice is in flight between the contexts. */
+  *quiesce(): Action<void> {
+    yield* this.#quiet.park();
+  }
+
+  /** The context hosting `pid` now, or -1 while it is being handed over: for checks. */
+  peekWhere(pid: Pid): number {
+    this.#proc(pid);
+    const s = this.#sites.find((s) => s.entries[pid].peek() === HERE);
+    return s === undefined ? -1 : s.index;
+  }
+
+  /** The forwarding entry `at` keeps for `pid`, for checks and reports. */
+  peekEntry(at: number, pid: Pid): "none" | "here" | "moving" | "draining" | number {
+    this.#proc(pid);
+    const e = this.#site(at, "peek an entry").entries[pid].peek();
+    return e >= 0
+      ? e
+      : e === NONE
+      ? "none"
+      : e === HERE
+      ? "here"
+      : e === MOVING
+      ? "moving"
+      : "draining";
+  }
+
+  /** Envelopes, queued inputs and moves not yet done: for checks. */
+  peekOutstanding(): number {
+    return this.#outstanding.peek();
+  }
+
+  #site(i: number, what: string): Site {
+    const s = this.#sites[i];
+    if (!Number.isInteger(i) || s === undefined) {
+      throw new RangeError(
+        `Cannot ${what} at context ${i}: contexts are 0..${this.#sites.length - 1}`,
+      );
+    }
+    return s;
+  }
+
+  #proc(pid: Pid): ProcessInfo {
+    const p = this.#procs[pid];
+    if (p === undefined) throw new RangeError(`No process ${pid} in the forwarding net`);
+    return p;
+  }
+
+  *#post(to: number, e: Envelope): Action<void> {
+    const r = yield* this.#sites[to].inbox.post(e);
+    if (r.tag === "closed") throw new Error(`Cannot post to ctx${to}: its inbox is closed`);
+  }
+
+  /** Marks one envelope (or a served input) done. */
+  *#done(): Action<void> {
+    yield* this.#outstanding.fetchAdd(-1);
+  }
+
+  *#forward(to: number, m: Message): Action<void> {
+    this.marks.forward++;
+    yield* this.#post(to, m);
+  }
+
+  /** A context's dispatcher: takes envelopes off its inbox, in order. */
+  static *#dispatch(net: ForwardingNet, s: Site): Action<void> {
+    for (;;) {
+      const r = yield* s.inbox.retrieve();
+      if (r.tag === "closed") return;
+      yield* net.#dispatchOne(s, r.value);
+    }
+  }
+
+  /** A context's worker: serves the processes it hosts and hands them over. */
+  static *#work(net: ForwardingNet, s: Site): Action<void> {
+    for (;;) {
+      const r = yield* s.jobs.retrieve();
+      if (r.tag === "closed") return;
+      yield* net.#workOne(s, r.value);
+    }
+  }
+
+  *#dispatchOne(s: Site, e: Envelope): Action<void> {
+    switch (e.kind) {
+      case "message":
+        return yield* this.#route(s, e);
+      case "request-work": {
+        // Marked done by the worker once the move is over (or refused).
+        const r = yield* s.jobs.post({ kind: "give", to: e.from });
+        if (r.tag === "closed") yield* this.#done();
+        return;
+      }
+      case "send-work":
+        return yield* this.#install(s, e);
+      case "moved":
+        s.routes[e.pid].deferred.push({ from: e.from, to: e.to });
+        yield* this.#redirect(s, e.pid);
+        return yield* this.#done();
+      case "retire": {
+        yield* s.lock.lock();
+        // Every message the home forwarded here came before this notice.
+        yield* s.entries[e.pid].write(NONE);
+        yield* s.lock.unlock();
+        yield* this.#outstanding.fetchAdd(1);
+        yield* this.#post(this.#procs[e.pid].home, { kind: "retired", pid: e.pid, from: s.index });
+        return yield* this.#done();
+      }
+      case "retired":
+        yield* this.#retired(s, e.pid);
+        return yield* this.#done();
+    }
+  }
+
+  *#route(s: Site, m: Message): Action<void> {
+    // A notice that had to wait for the home's own hand-over takes effect first.
+    yield* this.#redirect(s, m.pid);
+    yield* s.lock.lock();
+    const e = yield* s.entries[m.pid].read();
+    if (e === HERE) {
+      s.hosted[m.pid]!.queue.push(m);
+      yield* s.lock.unlock();
+      yield* s.jobs.post({ kind: "input", pid: m.pid });
+      return;
+    }
+    if (e === MOVING || e === DRAINING) {
+      if (e === MOVING && this.flaw === "drop-on-forward") {
+        // The flaw: "the process is not here", so the message is deleted.
+        yield* s.lock.unlock();
+        this.marks.delete++;
+        return yield* this.#done();
+      }
+      this.marks.held++;
+      s.held[m.pid].push(m);
+      yield* s.lock.unlock();
+      return;
+    }
+    yield* s.lock.unlock();
+    if (e >= 0) return yield* this.#forward(e, m);
+    // Nothing here names the process: the message is lost.
+    this.marks.deadLetters++;
+    this.marks.delete++;
+    yield* this.#done();
+  }
+
+  *#install(s: Site, e: Extract<Envelope, { kind: "send-work" }>): Action<void> {
+    yield* s.lock.lock();
+    const before = yield* s.entries[e.pid].read();
+    if (before !== NONE) {
+      throw new Error(
+        `Cannot install ${this.#procs[e.pid].name} at ${s.name}: it still has an entry (${before})`,
+      );
+    }
+    s.hosted[e.pid] = { state: e.state, queue: [...e.queued] };
+    yield* s.entries[e.pid].write(HERE);
+    yield* s.lock.unlock();
+    for (let i = 0; i < e.queued.length; i++) yield* s.jobs.post({ kind: "input", pid: e.pid });
+    yield* this.#done();
+  }
+
+  /**
+   * At the home: takes the next `moved` notice that follows the entry (the
+   * process left the context the entry points at), holds new messages, and
+   * asks that context to retire its entry.
+   */
+  *#redirect(home: Site, pid: Pid): Action<void> {
+    const route = home.routes[pid];
+    if (route.deferred.length === 0) return;
+    const entry = home.entries[pid];
+    yield* home.lock.lock();
+    const e = yield* entry.read();
+    // A notice waits while the home still hands the process over, or still
+    // routes through a context earlier on the process's path.
+    const i = e < 0 ? -1 : route.deferred.findIndex((d) => d.from === e);
+    if (i < 0) return yield* home.lock.unlock();
+    const { from, to } = route.deferred.splice(i, 1)[0];
+    yield* entry.write(DRAINING);
+    yield* home.lock.unlock();
+    route.drainTo = to;
+    yield* this.#outstanding.fetchAdd(1);
+    yield* this.#post(from, { kind: "retire", pid });
+  }
+
+  /** At the home: the old context has retired its entry; send what was held on, then route to the new one. */
+  *#retired(home: Site, pid: Pid): Action<void> {
+    const route = home.routes[pid];
+    yield* home.lock.lock();
+    const held = home.held[pid].splice(0);
+    for (const m of held) yield* this.#forward(route.drainTo, m);
+    yield* home.entries[pid].write(route.drainTo);
+    yield* home.lock.unlock();
+    route.drainTo = NONE;
+    yield* this.#redirect(home, pid);
+  }
+
+  *#workOne(s: Site, job: Job): Action<void> {
+    if (job.kind === "input") return yield* this.#serve(s, job.pid);
+    yield* this.#give(s, job.to);
+    yield* this.#done(); // the request-work envelope
+  }
+
+  *#serve(s: Site, pid: Pid): Action<void> {
+    yield* s.lock.lock();
+    const h = s.hosted[pid];
+    // The input went along with the process if it moved meanwhile.
+    const m = h === undefined ? undefined : h.queue.shift();
+    yield* s.lock.unlock();
+    if (h === undefined || m === undefined) return;
+    const r = yield* this.#procs[pid].fn(h.state, m.input);
+    h.state = r.state;
+    yield* m.reply.resolve(r.output);
+    this.marks.delete++;
+    yield* this.#done();
+  }
+
+  /** Hands the lowest-numbered process hosted here over to `to`, if `to` is further down the line. */
+  *#give(s: Site, to: number): Action<void> {
+    if (to <= s.index) return;
+    yield* s.lock.lock();
+    let pid = -1;
+    for (let p = 0; p < this.#procs.length && pid < 0; p++) {
+      if ((yield* s.entries[p].read()) === HERE) pid = p;
+    }
+    if (pid < 0) return yield* s.lock.unlock();
+    yield* this.#outstanding.fetchAdd(1); // the send-work envelope
+    const entry = s.entries[pid];
+    yield* entry.write(MOVING);
+    const h = s.hosted[pid]!;
+    s.hosted[pid] = undefined;
+    yield* s.lock.unlock();
+    // The process travels as a message of its own; the table is not locked meanwhile.
+    yield* this.#post(to, { kind: "send-work", pid, state: h.state, queued: h.queue.slice() });
+    yield* s.lock.lock();
+    yield* entry.write(to);
+    for (const m of s.held[pid].splice(0)) yield* this.#forward(to, m);
+    yield* s.lock.unlock();
+    const home = this.#procs[pid].home;
+    if (home === s.index) return;
+    yield* this.#outstanding.fetchAdd(1);
+    yield* this.#post(home, { kind: "moved", pid, from: s.index, to });
+    if (this.flaw === "stale-forward") {
+      // The flaw: the home will route to `to` now, so the entry looks unneeded.
+      yield* s.lock.lock();
+      yield* entry.write(NONE);
+      yield* s.lock.unlock();
+    }
+  }
+}

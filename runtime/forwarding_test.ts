@@ -1,0 +1,200 @@
+import { assert, assertEquals, assertMatch, assertThrows } from "../deps.ts";
+import type { Fiber } from "../sim/fiber.ts";
+import type { Kernel } from "../sim/kernel.ts";
+import type { Action } from "../sim/op.ts";
+import { world } from "./_testing.ts";
+import { type ForwardingFlaw, ForwardingNet, type Pid } from "./forwarding.ts";
+import type { Future } from "./future.ts";
+import type { Stepped } from "./process.ts";
+
+/** Remembers every input in the order served; answers with the count so far. */
+// deno-lint-ignore require-yield
+function* record(log: string[], x: string): Action<Stepped<number, string[]>> {
+  log.push(x);
+  return { output: log.length, state: log };
+}
+
+interface Run {
+  readonly net: ForwardingNet;
+  readonly logs: string[][];
+  /** Per sender: the outputs its futures gave, in the order sent. */
+  readonly outputs: number[][];
+  readonly verdict: string;
+  readonly message: string;
+}
+
+function* sender(net: ForwardingNet, pid: Pid, name: string, n: number, out: number[]) {
+  const fs: Future<number>[] = [];
+  for (let i = 0; i < n; i++) fs.push(yield* net.send<number>(pid, name, `${name}.${i}`));
+  yield* net.quiesce();
+  for (const f of fs) if (f.peekResolved()) out.push(yield* f.join());
+}
+
+function* asker(net: ForwardingNet, from: number, to: number, pauses: number, k: Kernel) {
+  for (let i = 0; i < pauses; i++) yield* k.pause();
+  yield* net.requestWork(from, to);
+}
+
+/** Contexts 0..n-1, one process at ctx0, two senders, and every context asking the one before it. */
+function run(seed: number, options: { contexts?: number; flaw?: ForwardingFlaw } = {}): Run {
+  const { k } = world(seed);
+  const contexts = options.contexts ?? 3;
+  const net = new ForwardingNet(k, { contexts, flaw: options.flaw ?? null });
+  const log: string[] = [];
+  const pid = net.host("P", record, log, { home: 0 });
+  net.start();
+  const outputs: number[][] = [[], []];
+  k.spawn("a", sender, net, pid, "a", 3, outputs[0]);
+  k.spawn("b", sender, net, pid, "b", 3, outputs[1]);
+  for (let c = 1; c < contexts; c++) k.spawn(`ask${c}`, asker, net, c, c - 1, 2 * c, k);
+  const o = k.execute();
+  return { net, logs: [log], outputs, verdict: o.verdict, message: o.message };
+}
+
+/** The inputs of `sender` in `log`, in the order served. */
+function of(log: string[], sender: string): string[] {
+  return log.filter((x) => x.startsWith(`${sender}.`));
+}
+
+Deno.test("forwarding: every message is served once, in order per sender, wherever the process went", () => {
+  const where = new Set<number>();
+  let forwarded = 0, held = 0;
+  for (let seed = 0; seed < 150; seed++) {
+    const r = run(seed);
+    assertEquals(r.verdict, "pass", `seed ${seed}: ${r.message}`);
+    const [log] = r.logs;
+    assertEquals(of(log, "a"), ["a.0", "a.1", "a.2"], `seed ${seed}`);
+    assertEquals(of(log, "b"), ["b.0", "b.1", "b.2"], `seed ${seed}`);
+    // Each future gave the count at its serving: distinct, and increasing per sender.
+    for (const out of r.outputs) {
+      assertEquals(out.length, 3, `seed ${seed}`);
+      assert(out[0] < out[1] && out[1] < out[2], `seed ${seed}: ${out}`);
+    }
+    assertEquals(r.net.marks.deadLetters, 0);
+    assertEquals(r.net.marks.delete, 6);
+    assertEquals(r.net.peekOutstanding(), 0);
+    where.add(r.net.peekWhere(0));
+    forwarded += r.net.marks.forward;
+    held += r.net.marks.held;
+  }
+  // The schedules did move the process, all the way down the line, with messages in flight.
+  assert(where.has(1) && where.has(2), [...where].join());
+  assert(forwarded > 0 && held > 0, `forwarded ${forwarded}, held ${held}`);
+});
+
+Deno.test("forwarding: the entries lead from the home to the process, and stale ones are retired", () => {
+  let retired = 0;
+  for (let seed = 0; seed < 150; seed++) {
+    const r = run(seed, { contexts: 4 });
+    assertEquals(r.verdict, "pass", `seed ${seed}: ${r.message}`);
+    let at = 0;
+    for (let hops = 0; r.net.peekEntry(at, 0) !== "here"; hops++) {
+      const e = r.net.peekEntry(at, 0);
+      assert(typeof e === "number" && hops < 4, `seed ${seed}: ctx${at} has entry ${e}`);
+      at = e;
+    }
+    assertEquals(at, r.net.peekWhere(0));
+    for (let c = 1; c < 4; c++) if (c < at && r.net.peekEntry(c, 0) === "none") retired++;
+  }
+  assert(retired > 0, "no context between the home and the process ever retired its entry");
+});
+
+Deno.test("forwarding: drop-on-forward loses a message that arrives during a move", () => {
+  let lost = 0, ok = 0;
+  for (let seed = 0; seed < 100; seed++) {
+    const r = run(seed, { flaw: "drop-on-forward", contexts: 2 });
+    assertEquals(r.verdict, "pass", r.message); // the net itself notices nothing
+    const served = r.logs[0].length;
+    if (served < 6) lost++;
+    else ok++;
+    assertEquals(r.net.marks.deadLetters, 0);
+  }
+  assert(lost > 0 && ok > 0, `lost in ${lost} runs, whole in ${ok}`);
+});
+
+Deno.test("forwarding: stale-forward turns a message forwarded to an old context into a dead letter", () => {
+  let dead = 0;
+  for (let seed = 0; seed < 300 && dead === 0; seed++) {
+    const r = run(seed, { flaw: "stale-forward", contexts: 3 });
+    assertEquals(r.verdict, "pass", r.message);
+    dead += r.net.marks.deadLetters;
+    assertEquals(r.logs[0].length + r.net.marks.deadLetters, 6, `seed ${seed}`);
+  }
+  assert(dead > 0, "no seed lost a message to a removed entry");
+});
+
+function* askBackwards(net: ForwardingNet) {
+  yield* net.requestWork(0, 1);
+  yield* net.quiesce();
+}
+
+Deno.test("forwarding: a process only moves down the line", () => {
+  const { k } = world(1);
+  const net = new ForwardingNet(k, { contexts: 2 });
+  net.host("P", record, [], { home: 1 });
+  net.start();
+  k.spawn("ask", askBackwards, net);
+  assertEquals(k.execute().verdict, "pass");
+  assertEquals([net.peekWhere(0), net.peekEntry(0, 0)], [1, "none"]);
+});
+
+function* askUnknown(net: ForwardingNet) {
+  yield* net.requestWork(5, 0);
+}
+
+Deno.test("forwarding: bad contexts and late hosting get clear errors", () => {
+  const { k } = world(1);
+  assertThrows(() => new ForwardingNet(k, { contexts: 0 }), RangeError, "give 1 to 16");
+  const net = new ForwardingNet(k, { contexts: 2 });
+  assertThrows(() => net.host("P", record, [], { home: 2 }), RangeError, "contexts are 0..1");
+  net.start();
+  assertThrows(() => net.host("Q", record, [], { home: 0 }), Error, "the net has started");
+  assertThrows(() => net.start(), Error, "twice");
+  assertThrows(() => net.peekWhere(3), RangeError, "No process 3");
+  k.spawn("ask", askUnknown, net);
+  const o = k.execute();
+  assertEquals(o.verdict, "crash");
+  assertMatch(o.message, /Cannot request work at context 5: contexts are 0\.\.1/);
+});
+
+function* sendTo(net: ForwardingNet, pids: Pid[], name: string, n: number) {
+  for (let i = 0; i < n; i++) {
+    for (const pid of pids) yield* net.send(pid, name, `${name}.${pid}.${i}`);
+  }
+}
+
+Deno.test("forwarding: two processes with different homes move independently, each keeping order", () => {
+  const moved = new Set<string>();
+  for (let seed = 0; seed < 100; seed++) {
+    const { k } = world(seed);
+    const net = new ForwardingNet(k, { contexts: 3 });
+    const logs: string[][] = [[], []];
+    const pids = [
+      net.host("P", record, logs[0], { home: 0 }),
+      net.host("Q", record, logs[1], { home: 1 }),
+    ];
+    net.start();
+    const senders = [
+      k.spawn("a", sendTo, net, pids, "a", 2),
+      k.spawn("b", sendTo, net, pids, "b", 2),
+    ];
+    k.spawn("ask10", asker, net, 1, 0, 0, k);
+    k.spawn("ask21", asker, net, 2, 1, 3, k);
+    k.spawn("ask20", asker, net, 2, 0, 6, k);
+    k.spawn("settle", quiesce, k, net, senders);
+    const o = k.execute();
+    assertEquals(o.verdict, "pass", `seed ${seed}: ${o.message}`);
+    for (const [p, log] of logs.entries()) {
+      for (const s of ["a", "b"]) {
+        assertEquals(of(log, s), [`${s}.${p}.0`, `${s}.${p}.1`], `seed ${seed}`);
+      }
+    }
+    moved.add(`${net.peekWhere(0)}${net.peekWhere(1)}`);
+  }
+  assert(moved.size >= 2, [...moved].join());
+});
+
+function* quiesce(k: Kernel, net: ForwardingNet, senders: Fiber[]) {
+  for (const f of senders) yield* k.join(f);
+  yield* net.quiesce();
+}
