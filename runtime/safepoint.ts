@@ -14,6 +14,7 @@
 import type { Fiber } from "../sim/fiber.ts";
 import type { Kernel } from "../sim/kernel.ts";
 import { type Action, type Footprint, type Guard, Op } from "../sim/op.ts";
+import type { StateSource, StateWriter } from "../sim/state.ts";
 import { type Allocator, HeapExhausted, type Ref, type Shape } from "./heap.ts";
 
 /**
@@ -174,7 +175,7 @@ class MutatorObjects implements Footprint {
  * assertEquals(sp.epoch, 1);
  * ```
  */
-export class Safepoints {
+export class Safepoints implements StateSource {
   readonly name: string;
   readonly kernel: Kernel;
   readonly regionExit: RegionExit;
@@ -215,6 +216,19 @@ export class Safepoints {
       blockers: () => this.#stopperFiber === null ? [] : [this.#stopperFiber],
     };
     this.#requestFree = new Op("stop", this.id, true, this.#freeGuard);
+    kernel.describe(this);
+  }
+
+  /** For reports: who holds the stop, how many were granted, and where each mutator is. */
+  describeState(out: StateWriter): void {
+    const mutators: Record<string, MutatorState> = {};
+    for (const m of this.#mutators) mutators[m.name] = m.state;
+    out.put("lock", this.name, {
+      kind: "safepoints",
+      stopper: this.#stopperFiber === null ? null : this.#stopName(),
+      epoch: this.#epoch,
+      mutators,
+    });
   }
 
   /** Every mutator ever registered, by index. */

@@ -6,6 +6,7 @@ import { makeTarget } from "../sim/explore.ts";
 import type { Cell, Kernel } from "../sim/kernel.ts";
 import { Violation } from "../sim/outcome.ts";
 import { defineScenario } from "../sim/scenario.ts";
+import { captureState } from "../sim/state.ts";
 import { world } from "./_testing.ts";
 import { Arena } from "./arena.ts";
 import { Heap } from "./heap.ts";
@@ -258,4 +259,34 @@ Deno.test("bad use gets a clear error", () => {
     "Cannot poll: a was unregistered",
   ]);
   assertThrows(() => sp.stopTheWorld(null, function* () {}).next(), RangeError, "outside a fiber");
+});
+
+Deno.test("reports see who holds the stop and where each mutator is", () => {
+  const { k } = world(2);
+  k.startDescribing();
+  const sp = new Safepoints(k);
+  const a = sp.register("a"), b = sp.register("b");
+  let during = "";
+  k.spawn("a", function* () {
+    yield* sp.stopTheWorld(a, function* () {
+      during = captureState(k).get("lock/safepoints")!;
+    });
+    yield* sp.unregister(a);
+  });
+  k.spawn("b", function* () {
+    yield* sp.enterSafe(b);
+    yield* sp.leaveSafe(b);
+    yield* sp.unregister(b);
+  });
+  assertEquals(k.execute().verdict, "pass");
+  const seen = JSON.parse(during);
+  assertEquals([seen.kind, seen.stopper, seen.epoch, seen.mutators.a], [
+    "safepoints",
+    "a",
+    1,
+    "running",
+  ]);
+  assert(["safe", "done"].includes(seen.mutators.b), seen.mutators.b);
+  const end = JSON.parse(captureState(k).get("lock/safepoints")!);
+  assertEquals([end.stopper, end.mutators], [null, { a: "done", b: "done" }]);
 });
