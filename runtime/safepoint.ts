@@ -15,6 +15,7 @@ import type { Fiber } from "../sim/fiber.ts";
 import type { Kernel } from "../sim/kernel.ts";
 import { type Action, type Footprint, type Guard, Op } from "../sim/op.ts";
 import type { StateSource, StateWriter } from "../sim/state.ts";
+import { Faults } from "./faults.ts";
 import { type Allocator, HeapExhausted, type Ref, type Shape } from "./heap.ts";
 
 /**
@@ -198,6 +199,7 @@ export class Safepoints implements StateSource {
   readonly #freeGuard: Guard;
   readonly #requestFree: Op;
   readonly #ops: { poll: Op; park: Op; leave: Op; enter: Op; done: Op; request: Op }[] = [];
+  readonly #faults: Faults;
 
   constructor(kernel: Kernel, options: SafepointOptions = {}) {
     this.kernel = kernel;
@@ -216,6 +218,7 @@ export class Safepoints implements StateSource {
       blockers: () => this.#stopperFiber === null ? [] : [this.#stopperFiber],
     };
     this.#requestFree = new Op("stop", this.id, true, this.#freeGuard);
+    this.#faults = Faults.of(kernel);
     kernel.describe(this);
   }
 
@@ -364,20 +367,27 @@ export class Safepoints implements StateSource {
    * Polls and allocates from `heap.allocator()`; when that overflows, stops
    * the world and, unless a collection that ran meanwhile made room,
    * collects, then allocates with the world still stopped. Raises
-   * `HeapExhausted` only when even a collected heap has no room.
+   * `HeapExhausted` only when even a collected heap has no room (or an
+   * injected `alloc` fault fails that allocation too). A marked place: a
+   * `collect` fault stops the world and collects before the heap is full.
    */
   *allocate(m: Mutator, shape: Shape, heap: Collectable): Action<Ref> {
     yield* this.poll(m);
-    try {
-      return yield* heap.allocator().alloc(shape); // where it is after the poll
-    } catch (e) {
-      if (!(e instanceof HeapExhausted)) throw e;
-    }
-    const got = yield* this.stopTheWorld(m, function* () {
+    const early = this.#faults.on && this.#faults.fire("collect");
+    if (!early) {
       try {
-        return yield* heap.allocator().alloc(shape);
+        return yield* heap.allocator().alloc(shape); // where it is after the poll
       } catch (e) {
         if (!(e instanceof HeapExhausted)) throw e;
+      }
+    }
+    const got = yield* this.stopTheWorld(m, function* () {
+      if (!early) {
+        try {
+          return yield* heap.allocator().alloc(shape);
+        } catch (e) {
+          if (!(e instanceof HeapExhausted)) throw e;
+        }
       }
       yield* heap.collect();
       try {

@@ -9,6 +9,7 @@ import { defineScenario } from "../sim/scenario.ts";
 import { captureState } from "../sim/state.ts";
 import { world } from "./_testing.ts";
 import { Arena } from "./arena.ts";
+import { Faults, FaultsSchema } from "./faults.ts";
 import { Heap } from "./heap.ts";
 import { type Mutator, type SafepointOptions, Safepoints } from "./safepoint.ts";
 
@@ -289,4 +290,28 @@ Deno.test("reports see who holds the stop and where each mutator is", () => {
   assert(["safe", "done"].includes(seen.mutators.b), seen.mutators.b);
   const end = JSON.parse(captureState(k).get("lock/safepoints")!);
   assertEquals([end.stopper, end.mutators], [null, { a: "done", b: "done" }]);
+});
+
+Deno.test("allocate is a marked place: a collect fault stops the world and collects with room left", () => {
+  const { k, heap } = world(5);
+  Faults.enable(k, FaultsSchema.parse({ collect: 1 }));
+  const sp = new Safepoints(k);
+  const a = sp.register("a");
+  const arena = new Arena(heap, "semi", 1024);
+  let collections = 0;
+  const space = {
+    allocator: () => arena,
+    *collect() {
+      collections++;
+      yield* arena.reset();
+    },
+  };
+  k.spawn("a", function* () {
+    yield* sp.allocate(a, { imms: [1] }, space);
+    yield* sp.allocate(a, { imms: [2] }, space);
+    yield* sp.unregister(a);
+  });
+  assertEquals(k.execute().verdict, "pass");
+  assertEquals([collections, sp.epoch, Faults.of(k).fired.collect], [2, 2, 2]);
+  assertEquals(arena.space.objects.length, 1); // the second collection freed the first object
 });

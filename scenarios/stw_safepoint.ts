@@ -21,7 +21,8 @@
 import { z } from "zod";
 import { Arena } from "../runtime/arena.ts";
 import { Compaction, Semispaces } from "../runtime/compaction.ts";
-import { Heap, type Ref, shapeBytes } from "../runtime/heap.ts";
+import { drawFaults, Faults, FaultsSchema } from "../runtime/faults.ts";
+import { Heap, HeapExhausted, type Ref, type Shape, shapeBytes } from "../runtime/heap.ts";
 import { type Collectable, type Mutator, Safepoints } from "../runtime/safepoint.ts";
 import type { Cell } from "../sim/kernel.ts";
 import { Violation } from "../sim/outcome.ts";
@@ -39,6 +40,20 @@ interface World {
   /** The off-heap event source a mutator waits on in its safe region. */
   readonly events: Cell<number>;
   readonly eventsEach: number;
+}
+
+/**
+ * Allocates through the safepoints (stopping the world on overflow), and
+ * again after an injected allocation fault: those are resumable.
+ */
+function* allocate(w: World, m: Mutator, shape: Shape) {
+  for (;;) {
+    try {
+      return yield* w.sp.allocate(m, shape, w.semi);
+    } catch (e) {
+      if (!(e instanceof HeapExhausted) || !e.injected) throw e;
+    }
+  }
 }
 
 /**
@@ -61,8 +76,8 @@ function* mutator(w: World, me: number, m: Mutator, root: Cell<number>) {
     }
     yield* heap.writeImm(rec, 1, e);
     // Allocate: a safepoint, and where the world is stopped when the semispace is full.
-    yield* sp.allocate(m, { imms: [-1] }, w.semi);
-    const item = yield* sp.allocate(m, { kind: "binary", imms: [me, e] }, w.semi);
+    yield* allocate(w, m, { imms: [-1] });
+    const item = yield* allocate(w, m, { kind: "binary", imms: [me, e] });
     yield* heap.store(yield* root.read(), 0, item);
     yield* sp.poll(m); // the loop's back-edge
   }
@@ -98,6 +113,12 @@ export const stwSafepoint = defineScenario({
     events: z.number().int().min(1).max(6).default(3),
     /** Bytes of each semispace: small enough that the events overflow it. */
     semispaceBytes: z.number().int().min(56).max(4096).default(256),
+    /**
+     * Faults (runtime/faults.ts): `alloc` fails an allocation resumably (the
+     * mutator stops the world, collects and tries again), `collect` stops the
+     * world and collects early. Off when absent.
+     */
+    faults: FaultsSchema.optional(),
   }).refine(
     // Live at a collection: each record and its item; then room for the allocation that overflowed.
     (p) => p.semispaceBytes >= p.mutators * (RECORD_BYTES + ITEM_BYTES) + ITEM_BYTES,
@@ -127,8 +148,23 @@ export const stwSafepoint = defineScenario({
       expect: { verdict: "deadlock", budget: { strategy: "random", runs: 200 } },
     },
   },
-  stepsMax: ({ mutators, events }) => 400 + 120 * mutators * events,
-  setup(k, { mutators, events, semispaceBytes }, variant) {
+  // Faults add collections, each some 100 steps.
+  stepsMax: ({ mutators, events, faults }) => 400 + 120 * mutators * events * (faults ? 4 : 1),
+  // Swarm: mutators (two at least for the broken variants, whose flaw needs a
+  // mutator other than the collector), events, room left after the live set
+  // (a collection every event, or seldom), and which faults are on.
+  swarm: (draw, _params, variant) => {
+    const mutators = draw.int("mutators", variant === "correct" ? 1 : 2, 3);
+    return {
+      mutators,
+      events: draw.int("events", 1, 4),
+      semispaceBytes: mutators * (RECORD_BYTES + ITEM_BYTES) + ITEM_BYTES +
+        draw.pick("slackBytes", [0, 64, 192]),
+      faults: drawFaults(draw, ["alloc", "collect"]),
+    };
+  },
+  setup(k, { mutators, events, semispaceBytes, faults }, variant) {
+    Faults.enable(k, faults);
     const heap = new Heap(k, { objectsMax: 2_000 });
     const sp = new Safepoints(k, {
       regionExit: variant === "missing-safepoint" ? "no-wait" : "wait",

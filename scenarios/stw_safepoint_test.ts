@@ -1,5 +1,6 @@
 import { assert, assertEquals, assertThrows } from "../deps.ts";
-import { createStrategy, makeTarget, sweep } from "../sim/explore.ts";
+import { Faults } from "../runtime/faults.ts";
+import { createStrategy, judge, makeTarget, planFor, Runner, sweep } from "../sim/explore.ts";
 import { stwSafepoint } from "./stw_safepoint.ts";
 import { judgeVariant } from "./_judge.ts";
 
@@ -68,4 +69,34 @@ Deno.test("stw-safepoint: DPOR finds both broken variants at the small size with
   });
   assertEquals([lost.ok, lost.outcome?.verdict], [true, "deadlock"]);
   assert(missing.runs < 100 && lost.runs < 100, `${missing.runs} and ${lost.runs} schedules`);
+});
+
+Deno.test("stw-safepoint: correct survives injected allocation failures and early collections", () => {
+  const faults = { alloc: 0.2, collect: 0.2 };
+  const target = makeTarget(stwSafepoint, "correct", { params: { faults } });
+  const runner = new Runner(target);
+  const strategy = createStrategy("random", target);
+  const fired = { alloc: 0, collect: 0 };
+  for (let seed = 1; seed <= 200; seed++) {
+    const o = runner.run(strategy, seed);
+    assertEquals(o.verdict, "pass", `seed ${seed}: ${o.message}`);
+    const f = Faults.of(runner.kernel).fired;
+    fired.alloc += f.alloc;
+    fired.collect += f.collect;
+  }
+  // The faults did fire, often: the runs above were not fault-free by luck.
+  assert(fired.alloc > 100 && fired.collect > 100, JSON.stringify(fired));
+});
+
+Deno.test("stw-safepoint under swarm: correct passes, both broken variants are found in budget", () => {
+  for (const strategy of ["random", "pct"]) {
+    const target = makeTarget(stwSafepoint, "correct", { swarm: true });
+    const r = judge(target, { ...planFor(target, { strategy, runs: 200 }), seed: 1 });
+    assert(r.ok, `${strategy}: ${r.outcome?.message}`);
+  }
+  for (const variant of ["missing-safepoint", "lost-resume"]) {
+    const target = makeTarget(stwSafepoint, variant, { swarm: true });
+    const r = judge(target, { ...planFor(target), seed: 1 });
+    assert(r.ok && r.failures.length > 0, `${variant} not found under swarm`);
+  }
 });
