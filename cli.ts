@@ -16,6 +16,8 @@ import { saveTrace } from "./cli/save.ts";
 
 export { writeTrace };
 import { shrinkCommand } from "./cli/shrink_command.ts";
+import { supervisionFlags } from "./cli/supervision.ts";
+import type { SupervisorOptions } from "./scale/supervisor.ts";
 import { labelOf, Sweeper, SweepSink } from "./cli/sweeps.ts";
 import { shrinkText } from "./reports/markdown.ts";
 import { Progress } from "./reports/progress.ts";
@@ -34,6 +36,7 @@ import {
   makeTarget,
   ORDERS,
   planFor,
+  type PlanOptions,
   replay,
   type Target,
   variantOf,
@@ -109,6 +112,11 @@ Options:
   --out DIR           where failing traces, shrunk traces, HTML reports, summary.md
                       and runs.jsonl (every run) go (default sim-out)
   --no-shrink         do not shrink failures (by default each reported one is)
+  --step-timeout S    a step running longer than S seconds ends its run with
+                      verdict hang (default 10; 0: no supervision, runs on
+                      this thread)
+  --heap-max MB       a run that grows the process by more than MB ends as a
+                      crash (out-of-memory) (default 2048, at most 3/4 of V8's limit)
   --workers N         run seeds on N Deno Workers (random and pct); same results as 1
   --shard I/N         run only runs i with i % N == I (0 <= I < N), for clusters;
                       combine the shards' runs.jsonl with deno task merge
@@ -153,6 +161,8 @@ interface CliOptions {
   shrink: string | null;
   noShrink: boolean;
   workers: number;
+  /** How runs are supervised; null: on this thread. */
+  supervision: SupervisorOptions | null;
   shard: Shard | null;
   save: boolean;
   checkDeterminism: boolean;
@@ -203,6 +213,8 @@ function parseCli(rawArgs: string[]): CliOptions {
         shrink: { type: "string" },
         "no-shrink": { type: "boolean" },
         workers: { type: "string" },
+        "step-timeout": { type: "string" },
+        "heap-max": { type: "string" },
         shard: { type: "string" },
         save: { type: "boolean" },
         "check-determinism": { type: "boolean" },
@@ -262,6 +274,7 @@ function parseCli(rawArgs: string[]): CliOptions {
     shrink: v.shrink ?? null,
     noShrink: v["no-shrink"] ?? false,
     workers: workersFlag(v.workers) ?? 1,
+    supervision: supervisionFlags(v["step-timeout"], v["heap-max"]),
     shard: v.shard === undefined ? null : parseShard(v.shard),
     save: v.save ?? false,
     checkDeterminism: v["check-determinism"] ?? false,
@@ -380,28 +393,40 @@ async function runSweeps(opts: CliOptions, io: Io): Promise<number> {
   if (opts.scenario === null && Object.keys(opts.params).length > 0) {
     throw new UsageError("--param needs --scenario: parameters differ between scenarios");
   }
-  const list = await targets(opts);
+  // Started first: its worker loads while this thread loads the targets.
+  const sweeper = new Sweeper(opts.workers, opts.supervision);
+  let list: Target[];
+  try {
+    list = await targets(opts);
+  } catch (e) {
+    sweeper.close();
+    throw e;
+  }
   const rows: Row[] = [];
   const start = io.now();
   let runsTotal = 0;
   const sink = new SweepSink(opts.out);
-  // No verdict of an earlier run survives in the out folder, even if this one is killed.
-  sink.begin();
-  const interrupts = await io.watchInterrupts?.() ?? null;
-  const sweeper = new Sweeper(opts.workers);
+  let interrupts: Interrupts | null = null;
   let summary;
   try {
+    // No verdict of an earlier run survives in the out folder, even if this one is killed.
+    sink.begin();
+    interrupts = await io.watchInterrupts?.() ?? null;
     for (const target of list) {
+      // After a run ran out of memory the command must end (see Sweeper.halted).
+      if (sweeper.halted !== null) break;
       const row = await runTarget(target, opts, io, { sink, sweeper, interrupts });
       rows.push(row);
       runsTotal += row.runs;
     }
-    const mismatched = rows.filter((r) => !r.ok).length;
+    const notRun = list.length - rows.length;
+    const mismatched = rows.filter((r) => !r.ok).length + notRun;
     summary = {
       summary: true,
       targets: rows.length,
       asExpected: rows.length - mismatched,
       mismatched,
+      ...(notRun > 0 ? { notRun, halted: sweeper.halted } : {}),
       nondeterministic: sink.nondeterministic,
       runs: runsTotal,
       ...(opts.shard === null ? {} : { shard: shardText(opts.shard) }),
@@ -442,9 +467,27 @@ async function runSweeps(opts: CliOptions, io: Io): Promise<number> {
         : `${mismatched} of ${rows.length} verdicts NOT as expected`,
     );
     if (nondeterministic > 0) io.out(`${nondeterministic} scenario variants are NOT deterministic`);
+    if (summary.notRun !== undefined) {
+      io.out(`${summary.notRun} variants not run: ${summary.halted}`);
+    }
     io.out(`summary: ${sink.summaryPath}`);
   }
   return code;
+}
+
+/** The options `planFor` reads, as plain data a worker can be sent. */
+function planOptions(opts: CliOptions): PlanOptions {
+  return {
+    strategy: opts.strategy,
+    runs: opts.runs,
+    depth: opts.depth,
+    pctSteps: opts.pctSteps,
+    preemptions: opts.preemptions,
+    iterative: opts.iterative,
+    delays: opts.delays,
+    order: opts.order,
+    dpor: opts.dpor,
+  };
 }
 
 function round(ms: number): number {
@@ -461,7 +504,8 @@ async function runTarget(
     interrupts: Interrupts | null;
   },
 ): Promise<Row> {
-  const { strategy, runs } = planFor(target, opts);
+  const plan = await sweeper.plan(target, planOptions(opts));
+  const { strategy, runs } = planFor(target, plan);
   const exhaustive = isExhaustive(strategy);
   const label = `${target.scenario.name}/${target.variant}`;
   const progress = new Progress(
@@ -512,7 +556,7 @@ async function runTarget(
       if ((stats.schedules & 63) === 0) progress.update(stats.schedules, failing, "schedules");
     },
   };
-  const result = await sweeper.judge(target, sweepOptions);
+  const result = await sweeper.judge(target, sweepOptions, plan);
   progress.done();
   const ms = io.now() - start;
   if (exhaustive) {

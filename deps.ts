@@ -16,3 +16,4 @@ export {
   ok as assert,
   throws as assertThrows,
 } from "node:assert";
+export { getHeapStatistics } from "node:v8";

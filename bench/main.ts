@@ -14,6 +14,7 @@ import { memoryBench } from "./memory_bench.ts";
 import { orderBench } from "./order_bench.ts";
 import { shrinkBench } from "./shrink_bench.ts";
 import { spinBench } from "./spin_bench.ts";
+import { superviseBench } from "./supervise_bench.ts";
 import { splitBench } from "./split_bench.ts";
 import { swarmBench } from "./swarm_bench.ts";
 import { timeBench } from "./time_bench.ts";
@@ -36,6 +37,7 @@ const SECTIONS: Record<string, () => void | Promise<void>> = {
   atomic: atomicBench,
   pi: piBench,
   swarm: swarmBench,
+  supervise: superviseBench,
 };
 
 const wanted = Deno.args.length === 0 ? Object.keys(SECTIONS) : Deno.args;

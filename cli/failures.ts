@@ -51,8 +51,11 @@ export interface FailureContext {
 }
 
 /** "pct (depth 3, steps 4)". */
-export function strategyText(strategy: Strategy): string {
-  const shown = Object.entries(strategy.options()).map(([k, v]) => `${k} ${v}`).join(", ");
+export function strategyText(
+  strategy: Strategy,
+  options: Record<string, unknown> = strategy.options(),
+): string {
+  const shown = Object.entries(options).map(([k, v]) => `${k} ${v}`).join(", ");
   return `${strategy.name}${shown === "" ? "" : ` (${shown})`}`;
 }
 
@@ -136,7 +139,7 @@ export async function noteFailure(c: FailureContext): Promise<NotedFailure> {
     outcome: describeOutcome(c.failure.outcome),
     seed: c.failure.seed,
     where: whereText(c.failure),
-    strategy: strategyText(c.strategy),
+    strategy: strategyText(c.strategy, c.failure.options),
     config: trace.swarm === undefined ? null : formatSwarm(trace.swarm),
     expected: c.expected,
     tracePath: c.tracePath,

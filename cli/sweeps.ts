@@ -7,6 +7,7 @@
 import { JsonlWriter } from "../reports/jsonl.ts";
 import { type FailureNote, renderMarkdown } from "../reports/markdown.ts";
 import type { Row } from "../reports/text.ts";
+import { Supervisor, type SupervisorOptions } from "../scale/supervisor.ts";
 import { WorkerPool } from "../scale/workers.ts";
 import {
   isExhaustive,
@@ -14,6 +15,7 @@ import {
   type Judgement,
   judgement,
   type JudgeOptions,
+  type PlanOptions,
   type Target,
 } from "../sim/explore.ts";
 import { UsageError } from "../sim/scenario.ts";
@@ -21,15 +23,31 @@ import { exploreSplit, treeSpecOf } from "../sim/split.ts";
 import { writeAtomic } from "./output.ts";
 
 /**
- * Runs the sweeps of one command: on this thread, or on a pool of Deno
- * Workers started on first use and kept for every variant.
+ * Runs the sweeps of one command: on one supervised worker (a step that
+ * never returns is a `hang`), on this thread (`--step-timeout 0`), or on a
+ * pool of Deno Workers started on first use and kept for every variant.
  */
 export class Sweeper {
   readonly workers: number;
   #pool: WorkerPool | null = null;
+  #supervisor: Supervisor | null;
 
-  constructor(workers: number) {
+  constructor(workers: number, supervision: SupervisorOptions | null = null) {
     this.workers = workers;
+    this.#supervisor = supervision === null || workers > 1 ? null : new Supervisor(supervision);
+    this.#supervisor?.warm();
+  }
+
+  /**
+   * The plan options with PCT's step estimate filled in, probed on the
+   * supervised worker (a scenario that hangs is never run on this thread).
+   */
+  async plan<T extends PlanOptions>(target: Target, options: T): Promise<T> {
+    const name = options.strategy ??
+      target.scenario.variants[target.variant].expect.budget.strategy;
+    if (this.#supervisor === null || options.pctSteps !== undefined) return options;
+    if (name !== "pct" && name !== "portfolio") return options;
+    return { ...options, pctSteps: await this.#supervisor.probe(target) };
   }
 
   /**
@@ -37,7 +55,7 @@ export class Sweeper {
    * DPOR walk one tree of schedules; with shards (or workers, below) the
    * tree is split into subtrees, each shard exploring its share.
    */
-  async judge(target: Target, options: JudgeOptions): Promise<Judgement> {
+  async judge(target: Target, options: JudgeOptions, plan?: PlanOptions): Promise<Judgement> {
     if (isExhaustive(options.strategy) && options.shard !== undefined) {
       const r = exploreSplit(target, treeSpecOf(options.strategy), {
         runs: options.runs,
@@ -49,6 +67,9 @@ export class Sweeper {
       const result = { runs: r.schedules, steps: r.steps, failures: r.failures };
       return judgement(target, options.strategy, result, r);
     }
+    if (this.#supervisor !== null && plan !== undefined) {
+      return await this.#supervisor.judge(target, plan, options);
+    }
     if (this.workers <= 1) return judge(target, options);
     this.#pool ??= new WorkerPool(this.workers);
     if (isExhaustive(options.strategy)) {
@@ -59,10 +80,16 @@ export class Sweeper {
     return judgement(target, options.strategy, await this.#pool.sweep(target, options));
   }
 
+  /** Why no further sweep may run in this command, or null (`Supervisor.halted`). */
+  get halted(): string | null {
+    return this.#supervisor?.halted ?? null;
+  }
+
   /** Stops the workers, if any were started. */
   close(): void {
     this.#pool?.close();
     this.#pool = null;
+    this.#supervisor?.close();
   }
 }
 

@@ -4,7 +4,7 @@
  * @module
  */
 import { EventLog, type StepEvent } from "../sim/events.ts";
-import { Runner, startRun, targetOfTrace } from "../sim/explore.ts";
+import { Runner, startRun, stopAtOf, targetOfTrace } from "../sim/explore.ts";
 import type { Fiber } from "../sim/fiber.ts";
 import { GuidedStrategy, type ScheduleStats } from "../sim/guided.ts";
 import type { Kernel, StepObserver } from "../sim/kernel.ts";
@@ -99,8 +99,10 @@ export function timelineOf(
   let outcome: Outcome;
   let state: StateRecording | null = null;
   let sources: (string | null)[] = [];
+  // A run the supervisor stopped (a hang) is drawn up to the step that never returned.
+  const stopAt = stopAtOf(trace.outcome);
   if (opts.state === false) {
-    outcome = runner.run(guided, trace.seed, log);
+    outcome = runner.run(guided, trace.seed, log, stopAt);
   } else {
     const recorder = new StateRecorder(opts.stateBytesMax);
     const tracker = new SourceTracker();
@@ -114,7 +116,7 @@ export function timelineOf(
       startRun(k, target, guided, trace.seed, (k) => {
         recorder.attach(k);
         k.observe(new Observers([log, steps, recorder]));
-      });
+      }, stopAt);
       steps.start(k);
       recorder.start(k);
       outcome = k.execute();

@@ -7,6 +7,7 @@
  */
 import type { Failure, Target } from "./explore.ts";
 import { Runner } from "./explore.ts";
+import type { Heartbeat } from "./kernel.ts";
 import { type Outcome, PrunedRun } from "./outcome.ts";
 import type { Strategy } from "./strategy.ts";
 
@@ -51,8 +52,17 @@ export interface ExploreOptions {
   readonly seed?: number;
   /** Go on after a failure. */
   readonly keepGoing?: boolean;
-  /** Called after each schedule with the running statistics. */
-  readonly onSchedule?: (stats: ExplorationStats, outcome: Outcome | null) => void;
+  /**
+   * Called after each schedule with the running statistics, and the
+   * schedule's failure when it failed.
+   */
+  readonly onSchedule?: (
+    stats: ExplorationStats,
+    outcome: Outcome | null,
+    failure?: Failure | null,
+  ) => void;
+  /** Shared memory a supervisor watches the runs through (`scale/supervisor.ts`). */
+  readonly heartbeat?: Heartbeat;
 }
 
 /** Explores a target's schedules with `strategy` until a failure, exhaustion or the budget. */
@@ -62,6 +72,7 @@ export function exploreExhaustive(
   options: ExploreOptions,
 ): ExplorationResult {
   const runner = new Runner(target);
+  if (options.heartbeat !== undefined) runner.kernel.watch(options.heartbeat);
   const failures: Failure[] = [];
   const seed = options.seed ?? 0;
   let schedules = 0, complete = 0, pruned = 0, maxDepth = 0, steps = 0;
@@ -88,12 +99,14 @@ export function exploreExhaustive(
     const depth = runner.kernel.step;
     steps += depth;
     if (depth > maxDepth) maxDepth = depth;
+    let failure: Failure | null = null;
     if (outcome !== null && outcome.verdict !== "pass") {
-      failures.push({ seed, schedule: schedules, outcome, decisions: runner.kernel.decisions() });
+      failure = { seed, schedule: schedules, outcome, decisions: runner.kernel.decisions() };
+      failures.push(failure);
     }
     const more = strategy.advance();
     if (!more) exhausted = true;
-    options.onSchedule?.(stats(), outcome);
+    options.onSchedule?.(stats(), outcome, failure);
     if (!more || (failures.length > 0 && !options.keepGoing)) break;
   }
   return { ...stats(), failures };

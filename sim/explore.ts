@@ -6,15 +6,20 @@
  *
  * @module
  */
-import { Kernel, type StepObserver } from "./kernel.ts";
-import { type Outcome, ReplayDivergence } from "./outcome.ts";
+import { type Heartbeat, Kernel, type StepObserver, type StopAt } from "./kernel.ts";
+import { cutOutcome, isCut, type Outcome, ReplayDivergence } from "./outcome.ts";
 import { DfsStrategy, IterativeDfsStrategy } from "./dfs.ts";
 import { DPOR_VARIANTS, DporStrategy, type DporVariant, IterativeDporStrategy } from "./dpor.ts";
 import { InterleavedStrategy } from "./split.ts";
 import { type Order, ORDERS } from "./_tree.ts";
 
 export { type Order, ORDERS };
-import { type ExhaustiveStrategy, type ExplorationStats, exploreExhaustive } from "./exhaustive.ts";
+import {
+  type ExhaustiveStrategy,
+  type ExplorationStats,
+  exploreExhaustive,
+  type ExploreOptions,
+} from "./exhaustive.ts";
 import { CORES_MAX, STEPS_MAX } from "./limits.ts";
 import { isMemoryModel, MEMORY_MODELS, type MemoryModel } from "./ordering.ts";
 import { PctStrategy } from "./pct.ts";
@@ -142,9 +147,10 @@ export function startRun(
   strategy: Strategy,
   seed: number,
   attach?: (k: Kernel) => void,
+  stopAt?: StopAt,
 ): SwarmConfig | null {
   k.reset(
-    { cores: target.cores, stepsMax: target.stepsMax, memory: target.memory },
+    { cores: target.cores, stepsMax: target.stepsMax, memory: target.memory, stopAt },
     strategy,
     seed,
   );
@@ -157,8 +163,10 @@ export function startRun(
       params = drawn.params;
       config = drawn.config;
       k.reconfigure(...limitsOf(target.scenario, params));
+      // A setup that never returns is stopped after the draw (`stopAt` step 0).
+      k.publishDecisions();
     }
-    target.scenario.setup(k, params, target.variant);
+    if (!k.stopBeforeSetup()) target.scenario.setup(k, params, target.variant);
   } catch (e) {
     k.failSetup(e);
   }
@@ -189,8 +197,11 @@ export class Runner {
     this.target = target;
   }
 
-  /** One run under `strategy` with `seed`, seen step by step by `observer` when given. */
-  run(strategy: Strategy, seed: number, observer?: StepObserver): Outcome {
+  /**
+   * One run under `strategy` with `seed`, seen step by step by `observer`
+   * when given; with `stopAt`, it ends before that step (a cut run's replay).
+   */
+  run(strategy: Strategy, seed: number, observer?: StepObserver, stopAt?: StopAt): Outcome {
     const k = this.kernel;
     this.config = startRun(
       k,
@@ -198,6 +209,7 @@ export class Runner {
       strategy,
       seed,
       observer === undefined ? undefined : (k) => k.observe(observer),
+      stopAt,
     );
     return k.execute();
   }
@@ -223,8 +235,9 @@ class FirstStrategy implements Strategy {
  * of the steps in a run. It depends on the scenario and parameters only, never
  * on a seed, so a PCT run stays reproducible from its seed alone.
  */
-export function probeSteps(target: Target): number {
+export function probeSteps(target: Target, heartbeat?: Heartbeat): number {
   const r = new Runner(target);
+  if (heartbeat !== undefined) r.kernel.watch(heartbeat);
   const o = r.run(new FirstStrategy(), 0);
   return Math.max(1, Math.min(o.step, target.stepsMax));
 }
@@ -355,6 +368,21 @@ export interface Failure {
   readonly schedule?: number;
   readonly outcome: Outcome;
   readonly decisions: readonly number[];
+  /**
+   * The strategy's options for this run (`Strategy.options()` right after
+   * it), when taken on another thread: a portfolio names the member that ran
+   * it, an iterative DFS the bound it had reached.
+   */
+  readonly options?: Record<string, unknown>;
+}
+
+/**
+ * Where a run the supervisor stopped (`isCut`) ends on replay: before its
+ * last step, with the same kind of outcome.
+ */
+export function stopAtOf(outcome: Outcome): StopAt | undefined {
+  if (!isCut(outcome)) return undefined;
+  return { step: outcome.step, outcome: (step, fiber) => cutOutcome(outcome, step, fiber) };
 }
 
 /** Per-run information handed to a sweep's `onRun`. */
@@ -377,6 +405,8 @@ export interface SweepOptions {
   readonly shard?: { readonly index: number; readonly of: number };
   /** Called after each run. */
   readonly onRun?: (info: RunInfo) => void;
+  /** Shared memory a supervisor watches the runs through (`scale/supervisor.ts`). */
+  readonly heartbeat?: Heartbeat;
 }
 
 /** What a sweep found. */
@@ -392,6 +422,7 @@ export interface SweepResult {
  */
 export function sweep(target: Target, options: SweepOptions): SweepResult {
   const runner = new Runner(target);
+  if (options.heartbeat !== undefined) runner.kernel.watch(options.heartbeat);
   const failures: Failure[] = [];
   const shard = options.shard ?? { index: 0, of: 1 };
   let runs = 0;
@@ -469,7 +500,7 @@ export interface Judgement extends SweepResult {
 
 /** Options of `judge`: a sweep's, plus a progress hook for exhaustive strategies. */
 export interface JudgeOptions extends SweepOptions {
-  readonly onSchedule?: (stats: ExplorationStats, outcome: Outcome | null) => void;
+  readonly onSchedule?: ExploreOptions["onSchedule"];
 }
 
 /**
@@ -486,6 +517,7 @@ export function judge(target: Target, options: JudgeOptions): Judgement {
       seed: options.seed,
       keepGoing: options.keepGoing,
       onSchedule: options.onSchedule,
+      heartbeat: options.heartbeat,
     });
     exploration = r;
     result = { runs: r.schedules, steps: r.steps, failures: r.failures };
@@ -529,7 +561,9 @@ export function makeTrace(
     params: target.params,
     cores: target.cores,
     stepsMax: target.stepsMax,
-    strategy: { name: strategy.name, ...strategy.options() },
+    strategy: { name: strategy.name, ...(failure.options ?? strategy.options()) } as Trace[
+      "strategy"
+    ],
     seed: failure.seed,
     decisions: encodeDecisions(failure.decisions),
     outcome: failure.outcome,
@@ -599,7 +633,8 @@ export function replay(
   const strategy = new ReplayStrategy(decodeDecisionArray(trace.decisions));
   const runner = new Runner(target);
   const k = runner.kernel;
-  const config = startRun(k, target, strategy, trace.seed, observe);
+  // A run the supervisor stopped replays up to the step that never returned.
+  const config = startRun(k, target, strategy, trace.seed, observe, stopAtOf(trace.outcome));
   const outcome = k.execute();
   if (trace.swarm !== undefined && !sameJson(config ?? {}, trace.swarm)) {
     throw new ReplayDivergence(

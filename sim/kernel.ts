@@ -26,7 +26,48 @@ export interface RunConfig {
   readonly fibersMax?: number;
   /** The memory model; `sc` (the default) costs nothing (see `sim/memory.ts`). */
   readonly memory?: MemoryModel;
+  /**
+   * End the run just before step `step` would run (after its fiber was
+   * picked), with `outcome(step, fiber name)`: how a run the supervisor
+   * stopped (a hang, out of memory) is replayed without running the step
+   * that never returned. Step 0 is the setup.
+   */
+  readonly stopAt?: StopAt;
 }
+
+/** Where and how a replayed run the supervisor stopped ends (`RunConfig.stopAt`). */
+export interface StopAt {
+  readonly step: number;
+  readonly outcome: (step: number, fiber: string | null) => Outcome;
+}
+
+/**
+ * Shared memory a supervisor reads while a run executes on a worker: where
+ * the run is (`beat`: run counter, step, fiber id, decisions made before the
+ * step) and the run's decisions. Written once per step; a plain store costs
+ * a few nanoseconds. See `scale/supervisor.ts`.
+ */
+export interface Heartbeat {
+  /** `[runs started, step, fiber id (-1: setup), decisions before the step]`. */
+  readonly beat: Int32Array;
+  /** `[seed]` of the current run. */
+  readonly seed: Float64Array;
+  /** The buffer the kernel keeps the decisions in, at first. */
+  readonly decisions: SharedArrayBuffer;
+  /**
+   * Called with the new buffer when the decisions outgrow the old one (a
+   * growable buffer would do, but its views are about ten times slower).
+   */
+  readonly onGrow?: (decisions: SharedArrayBuffer) => void;
+}
+
+/** Slots of `Heartbeat.beat`. */
+export const BEAT_RUN = 0;
+export const BEAT_STEP = 1;
+export const BEAT_FIBER = 2;
+export const BEAT_DECISIONS = 3;
+/** Int32 slots `Heartbeat.beat` needs. */
+export const BEAT_SLOTS = 4;
 
 /** Options for spawning a fiber. */
 export interface SpawnOptions {
@@ -129,8 +170,12 @@ export class Kernel {
   readonly #stepInvariants = new List<Invariant>();
   readonly #endInvariants = new List<Invariant>();
   #ended: Outcome | null = null;
-  #decisions = new Uint32Array(256);
+  #decisions: Uint32Array<ArrayBufferLike> = new Uint32Array(256);
   #decisionCount = 0;
+  #heartbeat: Heartbeat | null = null;
+  #beat: Int32Array | null = null;
+  #stopAt = -1;
+  #stopOutcome: StopAt["outcome"] | null = null;
   #strategyObserves = false;
   #pickAlways = false;
   #observer: StepObserver | null = null;
@@ -175,6 +220,16 @@ export class Kernel {
     this.#endInvariants.clear();
     this.#ended = null;
     this.#decisionCount = 0;
+    this.#stopAt = config.stopAt?.step ?? -1;
+    this.#stopOutcome = config.stopAt?.outcome ?? null;
+    const beat = this.#beat;
+    if (beat !== null) {
+      beat[BEAT_RUN]++;
+      beat[BEAT_STEP] = 0;
+      beat[BEAT_FIBER] = -1;
+      beat[BEAT_DECISIONS] = 0;
+      (this.#heartbeat as Heartbeat).seed[0] = seed;
+    }
     this.#strategyObserves = strategy.onStep !== undefined;
     this.#pickAlways = strategy.pickAlways === true;
     this.#observer = null;
@@ -234,6 +289,39 @@ export class Kernel {
   get strategy(): Strategy {
     if (this.#strategy === null) throw new Error("Kernel.reset must be called before a run");
     return this.#strategy;
+  }
+
+  /**
+   * Publishes every step of every later run to `heartbeat`, for a
+   * supervisor on another thread (null: stop publishing). The decisions are
+   * kept in the heartbeat's shared buffer from then on.
+   */
+  watch(heartbeat: Heartbeat | null): void {
+    this.#heartbeat = heartbeat;
+    this.#beat = heartbeat?.beat ?? null;
+    if (heartbeat === null) {
+      this.#decisions = new Uint32Array(256);
+      return;
+    }
+    this.#decisions = new Uint32Array(heartbeat.decisions);
+  }
+
+  /**
+   * Publishes the decisions made so far to a watching supervisor, as a step
+   * does: the decisions a setup stopped at step 0 keeps (a swarm draw).
+   */
+  publishDecisions(): void {
+    if (this.#beat !== null) this.#beat[BEAT_DECISIONS] = this.#decisionCount;
+  }
+
+  /**
+   * Ends the run before its setup (`RunConfig.stopAt` at step 0). Returns
+   * true when it did.
+   */
+  stopBeforeSetup(): boolean {
+    if (this.#stopAt !== 0 || this.#stopOutcome === null) return false;
+    this.#end(this.#stopOutcome(0, null));
+    return true;
   }
 
   /** Attaches an observer that sees every step of the current run. */
@@ -693,9 +781,14 @@ export class Kernel {
 
   #record(v: number): void {
     if (this.#decisionCount === this.#decisions.length) {
-      const bigger = new Uint32Array(this.#decisions.length * 2);
+      const hb = this.#heartbeat;
+      const size = this.#decisions.length * 2;
+      const bigger = hb === null
+        ? new Uint32Array(size)
+        : new Uint32Array(new SharedArrayBuffer(4 * size));
       bigger.set(this.#decisions);
       this.#decisions = bigger;
+      hb?.onGrow?.(bigger.buffer as SharedArrayBuffer);
     }
     this.#decisions[this.#decisionCount++] = v;
   }
@@ -760,6 +853,9 @@ export class Kernel {
         f = eligible[strategy.pickFiber(eligible, n, this)];
         this.#record(f.id);
       }
+      if (this.step + 1 === this.#stopAt) {
+        return this.#end((this.#stopOutcome as StopAt["outcome"])(this.#stopAt, f.name));
+      }
       this.#runStep(f);
       if (this.#ended !== null) return this.#ended;
       if (stepInvariants.length !== 0) {
@@ -816,6 +912,12 @@ export class Kernel {
     this.current = f;
     this.step++;
     this.now += op.cost;
+    const beat = this.#beat;
+    if (beat !== null) {
+      beat[BEAT_STEP] = this.step;
+      beat[BEAT_FIBER] = f.id;
+      beat[BEAT_DECISIONS] = this.#decisionCount;
+    }
     if (!f.detached) this.#coreCurrent[f.core] = f.id;
     try {
       this.#advance(f, (f.gen as Generator<Op, unknown, void>).next());

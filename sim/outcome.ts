@@ -6,7 +6,14 @@
  */
 
 /** How a run ended. */
-export type Verdict = "pass" | "bug" | "crash" | "deadlock" | "step-limit" | "zeno";
+export type Verdict =
+  | "pass"
+  | "bug"
+  | "crash"
+  | "deadlock"
+  | "step-limit"
+  | "zeno"
+  | "hang";
 
 /** Every verdict, for validation and help texts. */
 export const VERDICTS: readonly Verdict[] = [
@@ -16,6 +23,7 @@ export const VERDICTS: readonly Verdict[] = [
   "deadlock",
   "step-limit",
   "zeno",
+  "hang",
 ];
 
 /** The result of one run. */
@@ -127,6 +135,63 @@ export class ReplayDivergence extends ToolSignal {
     this.name = "ReplayDivergence";
     this.step = step;
   }
+}
+
+/** The check of a `hang`: a step ran longer than `--step-timeout`. */
+export const STEP_TIMEOUT = "step-timeout";
+
+/** The check of a `crash` whose run grew past the heap limit (`--heap-max`). */
+export const OUT_OF_MEMORY = "out-of-memory";
+
+/**
+ * The outcome of a run the supervisor stopped because step `step` (0: the
+ * setup) did not return within the step timeout. It names no time, so a
+ * trace stays the same bytes whatever the timeout was.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "../deps.ts";
+ * const o = hangOutcome(3, "spinner");
+ * assertEquals([o.verdict, o.check, o.step, o.fiber], ["hang", "step-timeout", 3, "spinner"]);
+ * assertEquals(hangOutcome(0, null).message.startsWith("setup did not return"), true);
+ * ```
+ */
+export function hangOutcome(step: number, fiber: string | null): Outcome {
+  const message = fiber === null
+    ? "setup did not return within the step timeout (--step-timeout): a loop that never ends?"
+    : `step ${step} did not return within the step timeout (--step-timeout): ` +
+      "a loop that never yields?";
+  return { verdict: "hang", check: STEP_TIMEOUT, message, step, fiber };
+}
+
+/**
+ * The outcome of a run the supervisor stopped because the process grew past
+ * the heap limit during step `step` (0: the setup): a `crash`, never a V8
+ * fatal error.
+ */
+export function outOfMemoryOutcome(step: number, fiber: string | null): Outcome {
+  const where = fiber === null ? "during setup" : `during step ${step}`;
+  return {
+    verdict: "crash",
+    check: OUT_OF_MEMORY,
+    message: `out of memory: the run grew past the heap limit (--heap-max) ${where}`,
+    step,
+    fiber,
+  };
+}
+
+/**
+ * True for an outcome the supervisor gave (a hang, out of memory): the run
+ * was stopped before step `outcome.step` returned, so a replay stops before
+ * that step instead of running it.
+ */
+export function isCut(o: Outcome): boolean {
+  return o.verdict === "hang" || (o.verdict === "crash" && o.check === OUT_OF_MEMORY);
+}
+
+/** The outcome a cut run ends with, built again from its step and fiber. */
+export function cutOutcome(o: Outcome, step: number, fiber: string | null): Outcome {
+  return o.verdict === "hang" ? hangOutcome(step, fiber) : outOfMemoryOutcome(step, fiber);
 }
 
 /** A one-line description of an outcome, as printed in tables and logs. */

@@ -7,7 +7,7 @@ import { z } from "zod";
 import type { Kernel } from "./kernel.ts";
 import { PCT_DEPTH_MAX, RUNS_MAX } from "./limits.ts";
 import { MEMORY_MODELS, type MemoryModel } from "./ordering.ts";
-import type { Verdict } from "./outcome.ts";
+import { type Verdict, VERDICTS } from "./outcome.ts";
 import type { SwarmDraw } from "./swarm.ts";
 
 /** How much exploration a variant's expectation is judged on. */
@@ -111,7 +111,7 @@ const BudgetSchema = z.discriminatedUnion("strategy", [
 const VariantSchema = z.object({
   description: z.string(),
   expect: z.object({
-    verdict: z.enum(["pass", "bug", "crash", "deadlock", "step-limit", "zeno"]),
+    verdict: z.enum(VERDICTS as [Verdict, ...Verdict[]]),
     budget: BudgetSchema,
     check: z.string().optional(),
     verify: z.object({

@@ -25,7 +25,7 @@ import {
   targetOfTrace,
 } from "./explore.ts";
 import { type DecisionPoint, GuidedStrategy, type ScheduleStats } from "./guided.ts";
-import { type Outcome, PrunedRun } from "./outcome.ts";
+import { isCut, type Outcome, PrunedRun } from "./outcome.ts";
 import { type AnyScenario, STEPS_MAX_DEFAULT, UsageError } from "./scenario.ts";
 import type { Strategy } from "./strategy.ts";
 import type { Fiber } from "./fiber.ts";
@@ -151,6 +151,13 @@ class Shrinker {
   constructor(trace: Trace, scenario: AnyScenario, options: ShrinkOptions) {
     if (trace.outcome.verdict === "pass") {
       throw new UsageError("nothing to shrink: the trace passes");
+    }
+    if (isCut(trace.outcome)) {
+      // Every candidate would run the step that never returned, or another like it.
+      throw new UsageError(
+        `a ${trace.outcome.verdict} (${trace.outcome.check}) is not shrunk: ` +
+          "a candidate schedule could run the step that never returned",
+      );
     }
     this.#trace = trace;
     this.#scenario = scenario;

@@ -13,6 +13,7 @@ import {
   isExhaustive,
   replay,
   Runner,
+  stopAtOf,
   STRATEGIES,
   type Target,
   targetOfTrace,
@@ -130,7 +131,8 @@ function strategyProblem(trace: Trace, scenario: AnyScenario): string | null {
   };
   if (isExhaustive(strategy)) return recorded() ?? boundProblem(trace, target);
   const runner = new Runner(target);
-  const outcome = runner.run(strategy, trace.seed);
+  // A run the supervisor stopped is rerun up to the step that never returned.
+  const outcome = runner.run(strategy, trace.seed, undefined, stopAtOf(trace.outcome));
   // Options are read after the run: a portfolio names the member that ran the seed.
   const missing = recorded();
   if (missing !== null) return missing;
@@ -149,7 +151,7 @@ function boundProblem(trace: Trace, target: Target): string | null {
   const bound = num(trace.strategy.preemptions);
   if (trace.strategy.name !== "dfs" || bound === undefined) return null;
   const guided = new GuidedStrategy(decodeDecisions(trace.decisions));
-  new Runner(target).run(guided, trace.seed);
+  new Runner(target).run(guided, trace.seed, undefined, stopAtOf(trace.outcome));
   return guided.preemptions <= bound ? null : `the trace takes ${guided.preemptions} ` +
     `preemptions, more than the bound of ${bound} its strategy records`;
 }
