@@ -1,5 +1,6 @@
 import { assert, assertEquals, assertMatch } from "../deps.ts";
 import { main } from "../cli.ts";
+import { replayStored } from "../cli/regress.ts";
 import { catalog } from "../scenarios/mod.ts";
 import { judge, makeTarget, planFor, type PlanOptions, type RunInfo } from "../sim/explore.ts";
 import { captured } from "../tests/_io.ts";
@@ -140,6 +141,10 @@ async function replaysAll(dir: string, scenario: string, count: number): Promise
       /^reproduced: (hang \(step-timeout\)|crash \(out-of-memory\))/,
     );
   }
+  // regress judges them like any stored trace.
+  const stored = await replayStored(dir, [scenario]);
+  for (const x of stored) assertEquals([x.status, x.ok], ["ok", true], `${x.file}: ${x.result}`);
+  assertEquals(stored.length, count);
 }
 
 // deno-lint-ignore no-explicit-any
