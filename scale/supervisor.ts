@@ -36,6 +36,7 @@ import {
   BEAT_RUN,
   BEAT_SLOTS,
   BEAT_STEP,
+  BEAT_STOP,
   type Heartbeat,
 } from "../sim/kernel.ts";
 import { hangOutcome, type Outcome, outOfMemoryOutcome } from "../sim/outcome.ts";
@@ -150,14 +151,12 @@ export class Supervisor {
   readonly options: SupervisorOptions;
   #worker: Worker | null = null;
   #jobs = 0;
-  readonly #heartbeat: Heartbeat = {
-    beat: new Int32Array(new SharedArrayBuffer(4 * BEAT_SLOTS)),
-    seed: new Float64Array(new SharedArrayBuffer(8)),
-    decisions: new SharedArrayBuffer(4 * DECISIONS_FIRST),
-  };
+  // Shared with the current worker; each worker gets its own, so a stopped
+  // thread that wakes up again writes only to the memory of its own past.
+  #heartbeat: Heartbeat = newHeartbeat();
   // Where the worker's kernel keeps the current run's decisions now.
   #decisions: SharedArrayBuffer = this.#heartbeat.decisions;
-  readonly #stats = new SharedArrayBuffer(8 * STATS_SLOTS);
+  #stats = new SharedArrayBuffer(8 * STATS_SLOTS);
 
   constructor(options: SupervisorOptions) {
     this.options = options;
@@ -281,8 +280,6 @@ export class Supervisor {
   async #explore(target: Target, plan: PlanOptions, options: JudgeOptions): Promise<Judgement> {
     const found: Failure[] = [];
     let last: Record<string, unknown> | null = null;
-    const stats = new Float64Array(this.#stats);
-    stats.fill(0);
     const r = await this.#job(
       {
         type: "judge",
@@ -308,6 +305,7 @@ export class Supervisor {
     }
     // A stopped schedule ends the exploration: its tree lived on the worker.
     const s = r.stopped;
+    const stats = new Float64Array(this.#stats);
     const hung = this.#failureOf(target, options.strategy, s, false);
     const failures = [...found, {
       ...hung,
@@ -366,6 +364,7 @@ export class Supervisor {
     const beat = this.#heartbeat.beat;
     beat.fill(0);
     beat[BEAT_FIBER] = -1;
+    new Float64Array(this.#stats).fill(0);
     const rss = this.options.rss ?? (() => Deno.memoryUsage().rss);
     let baseline = rss();
     this.#decisions = this.#heartbeat.decisions;
@@ -384,6 +383,8 @@ export class Supervisor {
         reject(e);
       };
       const halt = (kind: Stopped["kind"]) => {
+        // Should the step ever return, the thread leaves the sweep at the next one.
+        beat[BEAT_STOP] = 1;
         finish();
         this.close();
         const run = beat[BEAT_RUN];
@@ -449,16 +450,30 @@ export class Supervisor {
         e.preventDefault();
         fail(new Error(`the run worker failed: ${e.message}`));
       };
-      worker.postMessage({ ...job, job: id });
+      // The memory of this worker, whatever the job was built with.
+      const shared = job.type === "judge" ? { stats: this.#stats } : {};
+      worker.postMessage({ ...job, ...shared, job: id, heartbeat: this.#heartbeat });
     });
   }
 
   #start(): Worker {
+    if (this.#worker === null) {
+      this.#heartbeat = newHeartbeat();
+      this.#stats = new SharedArrayBuffer(8 * STATS_SLOTS);
+    }
     this.#worker ??= new Worker(new URL("./supervised_worker.ts", import.meta.url).href, {
       type: "module",
     });
     return this.#worker;
   }
+}
+
+function newHeartbeat(): Heartbeat {
+  return {
+    beat: new Int32Array(new SharedArrayBuffer(4 * BEAT_SLOTS)),
+    seed: new Float64Array(new SharedArrayBuffer(8)),
+    decisions: new SharedArrayBuffer(4 * DECISIONS_FIRST),
+  };
 }
 
 function specOf(target: Target): TargetSpec {

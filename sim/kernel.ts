@@ -11,7 +11,7 @@ import { Cell } from "./cell.ts";
 import { StoreBuffers } from "./memory.ts";
 import { type FiberBody, isOp, Op } from "./op.ts";
 import { checkOrdering, type MemoryModel, type Ordering } from "./ordering.ts";
-import { isToolSignal, isViolation, type Outcome, Violation } from "./outcome.ts";
+import { isToolSignal, isViolation, type Outcome, RunStopped, Violation } from "./outcome.ts";
 import type { StateSource } from "./state.ts";
 import type { Strategy } from "./strategy.ts";
 import { CondVar, Mutex, RwLock, Semaphore } from "./sync.ts";
@@ -48,7 +48,7 @@ export interface StopAt {
  * a few nanoseconds. See `scale/supervisor.ts`.
  */
 export interface Heartbeat {
-  /** `[runs started, step, fiber id (-1: setup), decisions before the step]`. */
+  /** `[runs started, step, fiber id (-1: setup), decisions before the step, stop]`. */
   readonly beat: Int32Array;
   /** `[seed]` of the current run. */
   readonly seed: Float64Array;
@@ -66,8 +66,10 @@ export const BEAT_RUN = 0;
 export const BEAT_STEP = 1;
 export const BEAT_FIBER = 2;
 export const BEAT_DECISIONS = 3;
+/** Set by the supervisor: the next step throws `RunStopped` instead of running. */
+export const BEAT_STOP = 4;
 /** Int32 slots `Heartbeat.beat` needs. */
-export const BEAT_SLOTS = 4;
+export const BEAT_SLOTS = 5;
 
 /** Options for spawning a fiber. */
 export interface SpawnOptions {
@@ -917,6 +919,8 @@ export class Kernel {
       beat[BEAT_STEP] = this.step;
       beat[BEAT_FIBER] = f.id;
       beat[BEAT_DECISIONS] = this.#decisionCount;
+      // A run the supervisor gave up on stops here if its step ever returns.
+      if (beat[BEAT_STOP] !== 0) throw new RunStopped();
     }
     if (!f.detached) this.#coreCurrent[f.core] = f.id;
     try {

@@ -111,6 +111,18 @@ export class PrunedRun extends ToolSignal {
 }
 
 /**
+ * Thrown by a watched kernel at the next step once its supervisor gave up on
+ * the run (it stopped it as a hang or out of memory): the thread then leaves
+ * the sweep instead of running on unseen.
+ */
+export class RunStopped extends ToolSignal {
+  constructor() {
+    super("the supervisor stopped this run");
+    this.name = "RunStopped";
+  }
+}
+
+/**
  * Thrown when re-executing a schedule prefix does not give the same choices
  * as before: the scenario depends on something outside the simulation.
  */

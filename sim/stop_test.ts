@@ -1,8 +1,15 @@
 import { assert, assertEquals, assertThrows } from "../deps.ts";
 import { lostUpdate } from "../scenarios/mod.ts";
 import { judge, makeTarget, makeTrace, planFor, replay, Runner, stopAtOf } from "./explore.ts";
-import { BEAT_DECISIONS, BEAT_FIBER, BEAT_RUN, BEAT_SLOTS, BEAT_STEP } from "./kernel.ts";
-import { hangOutcome, isCut, outOfMemoryOutcome } from "./outcome.ts";
+import {
+  BEAT_DECISIONS,
+  BEAT_FIBER,
+  BEAT_RUN,
+  BEAT_SLOTS,
+  BEAT_STEP,
+  BEAT_STOP,
+} from "./kernel.ts";
+import { hangOutcome, isCut, outOfMemoryOutcome, RunStopped } from "./outcome.ts";
 import { RandomStrategy } from "./random.ts";
 import { shrinkTrace } from "./shrink.ts";
 import { verifyFound } from "./verify.ts";
@@ -86,4 +93,13 @@ Deno.test("a trace of an ordinary failure is no cut run", () => {
   const r = judge(target, { ...planFor(target, { strategy: "pct" }), seed: 1 });
   assert(!isCut(r.failures[0].outcome));
   assertEquals(stopAtOf(r.failures[0].outcome), undefined);
+});
+
+Deno.test("a watched kernel whose supervisor gave up leaves the run at its next step", () => {
+  const hb = heartbeat();
+  const runner = new Runner(target);
+  runner.kernel.watch(hb);
+  hb.beat[BEAT_STOP] = 1;
+  assertThrows(() => runner.run(new RandomStrategy(), 1), RunStopped);
+  assertEquals(hb.beat[BEAT_STEP], 1);
 });
