@@ -40,6 +40,8 @@ const flag = fc.oneof(
   fc.tuple(fc.constant("--jsonl"), pick("all", "failures", "x")),
   fc.tuple(fc.constant("--traces-max"), pick("1", "0", "x")),
   fc.tuple(fc.constant("--workers"), pick("1", "0", "x")),
+  fc.tuple(fc.constant("--step-timeout"), pick("0", "0.5", "10", "-1", "1e9", "x")),
+  fc.tuple(fc.constant("--heap-max"), pick("64", "1", "99999999", "x")),
   pick("--iterative", "--keep-going", "--no-shrink", "--json", "--list", "--help", "--bogus")
     .map((f) => [f]),
   pick("--check-determinism", "-x", "positional").map((f) => [f]),
