@@ -8,7 +8,7 @@ import { JsonlWriter } from "../reports/jsonl.ts";
 import { type FailureNote, renderMarkdown } from "../reports/markdown.ts";
 import type { Row } from "../reports/text.ts";
 import { Supervisor, type SupervisorOptions } from "../scale/supervisor.ts";
-import { WorkerPool } from "../scale/workers.ts";
+import { WorkerPool, WorkersStopped } from "../scale/workers.ts";
 import {
   isExhaustive,
   judge,
@@ -16,6 +16,7 @@ import {
   judgement,
   type JudgeOptions,
   type PlanOptions,
+  type RunInfo,
   type Target,
 } from "../sim/explore.ts";
 import { UsageError } from "../sim/scenario.ts";
@@ -25,17 +26,21 @@ import { writeAtomic } from "./output.ts";
 /**
  * Runs the sweeps of one command: on one supervised worker (a step that
  * never returns is a `hang`), on this thread (`--step-timeout 0`), or on a
- * pool of Deno Workers started on first use and kept for every variant.
+ * pool of Deno Workers started on first use and kept for every variant. A
+ * watched pool that stops (a hang, out of memory) has the sweep run again on
+ * one supervised worker, which finds the run and writes its trace.
  */
 export class Sweeper {
   readonly workers: number;
+  readonly #supervision: SupervisorOptions | null;
   #pool: WorkerPool | null = null;
   #supervisor: Supervisor | null;
 
   constructor(workers: number, supervision: SupervisorOptions | null = null) {
     this.workers = workers;
-    this.#supervisor = supervision === null || workers > 1 ? null : new Supervisor(supervision);
-    this.#supervisor?.warm();
+    this.#supervision = supervision;
+    this.#supervisor = supervision === null ? null : new Supervisor(supervision);
+    if (workers <= 1) this.#supervisor?.warm();
   }
 
   /**
@@ -46,6 +51,7 @@ export class Sweeper {
     const name = options.strategy ??
       target.scenario.variants[target.variant].expect.budget.strategy;
     if (this.#supervisor === null || options.pctSteps !== undefined) return options;
+    if (this.workers > 1) return options;
     if (name !== "pct" && name !== "portfolio") return options;
     return { ...options, pctSteps: await this.#supervisor.probe(target) };
   }
@@ -67,11 +73,42 @@ export class Sweeper {
       const result = { runs: r.schedules, steps: r.steps, failures: r.failures };
       return judgement(target, options.strategy, result, r);
     }
-    if (this.#supervisor !== null && plan !== undefined) {
+    if (this.#supervisor !== null && plan !== undefined && this.workers <= 1) {
       return await this.#supervisor.judge(target, plan, options);
     }
     if (this.workers <= 1) return judge(target, options);
-    this.#pool ??= new WorkerPool(this.workers);
+    let seen = 0;
+    const onRun = options.onRun;
+    const counted = onRun === undefined ? options : {
+      ...options,
+      onRun: (info: RunInfo) => {
+        seen++;
+        onRun(info);
+      },
+    };
+    try {
+      return await this.#onPool(target, counted);
+    } catch (e) {
+      if (!(e instanceof WorkersStopped) || this.#supervisor === null || plan === undefined) {
+        throw e;
+      }
+      // The same runs in the same order: those already reported are skipped.
+      // PCT's estimate is the one this thread probed, so the worker runs no probe.
+      const steps = options.strategy.options().steps;
+      const same = typeof steps === "number" ? { ...plan, pctSteps: steps } : plan;
+      let skip = seen;
+      return await this.#supervisor.judge(target, same, {
+        ...options,
+        onRun: onRun === undefined ? undefined : (info) => {
+          if (skip > 0) skip--;
+          else onRun(info);
+        },
+      });
+    }
+  }
+
+  async #onPool(target: Target, options: JudgeOptions): Promise<Judgement> {
+    this.#pool ??= new WorkerPool(this.workers, this.#supervision);
     if (isExhaustive(options.strategy)) {
       const r = await this.#pool.explore(target, treeSpecOf(options.strategy), options);
       const result = { runs: r.schedules, steps: r.steps, failures: r.failures };

@@ -1,6 +1,7 @@
 /**
  * Messages between the worker pool and its workers.
  */
+import type { Heartbeat } from "../sim/kernel.ts";
 import type { Outcome } from "../sim/outcome.ts";
 import type { SubtreeResult, TreeSpec } from "../sim/split.ts";
 
@@ -92,7 +93,23 @@ export interface SubtreeResultMessage {
   readonly result: SubtreeResult;
 }
 
-export type ToWorker = InitMessage | ChunkMessage | TreeInitMessage | SubtreeMessage;
+/**
+ * Sent once to a watched worker, before anything else: the kernel publishes
+ * its steps to `heartbeat`, and `busy[0]` is 1 while a chunk or subtree runs.
+ */
+export interface WatchMessage {
+  readonly type: "watch";
+  readonly sweep: number;
+  readonly heartbeat: Heartbeat;
+  readonly busy: Int32Array;
+}
+
+export type ToWorker =
+  | InitMessage
+  | ChunkMessage
+  | TreeInitMessage
+  | SubtreeMessage
+  | WatchMessage;
 export type FromWorker =
   | ResultMessage
   | SubtreeResultMessage

@@ -18,10 +18,12 @@ import type {
   SubtreeMessage,
   ToWorker,
   TreeInitMessage,
+  WatchMessage,
 } from "./_protocol.ts";
 
 let setup: { target: Target; strategy: Strategy; init: InitMessage } | null = null;
 let tree: { target: Target; init: TreeInitMessage } | null = null;
+let watch: WatchMessage | null = null;
 
 function post(m: FromWorker, transfer: Transferable[] = []): void {
   self.postMessage(m, transfer);
@@ -63,6 +65,7 @@ function runSubtree(m: SubtreeMessage): void {
     runs: m.runs,
     seed: init.seed,
     keepGoing: init.keepGoing,
+    heartbeat: watch?.heartbeat,
   });
   post({ type: "subtree-result", sweep: m.sweep, result });
 }
@@ -82,6 +85,7 @@ function runChunk(m: ChunkMessage): void {
     runs: m.count,
     keepGoing: init.keepGoing,
     shard: { index, of },
+    heartbeat: watch?.heartbeat,
     onRun: (info) => {
       seeds.push(info.seed);
       steps.push(info.outcome.step);
@@ -103,12 +107,23 @@ function runChunk(m: ChunkMessage): void {
   ]);
 }
 
+// Tells a watching pool this worker runs something, so a step that stands still is a hang.
+function busy(work: () => void): void {
+  if (watch !== null) watch.busy[0] = 1;
+  try {
+    work();
+  } finally {
+    if (watch !== null) watch.busy[0] = 0;
+  }
+}
+
 self.onmessage = async (e: MessageEvent<ToWorker>) => {
   try {
-    if (e.data.type === "init") await init(e.data);
+    if (e.data.type === "watch") watch = e.data;
+    else if (e.data.type === "init") await init(e.data);
     else if (e.data.type === "tree-init") await initTree(e.data);
-    else if (e.data.type === "subtree") runSubtree(e.data);
-    else runChunk(e.data);
+    else if (e.data.type === "subtree") busy(() => runSubtree(e.data as SubtreeMessage));
+    else busy(() => runChunk(e.data as ChunkMessage));
   } catch (err) {
     post({
       type: "error",

@@ -24,7 +24,10 @@ import type {
   ResultMessage,
   SubtreeMessage,
   TreeInitMessage,
+  WatchMessage,
 } from "./_protocol.ts";
+import { BEAT_RUN, BEAT_SLOTS, BEAT_STEP, BEAT_STOP, type Heartbeat } from "../sim/kernel.ts";
+import type { SupervisorOptions } from "./supervisor.ts";
 import type { Shard } from "./shard.ts";
 
 /** How a sweep on workers goes. */
@@ -73,14 +76,22 @@ export async function sweepOnWorkers(
 export class WorkerPool {
   readonly #workers: Worker[] = [];
   readonly size: number;
+  readonly #watch: SupervisorOptions | null;
+  readonly #watched = new Map<Worker, Watched>();
   #sweeps = 0;
   #current: SweepRun | TreeRun | null = null;
 
-  constructor(size: number) {
+  /**
+   * With `watch`, a step that stands still on a worker for the step timeout,
+   * or the process growing past the heap limit, ends the sweep with
+   * `WorkersStopped` (the caller finds the run again on a supervised worker).
+   */
+  constructor(size: number, watch: SupervisorOptions | null = null) {
     if (!Number.isInteger(size) || size < 1) {
       throw new RangeError(`Cannot start ${size} workers: need a positive integer`);
     }
     this.size = Math.min(size, WORKERS_MAX);
+    this.#watch = watch;
   }
 
   /** Runs one sweep; the same result as `sweep` on this thread. */
@@ -91,7 +102,7 @@ export class WorkerPool {
     const run = new SweepRun(init, options, (m) => this.#post(m));
     this.#current = run;
     for (const w of this.#workers) w.postMessage(init);
-    return run.done.finally(() => (this.#current = null));
+    return this.#watching(run.done).finally(() => (this.#current = null));
   }
 
   /**
@@ -124,13 +135,44 @@ export class WorkerPool {
     const run = new TreeRun(init, spec, frontier, options.runs);
     this.#current = run;
     for (const w of this.#workers) w.postMessage(init);
-    return run.done.finally(() => (this.#current = null));
+    return this.#watching(run.done).finally(() => (this.#current = null));
   }
 
   /** Stops every worker. */
   close(): void {
     for (const w of this.#workers) w.terminate();
     this.#workers.length = 0;
+    this.#watched.clear();
+  }
+
+  // Watches the workers while `done` is pending (see the constructor).
+  #watching<T>(done: Promise<T>): Promise<T> {
+    const watch = this.#watch;
+    if (watch === null) return done;
+    const rss = watch.rss ?? (() => Deno.memoryUsage().rss);
+    const baseline = rss();
+    const timer = setInterval(() => {
+      const now = performance.now();
+      let stopped: WorkersStopped["kind"] | null = null;
+      if (rss() - baseline > watch.heapMaxBytes) stopped = "out-of-memory";
+      for (const w of this.#watched.values()) {
+        const run = w.beat[BEAT_RUN];
+        const step = w.beat[BEAT_STEP];
+        if (w.busy[0] === 0 || run !== w.run || step !== w.step) {
+          [w.run, w.step, w.since] = [run, step, now];
+        } else if (now - w.since >= watch.stepTimeoutMs) {
+          stopped ??= "hang";
+        }
+      }
+      if (stopped === null) return;
+      clearInterval(timer);
+      // A thread inside a step that never returns spins on; one whose step
+      // returns leaves at the next (the stop flag).
+      for (const w of this.#watched.values()) w.beat[BEAT_STOP] = 1;
+      this.close();
+      this.#current?.fail(new WorkersStopped(stopped));
+    }, Math.max(1, Math.min(20, watch.stepTimeoutMs / 4)));
+    return done.finally(() => clearInterval(timer));
   }
 
   #start(): void {
@@ -151,11 +193,48 @@ export class WorkerPool {
         this.#current?.fail(new Error(`a sweep worker failed: ${e.message}`));
       };
       this.#workers.push(w);
+      if (this.#watch !== null) {
+        const heartbeat: Heartbeat = {
+          beat: new Int32Array(new SharedArrayBuffer(4 * BEAT_SLOTS)),
+          seed: new Float64Array(new SharedArrayBuffer(8)),
+          decisions: new SharedArrayBuffer(4096),
+        };
+        const busy = new Int32Array(new SharedArrayBuffer(4));
+        const watched = { beat: heartbeat.beat, busy, run: -1, step: -1, since: 0 };
+        this.#watched.set(w, watched);
+        w.postMessage({ type: "watch", sweep: 0, heartbeat, busy } satisfies WatchMessage);
+      }
     }
   }
 
   #post(m: { worker: Worker; chunk: ChunkMessage }): void {
     m.worker.postMessage(m.chunk);
+  }
+}
+
+/** A watched worker's shared memory, and the step it was last seen at. */
+interface Watched {
+  readonly beat: Int32Array;
+  readonly busy: Int32Array;
+  run: number;
+  step: number;
+  since: number;
+}
+
+/**
+ * A watched pool stopped its workers: a step stood still for the step
+ * timeout, or the process grew past the heap limit. Which run it was is
+ * found again on one supervised worker (`cli/sweeps.ts`).
+ */
+export class WorkersStopped extends Error {
+  readonly kind: "hang" | "out-of-memory";
+
+  constructor(kind: "hang" | "out-of-memory") {
+    super(
+      `the workers were stopped: ${kind === "hang" ? "a step did not return" : "out of memory"}`,
+    );
+    this.name = "WorkersStopped";
+    this.kind = kind;
   }
 }
 

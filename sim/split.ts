@@ -32,7 +32,7 @@ import { type Outcome, PrunedRun } from "./outcome.ts";
 import { UsageError } from "./scenario.ts";
 import type { Strategy } from "./strategy.ts";
 import type { Fiber } from "./fiber.ts";
-import type { Kernel } from "./kernel.ts";
+import type { Heartbeat, Kernel } from "./kernel.ts";
 import type { Op } from "./op.ts";
 import type { Order } from "./_tree.ts";
 
@@ -170,6 +170,8 @@ export function exploreSubtree(
     readonly seed: number;
     readonly keepGoing?: boolean;
     readonly onSchedule?: (stats: ExplorationStats, outcome: Outcome | null) => void;
+    /** Shared memory a supervisor watches the runs through (`scale/workers.ts`). */
+    readonly heartbeat?: Heartbeat;
   },
 ): SubtreeResult {
   const strategy = subtreeStrategy(spec, frontier.prefixes[index]);
