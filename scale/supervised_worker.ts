@@ -36,6 +36,7 @@ async function targetOf(spec: TargetSpec): Promise<Target> {
     stepsMax: spec.stepsMax,
     memory: spec.memory,
     source: spec.source,
+    swarm: spec.swarm,
   });
 }
 

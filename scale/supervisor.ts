@@ -63,6 +63,8 @@ export interface TargetSpec {
   readonly cores: number;
   readonly stepsMax: number;
   readonly memory: string;
+  /** Each run draws a swarm configuration first. */
+  readonly swarm: boolean;
 }
 
 interface JobBase {
@@ -485,6 +487,7 @@ function specOf(target: Target): TargetSpec {
     cores: target.cores,
     stepsMax: target.stepsMax,
     memory: target.memory,
+    swarm: target.swarm,
   };
 }
 
