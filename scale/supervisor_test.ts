@@ -152,7 +152,7 @@ function jsonl(dir: string): any[] {
   return Deno.readTextFileSync(`${dir}/runs.jsonl`).trim().split("\n").map((l) => JSON.parse(l));
 }
 
-Deno.test("DPOR and PCT find a hang too; --step-timeout 0 turns supervision off", async () => {
+Deno.test("DPOR, PCT and --workers find a hang too; --step-timeout 0 turns supervision off", async () => {
   const dpor = await sim([
     "--scenario",
     FIXTURE,
@@ -189,6 +189,26 @@ Deno.test("DPOR and PCT find a hang too; --step-timeout 0 turns supervision off"
   ]);
   assertEquals(pct.code, 0, pct.out);
   assertMatch(pct.out, /strategy pct \(depth 3, steps \d+\)/);
+  // A watched pool stops, and one supervised worker finds the run again.
+  const pool = await sim([
+    "--scenario",
+    FIXTURE,
+    "--variant",
+    "step",
+    "--workers",
+    "2",
+    "--runs",
+    "500",
+    "--step-timeout",
+    "0.5",
+    "--out",
+    `${tmp}/pool`,
+  ]);
+  assertEquals(pool.code, 0, pool.out);
+  assertMatch(pool.out, /hanging\/step: hang \(step-timeout\) at step 2 in fiber spinner/);
+  await replaysAll(`${tmp}/pool`, FIXTURE, 1);
+  const runs = jsonl(`${tmp}/pool`).filter((l) => l.seed !== undefined);
+  assertEquals(runs.map((l) => [l.seed, l.verdict]), [[1, "pass"], [2, "hang"]]);
   const off = await sim([
     "--scenario",
     FIXTURE,
