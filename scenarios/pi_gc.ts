@@ -11,6 +11,7 @@
  * @module
  */
 import { z } from "zod";
+import { Faults, FaultsSchema } from "../runtime/faults.ts";
 import { type PiGcOptions, PiMachine } from "../runtime/pi_heap.ts";
 import type { PiValue } from "../runtime/pi_value.ts";
 import type { Kernel } from "../sim/kernel.ts";
@@ -243,6 +244,8 @@ export const piGc = defineScenario({
     presimplify: z.boolean().default(false),
     /** Pauses of the collector's core before each collection. */
     gap: z.number().int().min(0).max(40).default(8),
+    /** Faults (runtime/faults.ts): `collect` runs a full collection early. Off when absent. */
+    faults: FaultsSchema.optional(),
   }),
   variants: {
     generational: {
@@ -270,6 +273,7 @@ export const piGc = defineScenario({
   stepsMax: ({ rounds, cycles, readers, reads, gap }) =>
     100 + 30 * rounds + cycles * (gap + 1) + readers * reads,
   setup(k, params, variant) {
+    Faults.enable(k, params.faults);
     const build = PI_BUILDS[variant];
     if (build === undefined) throw new RangeError(`pi-gc has no variant ${variant}`);
     buildPi(k, params, build);

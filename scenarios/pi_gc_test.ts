@@ -54,3 +54,18 @@ Deno.test("pi-gc: bad parameters are zod errors naming the field", () => {
   );
   assertThrows(() => makeTarget(piGc, "generational", { params: { cycles: 0 } }), UsageError);
 });
+
+Deno.test("pi-gc: DPOR exhausts the generational variants with every early full collection", () => {
+  // A `collect` fault turns a nursery collection into a full one: DPOR
+  // branches on it like on any choice, so both are tried in every interleaving.
+  for (const variant of ["generational", "presimplify"]) {
+    const plain = judge(makeTarget(piGc, variant), {
+      ...planFor(makeTarget(piGc, variant)),
+      seed: 1,
+    });
+    const target = makeTarget(piGc, variant, { params: { faults: { collect: 0.5 } } });
+    const r = judge(target, { ...planFor(target), seed: 1 });
+    assert(r.ok && r.exploration?.exhausted, `${variant}: ${r.outcome?.message}`);
+    assertEquals(r.runs, 2 * plain.runs, `${variant}: the fault doubles the schedules`);
+  }
+});
