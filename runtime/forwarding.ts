@@ -15,6 +15,7 @@ import type { Kernel } from "../sim/kernel.ts";
 import type { Action } from "../sim/op.ts";
 import type { Mutex } from "../sim/sync.ts";
 import { Channel } from "./channel.ts";
+import { Faults } from "./faults.ts";
 import { Future } from "./future.ts";
 import { ParkingSpot } from "./park.ts";
 import type { ProcessFn } from "./process.ts";
@@ -341,9 +342,12 @@ export class ForwardingNet {
 
   /** A context's worker: serves the processes it hosts and hands them over. */
   static *#work(net: ForwardingNet, s: Site): Action<void> {
+    const faults = Faults.of(net.#k);
     for (;;) {
       const r = yield* s.jobs.retrieve();
       if (r.tag === "closed") return;
+      // Fault point: the worker stalls before a job (a move or a serving runs late).
+      yield* faults.wait("stall");
       yield* net.#workOne(s, r.value);
     }
   }

@@ -3,6 +3,7 @@ import type { Fiber } from "../sim/fiber.ts";
 import type { Kernel } from "../sim/kernel.ts";
 import type { Action } from "../sim/op.ts";
 import { world } from "./_testing.ts";
+import { Faults, FaultsSchema } from "./faults.ts";
 import { type ForwardingFlaw, ForwardingNet, type Pid } from "./forwarding.ts";
 import type { Future } from "./future.ts";
 import type { Stepped } from "./process.ts";
@@ -198,3 +199,26 @@ function* quiesce(k: Kernel, net: ForwardingNet, senders: Fiber[]) {
   for (const f of senders) yield* k.join(f);
   yield* net.quiesce();
 }
+
+Deno.test("forwarding: order and exactly-once hold with channel delays and worker stalls on", () => {
+  let stalls = 0, delays = 0;
+  for (let seed = 0; seed < 60; seed++) {
+    const { k } = world(seed, { stepsMax: 20_000 });
+    Faults.enable(k, FaultsSchema.parse({ delay: 0.2, stall: 0.3, delayTicksMax: 6 }));
+    const net = new ForwardingNet(k, { contexts: 3 });
+    const log: string[] = [];
+    const pid = net.host("P", record, log, { home: 0 });
+    net.start();
+    const outputs: number[][] = [[], []];
+    k.spawn("a", sender, net, pid, "a", 3, outputs[0]);
+    k.spawn("b", sender, net, pid, "b", 3, outputs[1]);
+    for (let c = 1; c < 3; c++) k.spawn(`ask${c}`, asker, net, c, c - 1, 2 * c, k);
+    const o = k.execute();
+    assertEquals(o.verdict, "pass", `seed ${seed}: ${o.message}`);
+    assertEquals(of(log, "a"), ["a.0", "a.1", "a.2"], `seed ${seed}`);
+    assertEquals(of(log, "b"), ["b.0", "b.1", "b.2"], `seed ${seed}`);
+    stalls += Faults.of(k).fired.stall;
+    delays += Faults.of(k).fired.delay;
+  }
+  assert(stalls > 0 && delays > 0, `stalls ${stalls}, delays ${delays}`);
+});

@@ -4,6 +4,7 @@
  * @module
  */
 import { z } from "zod";
+import { drawFaults, type FaultConfig, Faults, FaultsSchema } from "../runtime/faults.ts";
 import { type ForwardingFlaw, ForwardingNet, type Pid } from "../runtime/forwarding.ts";
 import type { Future } from "../runtime/future.ts";
 import type { Stepped } from "../runtime/process.ts";
@@ -156,6 +157,8 @@ export interface ForwardingParams {
   readonly messages: number;
   /** Pauses context c waits, times c, before it asks the one before it for work. */
   readonly patience: number;
+  /** Faults (runtime/faults.ts): channel delays and worker stalls. Off when absent. */
+  readonly faults?: FaultConfig;
 }
 
 /**
@@ -176,6 +179,7 @@ export const forwarding: Scenario<ForwardingParams> = defineScenario({
     processes: z.number().int().min(1).max(3).default(1),
     messages: z.number().int().min(1).max(6).default(2),
     patience: z.number().int().min(0).max(16).default(8),
+    faults: FaultsSchema.optional(),
   }),
   variants: {
     correct: {
@@ -206,7 +210,17 @@ export const forwarding: Scenario<ForwardingParams> = defineScenario({
     },
   },
   stepsMax: (p) => 3_000 + 300 * p.contexts * p.senders * p.messages,
-  setup(k, { contexts, senders, processes, messages, patience }, variant) {
+  // Swarm: sizes around the defaults; channel delays and worker stalls on or off.
+  swarm: (draw) => ({
+    contexts: draw.int("contexts", 2, 4),
+    senders: draw.int("senders", 1, 3),
+    processes: draw.int("processes", 1, 2),
+    messages: draw.int("messages", 1, 3),
+    patience: draw.int("patience", 0, 8),
+    faults: drawFaults(draw, ["delay", "stall"]),
+  }),
+  setup(k, { contexts, senders, processes, messages, patience, faults }, variant) {
+    Faults.enable(k, faults);
     const flaw = variant === "correct" ? null : variant as ForwardingFlaw;
     const net = new ForwardingNet(k, { contexts, flaw });
     const ledger = new DeliveryLedger(senders, messages);

@@ -1,6 +1,7 @@
 import { assert, assertEquals } from "../deps.ts";
 import { forwarding } from "./forwarding.ts";
 import { judgeVariant } from "./_judge.ts";
+import { createStrategy, makeTarget, sweep } from "../sim/explore.ts";
 
 Deno.test("forwarding: correct passes random and PCT runs at the default size and a bigger one", () => {
   for (const strategy of ["random", "pct"]) {
@@ -30,4 +31,13 @@ Deno.test("forwarding: with two contexts there is no old entry to go stale", () 
     runs: 300,
   });
   assertEquals([r.ok, r.outcome?.verdict ?? "pass"], [false, "pass"]);
+});
+
+Deno.test("forwarding: under --swarm (sizes, channel delays, worker stalls) correct passes", () => {
+  const target = makeTarget(forwarding, "correct", { swarm: true });
+  const r = sweep(target, { strategy: createStrategy("random", target, {}), seed: 1, runs: 200 });
+  assertEquals(r.failures.length, 0, r.failures[0]?.outcome.message);
+  const broken = makeTarget(forwarding, "drop-on-forward", { swarm: true });
+  const b = sweep(broken, { strategy: createStrategy("random", broken, {}), seed: 1, runs: 200 });
+  assertEquals(b.failures[0]?.outcome.check, "delivered-once");
 });
