@@ -11,6 +11,12 @@ import { median, printTable } from "./_measure.ts";
 const BASES = 20;
 const RUNS_MAX = 5_000;
 const FAULTS = { alloc: 0.05, delay: 0.05, stall: 0.05 };
+/** The faults each scenario opts into, at the rates above (`collect` at 5% too). */
+const FAULTS_OF: Record<string, Record<string, number>> = {
+  "channel-mpmc": { delay: FAULTS.delay },
+  reactor: FAULTS,
+  "stw-safepoint": { alloc: FAULTS.alloc, collect: 0.05 },
+};
 
 function target(
   scenario: string,
@@ -19,7 +25,7 @@ function target(
 ): Target {
   const s = catalog.find((x) => x.name === scenario);
   if (s === undefined) throw new Error(`no scenario ${scenario}`);
-  const faults = scenario === "reactor" ? FAULTS : { delay: FAULTS.delay };
+  const faults = FAULTS_OF[scenario];
   return makeTarget(s, variant, {
     params: mode === "faults" ? { faults } : {},
     swarm: mode === "swarm",
@@ -29,7 +35,7 @@ function target(
 function throughput(): void {
   console.log("\n## Faults and swarm: runs per second of the correct variants (random)\n");
   const rows: (string | number)[][] = [];
-  for (const scenario of ["channel-mpmc", "reactor"]) {
+  for (const scenario of ["channel-mpmc", "reactor", "stw-safepoint"]) {
     for (const mode of ["plain", "faults", "swarm"] as const) {
       const t = target(scenario, "correct", mode);
       const plan = planFor(t, { strategy: "random", runs: 2_000 });
@@ -71,6 +77,8 @@ function finding(): void {
       ["channel-mpmc", "racy-enqueue"],
       ["channel-mpmc", "racy-close"],
       ["reactor", "shared-arena"],
+      ["stw-safepoint", "missing-safepoint"],
+      ["stw-safepoint", "lost-resume"],
     ]
   ) {
     const row = [`${scenario}/${variant}`];
