@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { assert, assertEquals, assertThrows } from "../deps.ts";
+import { DfsStrategy } from "../sim/dfs.ts";
 import { DporStrategy } from "../sim/dpor.ts";
 import { exploreExhaustive } from "../sim/exhaustive.ts";
 import { makeTarget } from "../sim/explore.ts";
@@ -70,8 +71,8 @@ function* collector(sp: Safepoints, m: Mutator | null, w: Watch, x: Cell<number>
   if (m !== null) yield* sp.unregister(m);
 }
 
-/** Explores `setup` exhaustively with DPOR. */
-function explore(setup: (k: Kernel) => void, runs = 5_000) {
+/** Explores `setup` exhaustively with DPOR (or plain DFS, which trusts no footprint). */
+function explore(setup: (k: Kernel) => void, runs = 5_000, dfs = false) {
   const scenario = defineScenario({
     name: "safepoint-test",
     description: "-",
@@ -81,7 +82,8 @@ function explore(setup: (k: Kernel) => void, runs = 5_000) {
     },
     setup,
   });
-  const r = exploreExhaustive(makeTarget(scenario, "v"), new DporStrategy(), {
+  const strategy = dfs ? new DfsStrategy() : new DporStrategy();
+  const r = exploreExhaustive(makeTarget(scenario, "v"), strategy, {
     runs,
     keepGoing: true,
   });
@@ -314,4 +316,38 @@ Deno.test("allocate is a marked place: a collect fault stops the world and colle
   assertEquals(k.execute().verdict, "pass");
   assertEquals([collections, sp.epoch, Faults.of(k).fired.collect], [2, 2, 2]);
   assertEquals(arena.space.objects.length, 1); // the second collection freed the first object
+});
+
+/** A new mutator: it touches the heap at once, before its first poll. */
+function* child(sp: Safepoints, m: Mutator, w: Watch, x: Cell<number>) {
+  w.active.add(m.name);
+  yield* x.fetchAdd(1);
+  w.active.delete(m.name);
+  yield* worker(sp, m, w, x, 1);
+}
+
+/** Attaches a mutator for a child, starts it, then works and polls itself. */
+function* parent(this: Kernel, sp: Safepoints, m: Mutator, w: Watch, x: Cell<number>) {
+  yield* sp.poll(m);
+  const c = yield* sp.attach("child");
+  this.spawn("child", child, sp, c, w, x);
+  yield* worker(sp, m, w, x, 1);
+}
+
+Deno.test("a mutator attached while a stop waits is waited for too (DFS and DPOR, every schedule)", () => {
+  const setup = (k: Kernel) => {
+    const { sp, w, x } = world2(k);
+    k.spawn("parent", parent, sp, sp.register("parent"), w, x);
+    k.spawn("gc", collector, sp, null, w, x, "gc");
+    k.invariant("all-ran", () => x.peek() === 3 || `x is ${x.peek()}`);
+    k.invariant("attached", () => sp.mutators.length === 2 || "no child");
+  };
+  // DFS tries every interleaving, trusting no footprint: the ghost check sees
+  // the child between its start and its first poll in some of them.
+  const dfs = explore(setup, 5_000, true);
+  assert(dfs.exhausted && dfs.schedules > 50, `${dfs.schedules} schedules`);
+  assertEquals(dfs.failures.map((f) => f.outcome.message), []);
+  const dpor = explore(setup);
+  assert(dpor.exhausted && dpor.schedules < dfs.schedules, `${dpor.schedules} schedules`);
+  assertEquals(dpor.failures.map((f) => f.outcome.message), []);
 });
