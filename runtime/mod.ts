@@ -14,6 +14,8 @@
  * reactor (`reactor.ts`). Safepoints and stop-the-world collections
  * (`safepoint.ts`).
  *
+ * The composed runtime (`system.ts`): every part above wired into one system.
+ *
  * Atomic regions: transactions (`atomic.ts`) and their independent checks
  * (`atomic_check.ts`). π: the byte encoding of values (`pi_value.ts`) and
  * the three tiers with copying and generational collectors (`pi_heap.ts`).
@@ -44,3 +46,4 @@ export * from "./reactor.ts";
 export * from "./regions.ts";
 export * from "./safepoint.ts";
 export * from "./slices.ts";
+export * from "./system.ts";

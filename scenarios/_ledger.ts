@@ -37,6 +37,11 @@ export class RunLedger {
     this.#where[task] = who;
   }
 
+  /** True when `task` ran. */
+  has(task: number): boolean {
+    return this.#where[task] !== undefined;
+  }
+
   /** How many tasks ran. */
   get ran(): number {
     return this.#where.filter((w) => w !== undefined).length;

@@ -36,6 +36,7 @@ import { atomicBank } from "./atomic_bank.ts";
 import { litmus } from "./litmus.ts";
 import { atomicNested } from "./atomic_nested.ts";
 import { piGc } from "./pi_gc.ts";
+import { runtime } from "./runtime.ts";
 
 export { clockSync } from "./clock_sync.ts";
 export { lockOrder } from "./lock_order.ts";
@@ -50,6 +51,7 @@ export { atomicBank } from "./atomic_bank.ts";
 export { litmus } from "./litmus.ts";
 export { atomicNested } from "./atomic_nested.ts";
 export { piGc } from "./pi_gc.ts";
+export { runtime } from "./runtime.ts";
 
 /** Every catalog scenario, in the order the main job runs them. */
 export const catalog: readonly AnyScenario[] = [
@@ -75,6 +77,7 @@ export const catalog: readonly AnyScenario[] = [
   atomicNested,
   piGc,
   stwSafepoint,
+  runtime,
 ];
 
 /** The catalog scenario called `name`, or undefined. */

@@ -14,6 +14,16 @@ const RUNS = 200;
 const PASSING_MIN = 0.2;
 
 /**
+ * Broken variants that must pass most random runs (more than half), with the
+ * failing fraction measured at the default size, from seed 1 (200 runs).
+ */
+const MOSTLY_PASSING: Record<string, string> = {
+  "runtime/gc-during-read": "4.0% of random runs fail",
+  "runtime/reset-with-timer": "22.5% of random runs fail",
+  "runtime/steal-during-overflow": "13.5% of random runs fail",
+};
+
+/**
  * Broken variants whose random runs mostly fail, and why that is fine.
  * `pct` names another strategy under which most runs do pass (it still
  * needs search); `every` says the variant fails in every schedule by
@@ -67,14 +77,20 @@ const broken = catalog.flatMap((s) =>
 
 for (const { scenario, variant, name } of broken) {
   const exception = EXCEPTIONS[name];
-  Deno.test(`${name} needs search: ${exception ? "a justified exception" : "a fair share of random runs pass"}`, () => {
+  const claim = exception
+    ? "a justified exception"
+    : MOSTLY_PASSING[name] !== undefined
+    ? "most random runs pass"
+    : "a fair share of random runs pass";
+  Deno.test(`${name} needs search: ${claim}`, () => {
     const random = passing(scenario, variant, "random");
     const pct = (100 * random).toFixed(1);
     if (exception === undefined) {
+      const most = MOSTLY_PASSING[name] !== undefined;
       assert(
-        random >= PASSING_MIN,
-        `only ${pct}% of ${RUNS} random runs of ${name} pass (want ${100 * PASSING_MIN}% or ` +
-          "more): it fails without search",
+        random >= (most ? 0.5 : PASSING_MIN),
+        `only ${pct}% of ${RUNS} random runs of ${name} pass (want ` +
+          `${100 * (most ? 0.5 : PASSING_MIN)}% or more): it fails without search`,
       );
       return;
     }
@@ -90,7 +106,7 @@ for (const { scenario, variant, name } of broken) {
 
 Deno.test("every exception names a broken variant of the catalog", () => {
   const names = new Set(broken.map((b) => b.name));
-  for (const name of Object.keys(EXCEPTIONS)) {
+  for (const name of [...Object.keys(EXCEPTIONS), ...Object.keys(MOSTLY_PASSING)]) {
     assert(names.has(name), `${name} is not in the catalog`);
   }
   assert(broken.length >= 20, `only ${broken.length} broken variants found`);
