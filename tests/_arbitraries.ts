@@ -83,6 +83,11 @@ const PARAMS: Record<string, fc.Arbitrary<Record<string, unknown>>> = {
     messages: fc.integer({ min: 0, max: 3 }),
   }),
   zeno: fc.record({ instantStepsMax: fc.integer({ min: 10, max: 60 }) }),
+  runtime: fc.record({
+    workers: fc.integer({ min: 2, max: 3 }),
+    events: fc.integer({ min: 1, max: 6 }),
+    delayMax: fc.integer({ min: 0, max: 60 }),
+  }),
   "clock-sync": fc.record({
     clients: fc.integer({ min: 1, max: 3 }),
     rounds: fc.integer({ min: 1, max: 3 }),
