@@ -4,6 +4,7 @@
  *   deno task bench            all sections
  *   deno task bench kernel     one section
  *   deno task bench time       virtual time: clock-sync speed, timer cost
+ *   deno task bench system     the composed runtime: runs/s, runs to find each bug
  */
 import { atomicBench, piBench } from "./atomic_bench.ts";
 import { commBench } from "./comm_bench.ts";
@@ -17,6 +18,7 @@ import { spinBench } from "./spin_bench.ts";
 import { superviseBench } from "./supervise_bench.ts";
 import { splitBench } from "./split_bench.ts";
 import { swarmBench } from "./swarm_bench.ts";
+import { systemBench } from "./system_bench.ts";
 import { timeBench } from "./time_bench.ts";
 import { workersBench } from "./workers_bench.ts";
 import { weakBench } from "./weak_bench.ts";
@@ -38,6 +40,7 @@ const SECTIONS: Record<string, () => void | Promise<void>> = {
   pi: piBench,
   swarm: swarmBench,
   supervise: superviseBench,
+  system: systemBench,
 };
 
 const wanted = Deno.args.length === 0 ? Object.keys(SECTIONS) : Deno.args;
