@@ -20,6 +20,7 @@ import { logicalTimers } from "./logical_timers.ts";
 import { lostUpdate } from "./lost_update.ts";
 import { pfPipeline } from "./pf_pipeline.ts";
 import { reactor } from "./reactor.ts";
+import { runtime } from "./runtime.ts";
 import { stwSafepoint } from "./stw_safepoint.ts";
 import { workStealing } from "./work_stealing.ts";
 
@@ -36,7 +37,6 @@ import { atomicBank } from "./atomic_bank.ts";
 import { litmus } from "./litmus.ts";
 import { atomicNested } from "./atomic_nested.ts";
 import { piGc } from "./pi_gc.ts";
-import { runtime } from "./runtime.ts";
 
 export { clockSync } from "./clock_sync.ts";
 export { lockOrder } from "./lock_order.ts";
@@ -44,6 +44,7 @@ export { logicalTimers } from "./logical_timers.ts";
 export { lostUpdate } from "./lost_update.ts";
 export { pfPipeline } from "./pf_pipeline.ts";
 export { reactor } from "./reactor.ts";
+export { runtime } from "./runtime.ts";
 export { stwSafepoint } from "./stw_safepoint.ts";
 export { workStealing } from "./work_stealing.ts";
 export { zeno } from "./zeno.ts";
@@ -51,7 +52,6 @@ export { atomicBank } from "./atomic_bank.ts";
 export { litmus } from "./litmus.ts";
 export { atomicNested } from "./atomic_nested.ts";
 export { piGc } from "./pi_gc.ts";
-export { runtime } from "./runtime.ts";
 
 /** Every catalog scenario, in the order the main job runs them. */
 export const catalog: readonly AnyScenario[] = [
@@ -65,6 +65,7 @@ export const catalog: readonly AnyScenario[] = [
   arenaOverflow,
   channelMpmc,
   reactor,
+  runtime,
   comms,
   forwarding,
   pfPipeline,
@@ -77,7 +78,6 @@ export const catalog: readonly AnyScenario[] = [
   atomicNested,
   piGc,
   stwSafepoint,
-  runtime,
 ];
 
 /** The catalog scenario called `name`, or undefined. */
