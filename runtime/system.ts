@@ -248,7 +248,7 @@ interface Worker {
  * const events = [1, 2, 3].map((p, id) => ({ id, channel: "add", payload: p }));
  * sys.start(script, events);
  * assertEquals(k.execute().verdict, "pass");
- * assertEquals(got.sort(), [8, 9, 10]);
+ * assertEquals(got.sort((a, b) => a - b), [8, 9, 10]);
  * ```
  */
 export class System {
