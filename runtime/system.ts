@@ -5,13 +5,16 @@
  *
  * 1. Start-up: a script allocates into the start-up arena (two semispaces)
  *    and binds callbacks to channels. When an allocation does not fit, the
- *    world is stopped and the start-up heap is compacted into its other
- *    semispace; pointers are followed through the forwarding addresses.
+ *    world is stopped (`safepoint.ts`: the workers, which exist from the
+ *    start, wait for the start-up in a safe region) and the start-up heap is
+ *    compacted into its other semispace; pointers are followed through the
+ *    forwarding addresses.
  * 2. The start-up heap is compacted into the fixed global heap, which is
  *    sealed; the emptied start-up arena is split among the workers.
  * 3. Events arrive on one channel per worker, at times drawn from the seed.
  *    Each worker moves what arrived into its Chase-Lev deque, takes jobs
- *    from it, and steals from the other deques when it runs dry.
+ *    from it, and steals from the other deques when it runs dry. It polls a
+ *    safepoint at every turn of its loop, and waits in a safe region.
  * 4. A job runs the callback bound to its event's channel on the worker's
  *    arena. The arena is reset only when it fills: a job that raises
  *    `HeapExhausted` drops its work, the arena is reset (after the timers
@@ -25,6 +28,10 @@
  *    the shared heap, which a concurrent mark-and-sweep collects.
  * 6. When every event has an outcome, the workers stop, the receivers drain,
  *    and a last, quiescent collection cycle runs.
+ *
+ * Faults (`faults.ts`), when a run enables them: an allocation fails (the
+ * job or the send drops its work and tries again), channel operations and
+ * timers run late, a worker stalls, a context collects early.
  *
  * The system asserts nothing about itself: it is judged end to end by the
  * scenario that runs it (a ledger of outcomes and deliveries, the heaps'
@@ -43,6 +50,7 @@ import { Channel } from "./channel.ts";
 import { CommsMatrix, Context } from "./comms.ts";
 import { Compaction } from "./compaction.ts";
 import { Deque } from "./deque.ts";
+import { Faults } from "./faults.ts";
 import {
   Heap,
   HeapExhausted,
@@ -50,13 +58,13 @@ import {
   NULL,
   type Ref,
   type Shape,
-  shapeBytes,
   WORD_BYTES,
 } from "./heap.ts";
 import { MarkSweep } from "./mark_sweep.ts";
 import type { JobOutcome } from "./reactor.ts";
 import { ParkingSpot } from "./park.ts";
 import { Regions } from "./regions.ts";
+import { type Collectable, type Mutator, Safepoints } from "./safepoint.ts";
 
 /**
  * A deliberate bug that only shows when parts interact.
@@ -199,6 +207,8 @@ export interface SystemStats {
   /** Compactions of a context's message heap. */
   contextCollections: number;
   timers: number;
+  /** Allocation faults a job or a send survived by trying again. */
+  injected: number;
 }
 
 /** One worker's state. */
@@ -217,6 +227,8 @@ interface Worker {
   fiber: Fiber | null;
   /** Where the worker waits when it has nothing to do. */
   idle: ParkingSpot | null;
+  /** The worker as a mutator: it polls the safepoint, and stops when the world does. */
+  readonly mutator: Mutator;
 }
 
 /**
@@ -271,7 +283,11 @@ export class System {
     messages: 0,
     contextCollections: 0,
     timers: 0,
+    injected: 0,
   };
+  /** Safepoints: the workers and the start-up fiber are its mutators. */
+  readonly safepoints: Safepoints;
+  readonly faults: Faults;
   /** Outcomes recorded so far (a shared counter: the workers stop when it reaches the events). */
   readonly outcomes: Cell<number>;
   readonly #options: SystemOptions;
@@ -279,6 +295,12 @@ export class System {
   #live = 0;
   readonly #startupGc: Compaction;
   readonly #startupRegs: Cell<number>[];
+  readonly #bootMutator: Mutator;
+  /** The start-up heap as a stop-the-world collection sees it. */
+  readonly #startupHeap: Collectable;
+  #running = false;
+  /** @internal Where workers wait (in a safe region) for the start-up to end. */
+  readonly started: ParkingSpot;
   readonly #globals = new Map<string, Cell<number>>();
   readonly #callbacks = new Map<string, SystemCallback>();
   /** @internal */
@@ -305,10 +327,22 @@ export class System {
       barrier: "insertion",
       name: "shared-gc",
     });
+    // The start-up script's allocations are not faulted: its overflow is
+    // the stop-the-world path, which must be taken only when the heap is full.
     this.#startup = [
-      new Arena(heap, "startup0", options.startupBytes),
-      new Arena(heap, "startup1", options.startupBytes),
+      new Arena(heap, "startup0", options.startupBytes, { faultable: false }),
+      new Arena(heap, "startup1", options.startupBytes, { faultable: false }),
     ];
+    this.faults = Faults.of(kernel);
+    this.safepoints = new Safepoints(kernel);
+    this.#bootMutator = this.safepoints.register("boot");
+    const moving = { alloc: (shape: Shape) => this.#allocMoved(shape) };
+    this.#startupHeap = { allocator: () => moving, collect: () => this.#collectStartup() };
+    this.started = new ParkingSpot("started", {
+      watches: kernel.newObject("system.phase"),
+      ready: () => this.#running,
+      reason: "the end of start-up",
+    });
     this.#startupGc = new Compaction(heap, { name: "startup-gc" });
     this.#startupRegs = heap.roots.stack("boot", 2);
     this.global = new Arena(heap, "global", options.globalBytes);
@@ -338,6 +372,7 @@ export class System {
         sharedRegs: this.shared.roots.stack(`w${i}`, 2),
         fiber: null,
         idle: null,
+        mutator: this.safepoints.register(`w${i}`),
       });
     }
     for (const wk of this.workerList) wk.idle = this.#idleSpot(wk);
@@ -385,6 +420,9 @@ export class System {
     this.eventCount = events.length;
     const k = this.kernel;
     k.spawn("boot", boot, this, script);
+    // The workers exist from the start: they wait for the start-up in a safe
+    // region, so a stop of the world does not wait for them.
+    for (const wk of this.workerList) wk.fiber = k.spawn(`w${wk.index}`, work, this, wk);
     for (const wk of this.workerList) {
       const n = this.workerList.length;
       const mine = events.filter((e) => (e.inbox ?? e.id) % n === wk.index);
@@ -415,10 +453,16 @@ export class System {
     };
   }
 
+  // The overflow path of the seed notes: on HeapExhausted the world is
+  // stopped (every other mutator parked at a safepoint or in a safe
+  // region), the start-up heap compacted, and the allocation tried again.
   *#startupAlloc(shape: Shape): Action<Ref> {
-    if (shapeBytes(shape) > this.#startup[this.#live].bytesFree) {
-      yield* this.#stopTheWorld();
-    }
+    return yield* this.safepoints.allocate(this.#bootMutator, shape, this.#startupHeap);
+  }
+
+  // Allocates in the live start-up semispace; pointers in `shape` are
+  // followed to where a collection moved their objects.
+  *#allocMoved(shape: Shape): Action<Ref> {
     const ptrs = shape.ptrs?.map((r) => this.#moved(r));
     return yield* this.#startup[this.#live].alloc(ptrs === undefined ? shape : { ...shape, ptrs });
   }
@@ -434,10 +478,8 @@ export class System {
     }
   }
 
-  // The start-up script's allocator overflowed: stop the world and compact
-  // the start-up heap into its other semispace. Only the start-up fiber
-  // touches the heap before the workers exist, so the stop is immediate.
-  *#stopTheWorld(): Action<void> {
+  // With the world stopped: compacts the start-up heap into its other semispace.
+  *#collectStartup(): Action<void> {
     const from = this.#startup[this.#live];
     const to = this.#startup[1 - this.#live];
     const roots = [...this.#startupRegs, ...this.#globals.values()];
@@ -454,9 +496,9 @@ export class System {
     const compaction = new Compaction(this.heap, { name: "global-gc" });
     yield* compaction.compact(from, this.global, { roots, seal: true });
     const parts = from.subdivide(this.workerList.length);
-    const k = this.kernel;
     for (const wk of this.workerList) wk.arena = parts[wk.index];
-    for (const wk of this.workerList) wk.fiber = k.spawn(`w${wk.index}`, work, this, wk);
+    this.#running = true;
+    yield* this.safepoints.unregister(this.#bootMutator);
   }
 
   /** @internal Shutdown: joins the workers, drains the receivers, runs the last cycle. */
@@ -502,6 +544,12 @@ export class System {
           break;
         } catch (e) {
           if (!(e instanceof HeapExhausted)) throw e;
+          for (const r of wk.registers) yield* r.write(NULL);
+          if (e.injected) {
+            // An injected failure says nothing about the arena: drop the work, try again.
+            this.stats.injected++;
+            continue;
+          }
           yield* this.#resetArena(wk);
           if (fresh) {
             outcome = { tag: "failed", reason: e.message };
@@ -561,8 +609,28 @@ export class System {
     const from = wk.context;
     const target = this.workerList[to].context;
     const bytes = MESSAGE_NODE_BYTES * words.length;
-    if (bytes > from.arena.bytesFree) yield* this.#collect(from);
-    yield* this.comms.send(from, target, words);
+    // A collection comes early when the "collect" fault fires.
+    if (bytes > from.arena.bytesFree || this.faults.fire("collect")) yield* this.#collect(from);
+    for (;;) {
+      try {
+        yield* this.comms.send(from, target, words);
+        break;
+      } catch (e) {
+        if (!(e instanceof HeapExhausted)) throw e;
+        if (e.injected) {
+          this.stats.injected++;
+          continue;
+        }
+        // A collection keeps only what is rooted: the message's first part,
+        // which the next try drops. Room for two messages always suffices.
+        if (2 * bytes > from.arena.bytesMax) {
+          throw new RangeError(
+            `Cannot send ${bytes} bytes from ${from.name}: its heap is too small`,
+          );
+        }
+        yield* this.#collect(from);
+      }
+    }
     this.stats.messages++;
     yield* this.doorbells[to].post(wk.index);
     // Compact now when the next message would not fit: the receiver may be
@@ -651,7 +719,15 @@ function* source(
 function* work(sys: System, wk: Worker): Action<void> {
   const all = sys.workerList;
   const n = all.length;
+  const sp = sys.safepoints;
+  const m = wk.mutator;
+  yield* sp.enterSafe(m);
+  yield* sys.started.park();
+  yield* sp.leaveSafe(m);
   for (;;) {
+    // The loop's back-edge: a safepoint, and a place a worker may stall.
+    yield* sp.poll(m);
+    yield* sys.faults.wait("stall");
     // Move what arrived into the deque, then take the newest job.
     for (;;) {
       const r = yield* wk.inbox.tryRetrieve();
@@ -675,16 +751,21 @@ function* work(sys: System, wk: Worker): Action<void> {
       yield* sys.runJob(wk, stolen);
       continue;
     }
-    if ((yield* sys.outcomes.read()) >= sys.eventCount) return;
+    if ((yield* sys.outcomes.read()) >= sys.eventCount) break;
+    // Waiting is a safe region: a stop of the world does not wait for it.
+    yield* sp.enterSafe(m);
     if (wk.inbox.peekLength() > 0) {
       // An event is on its way in (a source has claimed a slot and not yet
       // filled it): wait for it rather than spin on an empty tryRetrieve.
       const r = yield* wk.inbox.retrieve();
+      yield* sp.leaveSafe(m);
       if (r.tag === "ok") yield* wk.deque.push(r.value);
       continue;
     }
     yield* (wk.idle as ParkingSpot).park();
+    yield* sp.leaveSafe(m);
   }
+  yield* sp.unregister(m);
 }
 
 function* receive(sys: System, at: number): Action<void> {

@@ -53,6 +53,8 @@ Deno.test("system: the start-up heap is compacted when it overflows, pointers fo
     const { outcome, outcomes, sys } = run(seed, [1]);
     assertEquals(outcome.verdict, "pass", outcome.message);
     assertEquals(sys.stats.startupCollections, 2);
+    // Each collection stopped the world: the workers were waiting in a safe region.
+    assertEquals(sys.safepoints.epoch, 2);
     assertEquals(outcomes, [{ tag: "done", value: 5 }]);
     // Only the pair and its leaf reached the sealed global heap.
     const names = sys.global.space.objects.map((o) => o.name.replace(/~.*/, ""));

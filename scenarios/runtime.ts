@@ -7,6 +7,7 @@
  * @module
  */
 import { z } from "zod";
+import { drawFaults, type FaultConfig, Faults, FaultsSchema } from "../runtime/faults.ts";
 import { type Heap, NULL, type Ref, shapeBytes } from "../runtime/heap.ts";
 import type { JobOutcome } from "../runtime/reactor.ts";
 import type { Regions } from "../runtime/regions.ts";
@@ -141,6 +142,7 @@ interface Params {
   readonly gcCycles: number;
   readonly delayMax: number;
   readonly timerTicks: number;
+  readonly faults?: FaultConfig;
 }
 
 const FLAWS: Record<string, SystemFlaw | null> = {
@@ -177,6 +179,12 @@ export const runtime = defineScenario({
     delayMax: z.number().int().min(0).max(500).default(40),
     /** A timer of weight w waits 1..w * timerTicks ticks, drawn from the seed (stream "timer"). */
     timerTicks: z.number().int().min(1).max(2_000).default(200),
+    /**
+     * Faults (runtime/faults.ts): allocations fail, channel operations and
+     * timers run late, workers stall, context collections come early. Off
+     * when absent; correct code survives every one.
+     */
+    faults: FaultsSchema.optional(),
   }),
   variants: {
     correct: {
@@ -199,9 +207,23 @@ export const runtime = defineScenario({
     },
   },
   stepsMax: (p: Params) => 4_000 + 600 * p.events * p.workers,
+  // Swarm: how many workers and events, arena and context heap sizes, queue,
+  // collector cycles, arrival pace, timer lengths, and which faults are on.
+  swarm: (draw) => ({
+    workers: draw.int("workers", 2, 3),
+    events: draw.int("events", 3, EVENTS.length),
+    arenaNodes: draw.int("arenaNodes", 3, 6),
+    contextMessages: draw.int("contextMessages", 2, 3),
+    queue: draw.int("queue", 1, 3),
+    gcCycles: draw.int("gcCycles", 0, 2),
+    delayMax: draw.pick("delayMax", [40, 0, 10, 80]),
+    timerTicks: draw.pick("timerTicks", [200, 50, 400]),
+    faults: drawFaults(draw),
+  }),
   setup(k, p: Params, variant) {
     const flaw = FLAWS[variant];
     if (flaw === undefined) throw new RangeError(`runtime has no variant ${variant}`);
+    Faults.enable(k, p.faults);
     const share = p.arenaNodes * NODE_BYTES;
     const outcomes = new RunLedger(p.events, "one-outcome");
     const delivered = new RunLedger(p.events, "delivered-once");

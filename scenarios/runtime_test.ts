@@ -86,9 +86,37 @@ Deno.test("runtime: the steal-during-overflow runs that fail do so by a job runn
   }
 });
 
+Deno.test("runtime/correct survives every fault, and passes swarm runs", () => {
+  const faults = { alloc: 0.2, delay: 0.2, stall: 0.2, late: 0.2, collect: 0.2 };
+  const r = judgeVariant(runtime, "correct", { params: { faults }, strategy: "random", runs: 30 });
+  assert(r.ok, r.outcome?.message);
+  const stats = lastSystem()?.stats;
+  assert(stats !== undefined && stats.injected > 0, "no allocation fault was survived");
+  for (const strategy of ["random", "pct"]) {
+    const target = makeTarget(runtime, "correct", { swarm: true });
+    const s = sweep(target, { strategy: createStrategy(strategy, target, {}), seed: 1, runs: 40 });
+    assertEquals(s.failures.map((f) => f.outcome.message), []);
+  }
+});
+
+Deno.test("runtime: swarm runs find each broken variant", () => {
+  for (const variant of ["gc-during-read", "reset-with-timer", "steal-during-overflow"]) {
+    const target = makeTarget(runtime, variant, { swarm: true });
+    const r = sweep(target, {
+      strategy: createStrategy("random", target, {}),
+      seed: 1,
+      runs: 1_000,
+    });
+    assertEquals(r.failures.length, 1, `${variant} not found in 1,000 swarm runs`);
+    assertEquals(r.failures[0].outcome.verdict, "bug");
+  }
+});
+
 Deno.test("runtime: bad parameters get a one-line zod message", () => {
   assertThrows(() => parseParams(runtime, { workers: 1 }), UsageError, "workers");
   assertThrows(() => parseParams(runtime, { events: 0 }), UsageError, "events");
   assertThrows(() => parseParams(runtime, { timerTicks: "x" }), UsageError, "timerTicks");
+  assertThrows(() => parseParams(runtime, { faults: { alloc: 2 } }), UsageError, "faults.alloc");
+  assertThrows(() => parseParams(runtime, { faults: { often: 1 } }), UsageError, "faults");
   assertEquals(parseParams(runtime, {}).workers, 2);
 });
