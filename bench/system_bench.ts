@@ -1,8 +1,9 @@
 /**
  * The composed runtime (`runtime/system.ts`, scenario `runtime`): runs per
  * second and steps per run of the correct variant, simulated time per wall
- * second, and how many runs random and PCT need to find each broken variant
- * (median and worst over 20 seed bases).
+ * second, and how many runs random, PCT and swarm (random under a
+ * configuration drawn per run, faults included) need to find each broken
+ * variant (median and worst over 20 seed bases).
  */
 import { lastSystem, runtime } from "../scenarios/runtime.ts";
 import { createStrategy, judge, makeTarget, planFor, sweep } from "../sim/explore.ts";
@@ -16,22 +17,23 @@ const TICKS_PER_SECOND = 1_000_000;
 
 function throughput(): void {
   console.log("\n## Composed runtime: runtime/correct at the default size\n");
-  const target = makeTarget(runtime, "correct");
   const runs = 300;
   const rows: (string | number)[][] = [];
-  for (const strategy of ["random", "pct"]) {
+  for (const [strategy, swarm] of [["random", false], ["pct", false], ["random", true]] as const) {
+    const target = makeTarget(runtime, "correct", { swarm });
     sweep(target, { strategy: createStrategy(strategy, target, {}), seed: 1, runs: 50 }); // warm up
     const t0 = performance.now();
     const r = sweep(target, { strategy: createStrategy(strategy, target, {}), seed: 1, runs });
     const wall = (performance.now() - t0) / 1000;
     if (r.failures.length > 0) throw new Error(`runtime/correct failed under ${strategy}`);
     rows.push([
-      strategy,
+      swarm ? `${strategy}, swarm` : strategy,
       Math.round(r.runs / wall).toLocaleString("en"),
       Math.round(r.steps / r.runs).toLocaleString("en"),
     ]);
   }
   printTable(["strategy", "runs/s", "steps/run"], rows);
+  const target = makeTarget(runtime, "correct");
   // Virtual time: one run at a time, to read each run's clock at its end.
   let ticks = 0;
   const t0 = performance.now();
@@ -47,8 +49,8 @@ function throughput(): void {
 }
 
 /** Runs a sampling strategy needs to find `variant`, over BASES seed bases. */
-function runsToFind(variant: string, strategy: string): string {
-  const target = makeTarget(runtime, variant);
+function runsToFind(variant: string, strategy: string, swarm = false): string {
+  const target = makeTarget(runtime, variant, { swarm });
   const needed: number[] = [];
   let missed = 0;
   for (let b = 0; b < BASES; b++) {
@@ -70,9 +72,14 @@ function finding(): void {
   const rows: string[][] = [];
   for (const variant of Object.keys(runtime.variants)) {
     if (runtime.variants[variant].expect.verdict === "pass") continue;
-    rows.push([variant, runsToFind(variant, "random"), runsToFind(variant, "pct")]);
+    rows.push([
+      variant,
+      runsToFind(variant, "random"),
+      runsToFind(variant, "pct"),
+      runsToFind(variant, "random", true),
+    ]);
   }
-  printTable(["variant", "random", "PCT"], rows);
+  printTable(["variant", "random", "PCT", "swarm"], rows);
 }
 
 /** The `system` bench section. */
