@@ -232,8 +232,9 @@ interface Worker {
 }
 
 /**
- * The composed runtime. Build it in setup, then spawn `boot` (its own fiber)
- * with the start-up script, and one `source` fiber per worker.
+ * The composed runtime. Build it in setup, then `start` it with the start-up
+ * script and the events: that spawns the start-up fiber, the workers and
+ * one event source per worker.
  *
  * @example
  * ```ts
