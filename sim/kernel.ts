@@ -516,7 +516,12 @@ export class Kernel {
     if (!daemon) this.#liveNonDaemon++;
     this.current = f;
     try {
-      f.gen = body.apply(this, args);
+      const gen = body.apply(this, args);
+      // Under a weak model a child on another core first waits for the
+      // stores its parent buffered before the spawn (see `sim/memory.ts`).
+      f.gen = this.#memory === null || parent === null || detached
+        ? gen
+        : this.#memory.spawned(parent, core, gen);
       this.#advance(f, f.gen.next());
     } catch (e) {
       this.#fail(e, f);

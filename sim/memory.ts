@@ -31,6 +31,8 @@ export type BufferedModel = "tso" | "pso";
 interface Entry {
   readonly view: View;
   readonly value: unknown;
+  /** The store's place in its core's program order (see `CoreBuffers.stored`). */
+  readonly seq: number;
 }
 
 /** Never ready: a drain fiber's operation while its FIFO is empty. */
@@ -59,6 +61,11 @@ class Fifo {
     // The drainer was waiting on IDLE; from now on its next step is this
     // drain, with this drain's footprint.
     if (wasEmpty) (this.drainer as Fiber).pending = entry.view.drainOp;
+  }
+
+  /** The program-order number of the oldest buffered store; Infinity when empty. */
+  headSeq(): number {
+    return this.empty ? Infinity : this.#entries[this.#head].seq;
   }
 
   /** The operation of the drainer's next step. */
@@ -91,8 +98,12 @@ class CoreBuffers implements Guard {
   readonly obj: number;
   /** Stores buffered on this core, in all its FIFOs. */
   count = 0;
+  /** Stores ever buffered on this core: the next store's program-order number. */
+  stored = 0;
   /** TSO: the core's one FIFO. */
   fifo: Fifo | null = null;
+  /** Every FIFO of this core (one under TSO, one per cell stored under PSO). */
+  readonly fifos: Fifo[] = [];
   readonly fenceOp: Op;
   readonly footprintOnly = true;
 
@@ -109,6 +120,49 @@ class CoreBuffers implements Guard {
   waitReason(): string {
     return `core ${this.core}'s store buffer to drain`;
   }
+
+  /** True when every store buffered before the `seq`th has reached memory. */
+  drainedBefore(seq: number): boolean {
+    const fifos = this.fifos;
+    for (let i = 0; i < fifos.length; i++) if (fifos[i].headSeq() < seq) return false;
+    return true;
+  }
+}
+
+/**
+ * A spawned child's first step on another core than its parent's: it waits
+ * until the stores its parent's core buffered before the spawn reach memory,
+ * as a thread created by a system call sees what its creator stored (the
+ * call is serialising). Stores the parent makes after the spawn may still
+ * be buffered. Its guard reads what stores and drains on the parent's core
+ * write (`sb<c>`), so DPOR may trust the footprint.
+ */
+class SpawnWait implements Guard {
+  readonly footprintOnly = true;
+  readonly anyFiber = true;
+  readonly #core: CoreBuffers;
+  readonly #seq: number;
+
+  constructor(core: CoreBuffers, seq: number) {
+    this.#core = core;
+    this.#seq = seq;
+  }
+
+  ready(): boolean {
+    return this.#core.drainedBefore(this.#seq);
+  }
+
+  waitReason(): string {
+    return `core ${this.#core.core}'s stores from before the spawn to drain`;
+  }
+}
+
+function* afterParentStores(
+  wait: Op,
+  body: Generator<Op, unknown, void>,
+): Generator<Op, unknown, void> {
+  yield wait;
+  return yield* body;
 }
 
 /** A cell as one core sees it: its buffered copy there and the operations on it. */
@@ -154,7 +208,7 @@ class View {
     this.newest = value;
     this.core.count++;
     this.#memory.buffered++;
-    this.#memory.fifoOf(this).push({ view: this, value });
+    this.#memory.fifoOf(this).push({ view: this, value, seq: this.core.stored++ });
   }
 
   drained(value: unknown): void {
@@ -209,14 +263,36 @@ export class StoreBuffers {
   /** @internal The FIFO a store of `view` enters, with its drain fiber started. */
   fifoOf(view: View): Fifo {
     const core = view.core;
-    if (this.model === "tso") return core.fifo ??= this.#startFifo(`sb${core.core}`, core.core);
-    return view.fifo ??= this.#startFifo(`sb${core.core}.${view.cell.name}`, core.core);
+    if (this.model === "tso") return core.fifo ??= this.#startFifo(`sb${core.core}`, core);
+    return view.fifo ??= this.#startFifo(`sb${core.core}.${view.cell.name}`, core);
   }
 
-  #startFifo(name: string, core: number): Fifo {
+  #startFifo(name: string, core: CoreBuffers): Fifo {
     const fifo = new Fifo();
-    fifo.drainer = this.#k.spawn({ name, core, daemon: true, detached: true }, drainLoop, fifo);
+    core.fifos.push(fifo);
+    fifo.drainer = this.#k.spawn(
+      { name, core: core.core, daemon: true, detached: true },
+      drainLoop,
+      fifo,
+    );
     return fifo;
+  }
+
+  /**
+   * @internal The body of a fiber spawned by `parent` onto `core`: `body`
+   * itself when the child can see everything the parent stored (it shares
+   * the parent's core, or nothing is buffered there), else `body` after a
+   * step that waits for the parent's earlier stores to reach memory.
+   */
+  spawned(
+    parent: Fiber,
+    core: number,
+    body: Generator<Op, unknown, void>,
+  ): Generator<Op, unknown, void> {
+    const c = this.#cores[parent.core];
+    if (core === parent.core || c === undefined || c.count === 0) return body;
+    const wait = new Op("fence", c.obj, false, new SpawnWait(c, c.stored));
+    return afterParentStores(wait, body);
   }
 
   /**
