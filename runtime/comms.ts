@@ -195,7 +195,9 @@ export class CommsMatrix {
       head = yield* arena.alloc({ ptrs: [yield* slot.read()], imms: [words[i]] });
       yield* slot.write(head);
     }
-    yield* link.posted.write(n + 1);
+    // A release: the message and its root reach memory before the count
+    // that announces it (PSO would otherwise let the count overtake them).
+    yield* link.posted.write(n + 1, "release");
   }
 
   /**
@@ -217,7 +219,7 @@ export class CommsMatrix {
     }
     refs.clear();
     yield* from.compaction.endRead();
-    yield* link.taken.write(n + 1);
+    yield* link.taken.write(n + 1, "release");
     return words;
   }
 }

@@ -1,4 +1,6 @@
 import { assert, assertEquals, assertThrows } from "../deps.ts";
+import { judge, makeTarget, planFor } from "../sim/explore.ts";
+import { comms } from "../scenarios/comms.ts";
 import { PctStrategy } from "../sim/pct.ts";
 import type { Strategy } from "../sim/strategy.ts";
 import { type CommsFlaw, CommsMatrix, Context } from "./comms.ts";
@@ -57,4 +59,18 @@ Deno.test("a comms matrix needs at least one slot a pair", () => {
   const { k, heap } = world();
   const a = new Context(heap, "A", { bytes: 64 });
   assertThrows(() => new CommsMatrix(k, [a], { slots: 0 }), /0 slots/);
+});
+
+Deno.test("under tso and pso the comms matrix still delivers each message intact; no-gc-lock is still found", () => {
+  for (const memory of ["tso", "pso"] as const) {
+    for (const strategy of ["dpor", "random"] as const) {
+      const target = makeTarget(comms, "correct", { memory });
+      const runs = strategy === "dpor" ? 150 : 400;
+      const j = judge(target, { ...planFor(target, { strategy, runs }), seed: 0 });
+      assert(j.ok, `${memory} ${strategy}: ${j.outcome?.check} ${j.outcome?.message}`);
+    }
+    const bug = makeTarget(comms, "no-gc-lock", { memory });
+    const j = judge(bug, { ...planFor(bug, { strategy: "random", runs: 2_000 }), seed: 0 });
+    assert(j.ok, `${memory} no-gc-lock: ${j.outcome?.check ?? "not found"}`);
+  }
 });

@@ -3,6 +3,8 @@
  *
  * @module
  */
+import type { Fiber } from "../sim/fiber.ts";
+import { readsAs } from "../sim/memory.ts";
 import { type Action, type Guard, Op } from "../sim/op.ts";
 
 /** How a parking spot is built. */
@@ -63,8 +65,12 @@ export class ParkingSpot implements Guard {
     this.#op = new Op("park", obj, false, this, 1, -1, obj2);
   }
 
-  ready(): boolean {
-    return this.#ready();
+  /**
+   * The condition as the parked fiber's own loads would see it: under a weak
+   * memory model that includes the stores its core still buffers.
+   */
+  ready(fiber: Fiber): boolean {
+    return readsAs(fiber, this.#ready);
   }
 
   waitReason(): string {

@@ -314,11 +314,53 @@ export class StoreBuffers {
   }
 }
 
+/** The fiber whose view `WeakCell.peek` takes outside a step (see `readsAs`). */
+let viewer: Fiber | null = null;
+
+/**
+ * Runs `fn` with `WeakCell.peek` seeing what `fiber`'s core would load: its
+ * own buffered stores, else memory. A guard that stands in for a spin loop
+ * (a parked fiber re-reading a flag) evaluates its condition this way, as the
+ * loop's loads would; the kernel polls guards outside any step, where `peek`
+ * otherwise sees memory. Under `sc` it only calls `fn`.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "../deps.ts";
+ * import { Kernel } from "./kernel.ts";
+ * import { RandomStrategy } from "./random.ts";
+ * const k = new Kernel();
+ * k.reset({ cores: 0, stepsMax: 10, memory: "tso" }, new RandomStrategy(), 1);
+ * const x = k.cell("x", 0);
+ * const seen: number[] = [];
+ * const u = k.spawn("u", function* () {
+ *   yield* k.pause();
+ * });
+ * k.spawn("t", function* () {
+ *   yield* x.write(1);
+ *   // Within the step that buffered it: only t's core sees the store.
+ *   const t = k.current!;
+ *   seen.push(readsAs(u, () => x.peek()), readsAs(t, () => x.peek()));
+ * });
+ * k.execute();
+ * assertEquals(seen, [0, 1]);
+ * ```
+ */
+export function readsAs<T>(fiber: Fiber, fn: () => T): T {
+  const outer = viewer;
+  viewer = fiber;
+  try {
+    return fn();
+  } finally {
+    viewer = outer;
+  }
+}
+
 /**
  * A cell under a buffered model. `peek` and `poke` see memory, except that a
  * fiber peeking during its own step sees what its core would load (so a
  * runtime that copies cells without scheduling points, like a deque growing,
- * copies its own buffered stores).
+ * copies its own buffered stores), and so does a guard inside `readsAs`.
  */
 export class WeakCell<T> extends Cell<T> {
   readonly #memory: StoreBuffers;
@@ -393,7 +435,7 @@ export class WeakCell<T> extends Cell<T> {
   }
 
   override peek(): T {
-    const f = this.#memory.current();
+    const f = viewer ?? this.#memory.current();
     if (f === null) return super.peek();
     const v = this.#views[f.core];
     return v === undefined ? super.peek() : v.load() as T;
