@@ -88,7 +88,7 @@ Options:
   --variant NAME      one variant (default: every variant of the scenario)
   --param KEY=VALUE   a scenario parameter; repeatable
   --cores N           simulated cores (0: one per fiber; default: the scenario's)
-  --memory M          memory model: sc | tso | pso (default: the variant's, else sc)
+  --memory M          memory model: sc | tso | pso | ra (default: the variant's, else sc)
   --swarm             each run first draws a configuration (sizes, faults) from its
                       seed, for scenarios that declare one; printed with a failure
   --strategy S        random | pct | portfolio | dfs | dpor (default: the variant's budget)

@@ -72,7 +72,7 @@ function randomFraction(): string {
 
 function litmusDfs(): (string | number)[][] {
   const rows: (string | number)[][] = [];
-  for (const memory of ["sc", "tso", "pso"] as const) {
+  for (const memory of ["sc", "tso", "pso", "ra"] as const) {
     let schedules = 0;
     const t0 = performance.now();
     for (const variant of Object.keys(litmus.variants)) {
@@ -82,7 +82,8 @@ function litmusDfs(): (string | number)[][] {
       if (!j.ok || !j.exploration?.exhausted) throw new Error(`litmus ${variant} not exhausted`);
       schedules += j.runs;
     }
-    rows.push([memory, schedules, (performance.now() - t0).toFixed(0)]);
+    const ms = performance.now() - t0;
+    rows.push([memory, schedules, ms.toFixed(0), (schedules / ms * 1000).toFixed(0)]);
   }
   return rows;
 }
@@ -91,23 +92,25 @@ function litmusDfs(): (string | number)[][] {
 export function weakBench(): void {
   console.log("\n## Weak memory\n");
   // Interleaved, best of 5 each, so a busy machine hurts every model alike.
-  const best = [Infinity, Infinity, Infinity];
-  const models = ["sc", "tso", "pso"] as const;
+  const best = [Infinity, Infinity, Infinity, Infinity];
+  const models = ["sc", "tso", "pso", "ra"] as const;
   for (let rep = 0; rep < 5; rep++) {
     models.forEach((m, i) => best[i] = Math.min(best[i], nsPerUnit(stepsUnder(m), 1)));
   }
-  const [sc, tso, pso] = best;
+  const [sc, tso, pso, ra] = best;
   printTable(["model", "ns/step", "vs sc"], [
     ["sc", sc.toFixed(0), "1.00x"],
     ["tso", tso.toFixed(0), `${(tso / sc).toFixed(2)}x`],
     ["pso", pso.toFixed(0), `${(pso / sc).toFixed(2)}x`],
+    ["ra", ra.toFixed(0), `${(ra / sc).toFixed(2)}x`],
   ]);
   console.log(
-    "\n(4 fibers, reads and writes, random strategy; under tso and pso a drain is a step too)\n",
+    "\n(4 fibers, reads and writes, random strategy; under tso and pso a drain is a step too;" +
+      " under ra every load and store is a recorded choice)\n",
   );
   console.log("work-stealing/take-no-fence under tso: runs or schedules to the first failure");
   printTable(["strategy", "runs (per seed)", "ms"], findTakeNoFence());
   console.log(`random runs that fail: ${randomFraction()}\n`);
   console.log("litmus: DFS over every variant of a model, to exhaustion");
-  printTable(["model", "schedules", "ms"], litmusDfs());
+  printTable(["model", "schedules", "ms", "schedules/s"], litmusDfs());
 }

@@ -2,8 +2,14 @@
  * Litmus tests: the classic small programs that tell memory models apart,
  * with the outcomes each model allows as published (x86-TSO: Owens, Sarkar
  * and Sewell, TPHOLs 2009, and Sewell et al., CACM 2010; PSO: the SPARC V9
- * manual's partial store order, as in herd7's models).
+ * manual's partial store order, as in herd7's models; C11 release/acquire
+ * and relaxed (`ra`): RC11, Lahav, Vafeiadis, Kang, Hur and Dreyer, PLDI
+ * 2017, herd7's `rc11.cat`, whose results for these tests agree with Batty,
+ * Owens, Sarkar, Sewell and Weber, POPL 2011, except LB: C11 allows LB's
+ * weak outcome for relaxed accesses, RC11 forbids it by making po ∪ rf
+ * acyclic, and we follow RC11).
  *
+ * Under `ra` an access with no ordering is relaxed.
  * @module
  */
 import { z } from "zod";
@@ -43,10 +49,15 @@ function* storeLoad(
   r.poke(yield* other.read());
 }
 
+function* storeLoadRelAcq(mine: Cell<number>, other: Cell<number>, r: Cell<number>) {
+  yield* mine.write(1, "release");
+  r.poke(yield* other.read("acquire"));
+}
+
 function* mpWriter(k: Kernel, c: Cells, how: MpHow) {
   yield* c.x.write(1);
   if (how === "fences") yield* k.fence("release");
-  yield* c.y.write(1, how === "rel-acq" ? "release" : undefined);
+  yield* c.y.write(1, how === "rel-acq" || how === "rel-rlx" ? "release" : undefined);
 }
 
 function* mpReader(k: Kernel, c: Cells, how: MpHow) {
@@ -55,7 +66,19 @@ function* mpReader(k: Kernel, c: Cells, how: MpHow) {
   c.r[1].poke(yield* c.x.read());
 }
 
-type MpHow = "plain" | "fences" | "rel-acq";
+type MpHow = "plain" | "fences" | "rel-acq" | "rel-rlx";
+
+/** WRC's middle thread: reads x, then writes y. */
+function* wrcRelay(c: Cells, relAcq: boolean) {
+  c.r[0].poke(yield* c.x.read(relAcq ? "acquire" : undefined));
+  yield* c.y.write(1, relAcq ? "release" : undefined);
+}
+
+/** WRC's last thread: reads y, then x. */
+function* wrcReader(c: Cells, relAcq: boolean) {
+  c.r[1].poke(yield* c.y.read(relAcq ? "acquire" : undefined));
+  c.r[2].poke(yield* c.x.read());
+}
 
 function* loadStore(mine: Cell<number>, other: Cell<number>, r: Cell<number>) {
   r.poke(yield* mine.read());
@@ -80,6 +103,13 @@ const all = (outcome: string): Readonly<Record<MemoryModel, readonly string[]>> 
   sc: [outcome],
   tso: [outcome],
   pso: [outcome],
+  ra: [outcome],
+});
+
+/** Forbidden by every model but `ra`: the hardware models are multi-copy atomic. */
+const allButRa = (outcome: string): Readonly<Record<MemoryModel, readonly string[]>> => ({
+  ...all(outcome),
+  ra: [],
 });
 
 function sb(fence: boolean): LitmusTest {
@@ -89,7 +119,9 @@ function sb(fence: boolean): LitmusTest {
       : "store buffering: x=1; r0=y || y=1; r1=x",
     observed: ["r0", "r1"],
     values: [0, 1],
-    forbidden: fence ? all("r0=0 r1=0") : { sc: ["r0=0 r1=0"], tso: [], pso: [] },
+    // SB's weak outcome: x86's store buffers (Owens et al. 2009, test SB);
+    // RC11 allows it for relaxed accesses and forbids it with seq_cst fences.
+    forbidden: fence ? all("r0=0 r1=0") : { sc: ["r0=0 r1=0"], tso: [], pso: [], ra: [] },
     spawn(k, c) {
       k.spawn("t0", storeLoad, k, c.x, c.y, c.r[0], fence);
       k.spawn("t1", storeLoad, k, c.y, c.x, c.r[1], fence);
@@ -105,10 +137,18 @@ function mp(how: MpHow): LitmusTest {
       fences:
         "message passing with a release fence in the writer and an acquire fence in the reader",
       "rel-acq": "message passing with a release store of y and an acquire load of it",
+      "rel-rlx": "message passing with a release store of y and a relaxed load of it",
     }[how],
     observed: ["r0", "r1"],
     values: [0, 1],
-    forbidden: { sc: ["r0=1 r1=0"], tso: ["r0=1 r1=0"], pso: weak },
+    // C11: only a release (store or fence) read by an acquire (load or
+    // fence) synchronises; a release store read relaxed does not.
+    forbidden: {
+      sc: ["r0=1 r1=0"],
+      tso: ["r0=1 r1=0"],
+      pso: weak,
+      ra: how === "fences" || how === "rel-acq" ? ["r0=1 r1=0"] : [],
+    },
     spawn(k, c) {
       k.spawn("t0", mpWriter, k, c, how);
       k.spawn("t1", mpReader, k, c, how);
@@ -123,6 +163,42 @@ export const LITMUS_TESTS: Readonly<Record<string, LitmusTest>> = {
   mp: mp("plain"),
   "mp+fences": mp("fences"),
   "mp+rel-acq": mp("rel-acq"),
+  "mp+rel-rlx": mp("rel-rlx"),
+  "sb+rel-acq": {
+    description: "store buffering with release stores and acquire loads",
+    observed: ["r0", "r1"],
+    values: [0, 1],
+    // Release/acquire does not order a store before a later load (RC11's SB+rel+acq).
+    forbidden: { sc: ["r0=0 r1=0"], tso: [], pso: [], ra: [] },
+    spawn(k, c) {
+      k.spawn("t0", storeLoadRelAcq, c.x, c.y, c.r[0]);
+      k.spawn("t1", storeLoadRelAcq, c.y, c.x, c.r[1]);
+    },
+  },
+  wrc: {
+    description: "write-to-read causality: x=1 || r0=x; y=1 || r1=y; r2=x",
+    observed: ["r0", "r1", "r2"],
+    values: [0, 1],
+    // Relaxed accesses give no causality: the third thread may miss x=1.
+    forbidden: allButRa("r0=1 r1=1 r2=0"),
+    spawn(k, c) {
+      k.spawn("t0", store, c.x, 1);
+      k.spawn("t1", wrcRelay, c, false);
+      k.spawn("t2", wrcReader, c, false);
+    },
+  },
+  "wrc+rel-acq": {
+    description: "write-to-read causality with acquire loads and a release store",
+    observed: ["r0", "r1", "r2"],
+    values: [0, 1],
+    // Happens-before is transitive: x=1 hb the release of y hb the last read.
+    forbidden: all("r0=1 r1=1 r2=0"),
+    spawn(k, c) {
+      k.spawn("t0", store, c.x, 1);
+      k.spawn("t1", wrcRelay, c, true);
+      k.spawn("t2", wrcReader, c, true);
+    },
+  },
   lb: {
     description:
       "load buffering: r0=x; y=1 || r1=y; x=1 (no model here lets a load see a later store)",
@@ -139,7 +215,9 @@ export const LITMUS_TESTS: Readonly<Record<string, LitmusTest>> = {
       "independent reads of independent writes: two readers must agree on the order of x=1 and y=1",
     observed: ["r0", "r1", "r2", "r3"],
     values: [0, 1],
-    forbidden: all("r0=1 r1=0 r2=1 r3=0"),
+    // Forbidden on multi-copy-atomic hardware (x86, SPARC); C11 release/acquire
+    // is not multi-copy atomic and allows it even with acquire loads.
+    forbidden: allButRa("r0=1 r1=0 r2=1 r3=0"),
     spawn(k, c) {
       k.spawn("t0", store, c.x, 1);
       k.spawn("t1", store, c.y, 1);
@@ -151,7 +229,8 @@ export const LITMUS_TESTS: Readonly<Record<string, LitmusTest>> = {
     description: "two stores each: x=1; y=2 || y=1; x=2, observed in final memory",
     observed: ["x", "y"],
     values: [1, 2],
-    forbidden: { sc: ["x=1 y=1"], tso: ["x=1 y=1"], pso: [] },
+    // Modification order is per cell in C11, so both first stores may end on top.
+    forbidden: { sc: ["x=1 y=1"], tso: ["x=1 y=1"], pso: [], ra: [] },
     spawn(k, c) {
       k.spawn("t0", storeStore, c.x, c.y);
       k.spawn("t1", storeStore, c.y, c.x);
@@ -183,7 +262,7 @@ export function outcomeOf(test: LitmusTest, snapshot: Record<string, unknown>): 
 function variants(): Record<string, Variant> {
   const out: Record<string, Variant> = {};
   for (const [name, test] of Object.entries(LITMUS_TESTS)) {
-    for (const memory of ["sc", "tso", "pso"] as const) {
+    for (const memory of ["sc", "tso", "pso", "ra"] as const) {
       out[memory === "sc" ? name : `${name}-${memory}`] = {
         description: `${test.description}; under ${memory}`,
         memory,
@@ -197,7 +276,7 @@ function variants(): Record<string, Variant> {
 
 /** The litmus test a variant runs: its name without the memory model suffix. */
 export function testOf(variant: string): LitmusTest {
-  return LITMUS_TESTS[variant.replace(/-(tso|pso)$/, "")];
+  return LITMUS_TESTS[variant.replace(/-(tso|pso|ra)$/, "")];
 }
 
 /**
@@ -209,7 +288,7 @@ export function testOf(variant: string): LitmusTest {
 export const litmus = defineScenario({
   name: "litmus",
   description:
-    "litmus tests (SB, MP, LB, IRIW, 2+2W) against the outcomes each memory model allows",
+    "litmus tests (SB, MP, LB, WRC, IRIW, 2+2W) against the outcomes each memory model allows",
   params: z.object({}),
   variants: variants(),
   stepsMax: () => 100,

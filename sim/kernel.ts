@@ -8,7 +8,8 @@ import { List } from "./_list.ts";
 import { Fiber } from "./fiber.ts";
 import { CHOOSE_MAX, DECISIONS_MAX, FIBERS_MAX, STEPS_MAX } from "./limits.ts";
 import { Cell } from "./cell.ts";
-import { StoreBuffers } from "./memory.ts";
+import { StoreBuffers, type WeakMemory } from "./memory.ts";
+import { RaMemory } from "./ra.ts";
 import { type FiberBody, isOp, Op } from "./op.ts";
 import { checkOrdering, type MemoryModel, type Ordering } from "./ordering.ts";
 import { isToolSignal, isViolation, type Outcome, RunStopped, Violation } from "./outcome.ts";
@@ -187,7 +188,7 @@ export class Kernel {
   readonly #costs = new Map<string, number>();
   #describers: StateSource[] | null = null;
   /** Store buffers under a weak memory model; null under `sc`. */
-  #memory: StoreBuffers | null = null;
+  #memory: WeakMemory | null = null;
 
   /** Clears the world and starts a new run under `strategy` with `seed`. */
   reset(config: RunConfig, strategy: Strategy, seed: number): void {
@@ -239,7 +240,11 @@ export class Kernel {
     if (this.#costs.size !== 0) this.#costs.clear();
     this.#describers = null;
     const memory = config.memory ?? "sc";
-    this.#memory = memory === "sc" ? null : new StoreBuffers(this, memory);
+    this.#memory = memory === "sc"
+      ? null
+      : memory === "ra"
+      ? new RaMemory(this)
+      : new StoreBuffers(this, memory);
     strategy.begin(seed, this);
   }
 
@@ -521,7 +526,7 @@ export class Kernel {
       // stores its parent buffered before the spawn (see `sim/memory.ts`).
       f.gen = this.#memory === null || parent === null || detached
         ? gen
-        : this.#memory.spawned(parent, core, gen);
+        : this.#memory.spawned(parent, f, gen);
       this.#advance(f, f.gen.next());
     } catch (e) {
       this.#fail(e, f);
@@ -632,7 +637,7 @@ export class Kernel {
   *join(fiber: Fiber): Generator<Op, unknown, void> {
     yield fiber.joinOp;
     // Under a weak model the joiner sees what the fiber stored once it has drained.
-    if (this.#memory !== null) yield* this.#memory.drained(fiber.core);
+    if (this.#memory !== null) yield* this.#memory.joined(fiber);
     return fiber.result;
   }
 
@@ -667,6 +672,32 @@ export class Kernel {
   *fence(order: Ordering = "seq_cst"): Generator<Op, void, void> {
     checkOrdering("fence", order);
     if (this.#memory !== null) yield* this.#memory.fence(order);
+  }
+
+  /**
+   * @internal A synchronisation primitive keyed by `key` is about to release
+   * (an unlock, a semaphore post): under tso and pso the core's buffers
+   * drain first. Call it only when `weak`, and `released` within the step.
+   */
+  releasing(key: object): Generator<Op, void, void> {
+    return (this.#memory as WeakMemory).releasing(key);
+  }
+
+  /**
+   * @internal Within a primitive's releasing step keyed by `key`: under ra
+   * the fiber publishes its view there. Call it only when `weak`.
+   */
+  released(key: object): void {
+    (this.#memory as WeakMemory).released(key);
+  }
+
+  /**
+   * @internal Within the step in which a primitive keyed by `key` was
+   * acquired (a lock, a semaphore wait): under ra the fiber joins the view
+   * published there. Call it only when `weak`.
+   */
+  acquired(key: object): void {
+    (this.#memory as WeakMemory).acquired(key);
   }
 
   /** The memory model of the current run. */

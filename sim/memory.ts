@@ -23,10 +23,37 @@ import { Cell } from "./cell.ts";
 import type { Fiber } from "./fiber.ts";
 import type { Kernel } from "./kernel.ts";
 import { type Guard, Op } from "./op.ts";
-import { checkOrdering, type Ordering } from "./ordering.ts";
+import { checkOrdering, type MemoryModel, type Ordering } from "./ordering.ts";
 
 /** A weak model this module implements. */
 export type BufferedModel = "tso" | "pso";
+
+/**
+ * What the kernel asks of a weak memory model (`StoreBuffers` here, `RaMemory`
+ * in `sim/ra.ts`). Under `sc` there is none and the kernel pays nothing.
+ */
+export interface WeakMemory {
+  readonly model: Exclude<MemoryModel, "sc">;
+  /** Stores not yet in memory: the run may end only once this is 0. */
+  readonly buffered: number;
+  cell<T>(name: string, init: T): Cell<T>;
+  /** The current fiber's fence. */
+  fence(order: Ordering): Generator<Op, void, void>;
+  /** After a join's step: the joiner sees what the joined fiber stored. */
+  joined(fiber: Fiber): Generator<Op, void, void>;
+  /** The body `child` runs, spawned by `parent` during its step. */
+  spawned(
+    parent: Fiber,
+    child: Fiber,
+    body: Generator<Op, unknown, void>,
+  ): Generator<Op, unknown, void>;
+  /** Before a primitive's releasing step (an unlock) keyed by `key`. */
+  releasing(key: object): Generator<Op, void, void>;
+  /** Within a primitive's releasing step keyed by `key`. */
+  released(key: object): void;
+  /** Within a primitive's acquiring step (a lock) keyed by `key`. */
+  acquired(key: object): void;
+}
 
 interface Entry {
   readonly view: View;
@@ -224,7 +251,7 @@ class View {
  * The store buffers of one run. The kernel makes one when a run's model is
  * `tso` or `pso`, and makes its cells through it.
  */
-export class StoreBuffers {
+export class StoreBuffers implements WeakMemory {
   readonly model: BufferedModel;
   /** Stores buffered on all cores: the run may end only once this is 0. */
   buffered = 0;
@@ -279,30 +306,41 @@ export class StoreBuffers {
   }
 
   /**
-   * @internal The body of a fiber spawned by `parent` onto `core`: `body`
-   * itself when the child can see everything the parent stored (it shares
-   * the parent's core, or nothing is buffered there), else `body` after a
-   * step that waits for the parent's earlier stores to reach memory.
+   * @internal The body of `child`, spawned by `parent`: `body` itself when
+   * the child can see everything the parent stored (it shares the parent's
+   * core, or nothing is buffered there), else `body` after a step that waits
+   * for the parent's earlier stores to reach memory.
    */
   spawned(
     parent: Fiber,
-    core: number,
+    child: Fiber,
     body: Generator<Op, unknown, void>,
   ): Generator<Op, unknown, void> {
     const c = this.#cores[parent.core];
-    if (core === parent.core || c === undefined || c.count === 0) return body;
+    if (child.core === parent.core || c === undefined || c.count === 0) return body;
     const wait = new Op("fence", c.obj, false, new SpawnWait(c, c.stored));
     return afterParentStores(wait, body);
   }
 
   /**
-   * Waits until core `core`'s buffers are empty: a join's acquire of what the
-   * joined fiber stored. No step when nothing is buffered there.
+   * Waits until the joined fiber's core has drained: a join's acquire of what
+   * the fiber stored. No step when nothing is buffered there.
    */
-  *drained(core: number): Generator<Op, void, void> {
-    const c = this.#cores[core];
+  *joined(fiber: Fiber): Generator<Op, void, void> {
+    const c = this.#cores[fiber.core];
     if (c !== undefined && c.count > 0) yield c.fenceOp;
   }
+
+  /** A primitive is about to release (an unlock): the core's buffers drain first. */
+  releasing(_key: object): Generator<Op, void, void> {
+    return this.fence("seq_cst");
+  }
+
+  /** The drain before the release was all it takes. */
+  released(_key: object): void {}
+
+  /** Loads are never reordered under tso and pso: an acquire needs nothing. */
+  acquired(_key: object): void {}
 
   /** A fence of the current fiber: waits for its core's buffers when the model needs it. */
   *fence(order: Ordering): Generator<Op, void, void> {

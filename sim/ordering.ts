@@ -24,11 +24,13 @@ export const ORDERINGS: readonly Ordering[] = [
  * - `tso`: x86-TSO, one FIFO store buffer per core.
  * - `pso`: SPARC PSO, one FIFO per core and cell, so stores to different
  *   cells reach memory out of order.
+ * - `ra`: C11 release/acquire and relaxed atomics: a load may read any store
+ *   its fiber's view allows (see `sim/ra.ts`).
  */
-export type MemoryModel = "sc" | "tso" | "pso";
+export type MemoryModel = "sc" | "tso" | "pso" | "ra";
 
 /** Every memory model, strongest first. */
-export const MEMORY_MODELS: readonly MemoryModel[] = ["sc", "tso", "pso"];
+export const MEMORY_MODELS: readonly MemoryModel[] = ["sc", "tso", "pso", "ra"];
 
 /** The kind of access an ordering is given to. */
 export type AccessKind = "load" | "store" | "rmw" | "fence";

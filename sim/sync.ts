@@ -62,6 +62,7 @@ export class Mutex implements Guard, StateSource {
   *lock(): Generator<Op, void, void> {
     yield this.#lockOp;
     this.#owner = this.#kernel.current;
+    if (this.#kernel.weak) this.#kernel.acquired(this);
   }
 
   /** Takes the lock if it is free; says whether it did. Never blocks. */
@@ -69,6 +70,7 @@ export class Mutex implements Guard, StateSource {
     yield this.#tryOp;
     if (this.#owner !== null) return false;
     this.#owner = this.#kernel.current;
+    if (this.#kernel.weak) this.#kernel.acquired(this);
     return true;
   }
 
@@ -97,12 +99,14 @@ export class Mutex implements Guard, StateSource {
     yield new Op("relock", this.id, true, guard, cost, -1, cond.wakeId);
     cond.signalled(fiber, true);
     this.#owner = fiber;
+    if (this.#kernel.weak) this.#kernel.acquired(this);
   }
 
   /** Releases the lock, which the calling fiber must hold. */
   *unlock(): Generator<Op, void, void> {
-    if (this.#kernel.weak) yield* this.#kernel.fence();
+    if (this.#kernel.weak) yield* this.#kernel.releasing(this);
     yield this.#unlockOp;
+    if (this.#kernel.weak) this.#kernel.released(this);
     const me = this.#kernel.current;
     if (this.#owner !== me) {
       throw new Violation(
@@ -181,12 +185,15 @@ export class RwLock implements StateSource {
   *readLock(): Generator<Op, void, void> {
     yield this.#readOp;
     this.#readers.push(this.#kernel.current as Fiber);
+    if (this.#kernel.weak) this.#kernel.acquired(this);
   }
 
   /** Leaves the readers; the calling fiber must be one. */
   *readUnlock(): Generator<Op, void, void> {
-    if (this.#kernel.weak) yield* this.#kernel.fence();
+    // Readers publish only to writers (their unlock reads the lock's footprint).
+    if (this.#kernel.weak) yield* this.#kernel.releasing(this.#readOp);
     yield this.#readUnlockOp;
+    if (this.#kernel.weak) this.#kernel.released(this.#readOp);
     const me = this.#kernel.current as Fiber;
     const i = this.#readers.indexOf(me);
     if (i < 0) {
@@ -199,12 +206,17 @@ export class RwLock implements StateSource {
   *writeLock(): Generator<Op, void, void> {
     yield this.#writeOp;
     this.#writer = this.#kernel.current;
+    if (this.#kernel.weak) {
+      this.#kernel.acquired(this);
+      this.#kernel.acquired(this.#readOp);
+    }
   }
 
   /** Releases the write lock, which the calling fiber must hold. */
   *writeUnlock(): Generator<Op, void, void> {
-    if (this.#kernel.weak) yield* this.#kernel.fence();
+    if (this.#kernel.weak) yield* this.#kernel.releasing(this);
     yield this.#writeUnlockOp;
+    if (this.#kernel.weak) this.#kernel.released(this);
     const me = this.#kernel.current as Fiber;
     if (this.#writer !== me) {
       throw new Violation(
@@ -274,8 +286,9 @@ export class CondVar implements StateSource {
       op = new Op("wait", this.id, true, null, this.#kernel.costOf("wait"), -1, mutex.id);
       this.#waitOps.set(mutex, op);
     }
-    if (this.#kernel.weak) yield* this.#kernel.fence();
+    if (this.#kernel.weak) yield* this.#kernel.releasing(mutex);
     yield op;
+    if (this.#kernel.weak) this.#kernel.released(mutex);
     const me = this.#kernel.current as Fiber;
     if (mutex.owner !== me) {
       throw new Violation(
@@ -365,12 +378,14 @@ export class Semaphore implements Guard, StateSource {
   *acquire(): Generator<Op, void, void> {
     yield this.#acquireOp;
     this.#permits--;
+    if (this.#kernel.weak) this.#kernel.acquired(this);
   }
 
   /** Returns a permit. */
   *release(): Generator<Op, void, void> {
-    if (this.#kernel.weak) yield* this.#kernel.fence();
+    if (this.#kernel.weak) yield* this.#kernel.releasing(this);
     yield this.#releaseOp;
+    if (this.#kernel.weak) this.#kernel.released(this);
     this.#permits++;
   }
 }

@@ -8,7 +8,7 @@ const tmp = await Deno.makeTempDir({ prefix: "sim-memory-test-" });
 Deno.test("--memory with an unknown model is a one-line usage error, exit 2", async () => {
   const r = await run(["--scenario", "litmus", "--memory", "arm", "--out", tmp]);
   assertEquals(r.code, 2);
-  assertEquals(r.err, ['error: bad --memory "arm": known: sc, tso, pso']);
+  assertEquals(r.err, ['error: bad --memory "arm": known: sc, tso, pso, ra']);
 });
 
 Deno.test("an ordering a primitive does not take is bad input: one line, exit 2", async () => {
