@@ -22,8 +22,16 @@ import { Faults } from "./faults.ts";
  * - `racy-close`: "closed" is a flag of its own, checked before the tail is
  *   claimed, instead of a bit of the tail; a post can slip in after a
  *   consumer has seen the channel closed and drained.
+ * - `relaxed-publish`: a producer publishes a slot's stamp with a plain
+ *   store instead of a release read-modify-write; under a weak memory model
+ *   (pso, ra) a consumer may see the stamp before the value.
+ *
+ * The correct channel's orderings: a producer's stamp swap is acq_rel (it
+ * publishes the value and takes the slot back from the consumer of the last
+ * lap), a consumer reads the stamp with acquire and frees the slot with a
+ * release store.
  */
-export type ChannelFlaw = "racy-enqueue" | "racy-close";
+export type ChannelFlaw = "racy-enqueue" | "racy-close" | "relaxed-publish";
 
 /** How a channel is built. */
 export interface ChannelOptions {
@@ -263,7 +271,7 @@ export class Channel<T> implements StateSource {
         throw new RangeError(`channel ${this.name} ran out of positions (${POSITIONS_MAX})`);
       }
       const slot = this.#slot(pos % this.#ring);
-      const s = yield* slot.stamp.read();
+      const s = yield* slot.stamp.read("acquire");
       if (s === 2 * pos) {
         if (yield* this.#claimTail(t)) {
           yield* this.#fill(slot, pos, value);
@@ -321,7 +329,12 @@ export class Channel<T> implements StateSource {
   *#fill(slot: Slot<T>, pos: number, value: T): Action<void> {
     yield* slot.value.write(value);
     if (this.selfChecks) this.#checkClaim(slot, pos, "wrote into");
-    const before = yield* slot.stamp.swap(2 * pos + 1);
+    if (this.flaw === "relaxed-publish") {
+      // The flaw: a plain store, which may overtake the value's store.
+      yield* slot.stamp.write(2 * pos + 1);
+      return;
+    }
+    const before = yield* slot.stamp.swap(2 * pos + 1, "acq_rel");
     if (this.selfChecks && before !== 2 * pos) this.#doubleClaim(slot, pos, before, "published");
   }
 
@@ -363,11 +376,11 @@ export class Channel<T> implements StateSource {
     let h = yield* head.read();
     for (;;) {
       const slot = this.#slot(h % this.#ring);
-      const s = yield* slot.stamp.read();
+      const s = yield* slot.stamp.read("acquire");
       if (s === 2 * h + 1) {
         if (yield* head.cas(h, h + 1)) {
           const value = yield* slot.value.read();
-          yield* slot.stamp.write(2 * (h + this.#ring));
+          yield* slot.stamp.write(2 * (h + this.#ring), "release");
           return { tag: "ok", value: value as T };
         }
         h = yield* head.read();

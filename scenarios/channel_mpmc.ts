@@ -168,6 +168,16 @@ const variants = {
       budget: { strategy: "pct", runs: 3_000 },
     },
   },
+  "relaxed-publish": {
+    description: "the stamp that publishes a slot is a plain store, not a release " +
+      "read-modify-write: under pso it may reach memory before the value",
+    memory: "pso",
+    expect: {
+      verdict: "bug",
+      check: "delivered-unposted",
+      budget: { strategy: "random", runs: 3_000 },
+    },
+  },
 } as const;
 
 /**
