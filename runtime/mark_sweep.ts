@@ -17,12 +17,13 @@
  *
  * @module
  */
-import type { Cell, RwLock } from "../sim/kernel.ts";
+import type { Cell } from "../sim/kernel.ts";
 import type { Fiber } from "../sim/fiber.ts";
 import { type Action, Op } from "../sim/op.ts";
 import { Violation } from "../sim/outcome.ts";
 import type { StateSource, StateWriter } from "../sim/state.ts";
 import { Stm, type Tx } from "./atomic.ts";
+import { Handshake, type HandshakeOptions, type WorldLock } from "./handshake.ts";
 import {
   type Heap,
   HeapExhausted,
@@ -73,6 +74,11 @@ export interface MarkSweepOptions {
    * it; turning it off shows why.
    */
   readonly allocateBlack?: boolean;
+  /**
+   * How the world is stopped: a reader-writer lock (default), or a
+   * handshake on cells, fenced or not (`runtime/handshake.ts`).
+   */
+  readonly handshake?: HandshakeOptions;
 }
 
 /** What the collector did, summed over its cycles. */
@@ -137,7 +143,7 @@ export class MarkSweep implements StateSource {
   readonly rescan: boolean;
   readonly allocateBlack: boolean;
   /** The world lock: mutator operations read-lock it, stopping the world write-locks it. */
-  readonly world: RwLock;
+  readonly world: WorldLock;
   readonly stats: MarkSweepStats = { cycles: 0, traced: 0, retraced: 0, shaded: 0, freed: 0 };
   /** The value of an unmarked (white) cell. */
   readonly white: number;
@@ -170,7 +176,9 @@ export class MarkSweep implements StateSource {
     this.rescan = options.rescan ?? this.barrier === "insertion";
     this.allocateBlack = options.allocateBlack ?? true;
     const k = heap.kernel;
-    this.world = k.rwlock(`${this.name}.world`);
+    this.world = options.handshake === undefined
+      ? k.rwlock(`${this.name}.world`)
+      : new Handshake(k, `${this.name}.world`, options.handshake);
     this.#grey = new GreyList(heap, `${this.name}.grey`);
     this.#allocOp = new Op("alloc", k.newObject(`${this.name}.alloc`), true);
     // clear: empty (0) is white, written (1) is black. flip: true (1) is

@@ -1,5 +1,5 @@
 import { assert, assertEquals, assertThrows } from "../deps.ts";
-import type { Cell } from "../sim/kernel.ts";
+import type { Cell, RwLock } from "../sim/kernel.ts";
 import { PctStrategy } from "../sim/pct.ts";
 import { HeapExhausted, NULL } from "./heap.ts";
 import { collectCycles, type MarkMode, MarkSweep, type MarkSweepOptions } from "./mark_sweep.ts";
@@ -115,7 +115,7 @@ Deno.test("allocation raises HeapExhausted when the space is full and the world 
   k.spawn("m", allocUntilFull, gc, regs, out);
   assertEquals(k.execute().verdict, "pass");
   assertEquals(out, ["ok", "full", "full", "full"]);
-  assertEquals(gc.world.readerCount, 0);
+  assertEquals((gc.world as RwLock).readerCount, 0);
 });
 
 Deno.test("bad collector counts and unmanaged nodes are errors of the model", () => {

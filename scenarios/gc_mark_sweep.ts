@@ -20,7 +20,12 @@ export const BUILDS: Record<string, MarkSweepOptions> = {
   "no-reset-nonatomic": { barrier: "deletion", mark: "flip-nonatomic", collectors: 2 },
   "parallel-mark": { barrier: "insertion", mark: "clear", collectors: 2 },
   "no-reset-stm": { barrier: "deletion", mark: "flip-stm", collectors: 2 },
+  handshake: { barrier: "insertion", mark: "clear", collectors: 1 },
+  "handshake-no-fence": { barrier: "insertion", mark: "clear", collectors: 1 },
 };
+
+/** The variants whose world is stopped by a handshake on cells, and whether it is fenced. */
+const HANDSHAKES: Record<string, boolean> = { handshake: true, "handshake-no-fence": false };
 
 /**
  * The mutator. Initially g0 → A, A → B, B → C and g1 → B. It loads A, B and
@@ -129,12 +134,29 @@ export const gcMarkSweep = defineScenario({
         "atomic region (r.atomic), 2 collector fibers, at least 2 cycles",
       expect: { verdict: "pass", budget: { strategy: "random", runs: 1_000 } },
     },
+    handshake: {
+      description: "insertion barrier; the world is stopped by a Dekker handshake on cells " +
+        "(busy and stop flags) with a seq_cst fence on each side, under tso",
+      memory: "tso",
+      expect: { verdict: "pass", budget: { strategy: "pct", runs: 2_000 } },
+    },
+    "handshake-no-fence": {
+      description: "the handshake without its fences: under tso each side's flag waits in its " +
+        "store buffer while it reads the other's (SB), so the collector ends marking mid-operation",
+      memory: "tso",
+      expect: { verdict: "bug", check: "use-after-free", budget: { strategy: "pct", runs: 3_000 } },
+    },
   },
   stepsMax: ({ cycles, mutators, garbage }) =>
     400 * Math.max(cycles, 2) + 100 * mutators + 20 * garbage,
   setup(k, params, variant) {
     const build = BUILDS[variant];
     if (build === undefined) throw new RangeError(`gc-mark-sweep has no variant ${variant}`);
-    buildWorld(k, params, build);
+    const fenced = HANDSHAKES[variant];
+    buildWorld(
+      k,
+      params,
+      fenced === undefined ? build : { ...build, handshake: { mutators: params.mutators, fenced } },
+    );
   },
 });
