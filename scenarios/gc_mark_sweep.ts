@@ -144,7 +144,12 @@ export const gcMarkSweep = defineScenario({
       description: "the handshake without its fences: under tso each side's flag waits in its " +
         "store buffer while it reads the other's (SB), so the collector ends marking mid-operation",
       memory: "tso",
-      expect: { verdict: "bug", check: "use-after-free", budget: { strategy: "pct", runs: 3_000 } },
+      // The heap's checks: the mutator uses a node the sweep freed.
+      expect: {
+        verdict: "bug",
+        checks: ["use-after-free", "free-safety"],
+        budget: { strategy: "pct", runs: 3_000 },
+      },
     },
   },
   stepsMax: ({ cycles, mutators, garbage }) =>

@@ -447,7 +447,8 @@ export function sweep(target: Target, options: SweepOptions): SweepResult {
 /** True when `outcome` (undefined: every run passed) is what `e` expects. */
 export function meetsExpectation(e: Expectation, outcome: Outcome | undefined): boolean {
   if (outcome === undefined) return e.verdict === "pass";
-  return outcome.verdict === e.verdict && (e.check === undefined || e.check === outcome.check);
+  return outcome.verdict === e.verdict && (e.check === undefined || e.check === outcome.check) &&
+    (e.checks === undefined || e.checks.includes(outcome.check));
 }
 
 /** Overrides of a variant's budget. */

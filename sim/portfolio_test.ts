@@ -75,3 +75,17 @@ Deno.test("--depth is refused with the portfolio, which runs depths 1 to 5 itsel
   const target = makeTarget(lostUpdate, "racy");
   assertThrows(() => createStrategy("portfolio", target, { depth: 3 }), UsageError);
 });
+
+Deno.test("an expectation with several checks accepts any of them, and only those", () => {
+  const budget = { strategy: "random" as const, runs: 1 };
+  const e = { verdict: "bug" as const, budget, checks: ["a", "b"] };
+  const found = (check: string) => ({
+    verdict: "bug" as const,
+    check,
+    message: "m",
+    step: 1,
+    fiber: null,
+  });
+  assert(meetsExpectation(e, found("a")) && meetsExpectation(e, found("b")));
+  assert(!meetsExpectation(e, found("c")) && !meetsExpectation(e, undefined));
+});

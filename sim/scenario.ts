@@ -33,6 +33,11 @@ export interface Expectation {
   /** For a failing verdict, the check that must be the one failing. */
   readonly check?: string;
   /**
+   * For a failing verdict found by more than one end-to-end check (a stale
+   * read may show as a duplicate or as a message never posted): any of these.
+   */
+  readonly checks?: readonly string[];
+  /**
    * For a pass variant whose budget samples: DPOR exhausts it at these
    * parameters (over the defaults) within `runs` schedules, so the main job
    * reports it verified at that size, beside the sampled budget at full size.
@@ -114,6 +119,7 @@ const VariantSchema = z.object({
     verdict: z.enum(VERDICTS as [Verdict, ...Verdict[]]),
     budget: BudgetSchema,
     check: z.string().optional(),
+    checks: z.array(z.string()).min(1).optional(),
     verify: z.object({
       runs: z.number().int().min(1),
       params: z.record(z.string(), z.unknown()).optional(),
