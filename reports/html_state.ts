@@ -42,7 +42,7 @@ export function panelData(t: Timeline, firstDiff: number | null): string {
     `"firstDiff":${firstDiff ?? "null"}`,
     `"race":${JSON.stringify(t.race)}`,
     `"zeno":${JSON.stringify(zenoInstant(t))}`,
-    `"rf":${JSON.stringify(readsFrom(t.events, rec))}`,
+    `"rf":${JSON.stringify(readsFrom(t.events, rec, t.readsFrom ?? null))}`,
   ];
   if (rec !== null) {
     parts.push(`"state":${recordingJson(rec)}`, `"layout":${JSON.stringify(heapLayout(rec))}`);

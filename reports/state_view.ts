@@ -7,7 +7,8 @@
  * @module
  */
 import type { StepEvent } from "../sim/events.ts";
-import type { Change, StateRecording } from "../sim/state.ts";
+import type { ReadsFromLog } from "../sim/memory.ts";
+import { type Change, encodeValue, type StateRecording } from "../sim/state.ts";
 import type { Timeline } from "./timeline.ts";
 
 /** A recording as JSON text; values are embedded as JSON, not as strings. */
@@ -183,11 +184,19 @@ export function heapLayout(rec: StateRecording): HeapLayout {
 export type ReadsFrom = readonly [read: number, write: number, value: string | null];
 
 /**
- * For every read of a cell (and every read-modify-write), the last write to
- * that cell before it and the value it read: the kernel runs steps one at a
- * time, so a read sees the latest write.
+ * For every read of a cell (and every read-modify-write), the write it read
+ * from and the value it read. Under `sc` that is the last write to the cell
+ * before it (the kernel runs steps one at a time); under a weak model the
+ * run's own log says which store each load read (`Kernel.logReadsFrom`): a
+ * store still in the reader's buffer, a drained one, or under `ra` any
+ * store its view allowed. Write -1 is the initial value.
  */
-export function readsFrom(events: readonly StepEvent[], rec: StateRecording | null): ReadsFrom[] {
+export function readsFrom(
+  events: readonly StepEvent[],
+  rec: StateRecording | null,
+  log: ReadsFromLog | null = null,
+): ReadsFrom[] {
+  if (log !== null) return readsFromLog(events, log);
   const cells = new Set<string>();
   if (rec !== null) {
     for (const k of rec.keys) if (k.startsWith("cell/")) cells.add(k.slice(5));
@@ -226,6 +235,18 @@ export function readsFrom(events: readonly StepEvent[], rec: StateRecording | nu
     const e = events[r];
     return [r, w, values.get(e.step - 1)?.get(e.object) ?? null] as const;
   });
+}
+
+function readsFromLog(events: readonly StepEvent[], log: ReadsFromLog): ReadsFrom[] {
+  const index = new Map<number, number>();
+  events.forEach((e, i) => index.set(e.step, i));
+  const out: ReadsFrom[] = [];
+  events.forEach((e, i) => {
+    const rf = log.get(e.step);
+    if (rf === undefined) return;
+    out.push([i, index.get(rf[0]) ?? -1, encodeValue(rf[1])]);
+  });
+  return out;
 }
 
 /** The stuck instant of a Zeno failure: the region, its clock, and the steps taken at it. */

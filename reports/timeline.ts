@@ -8,6 +8,7 @@ import { Runner, startRun, stopAtOf, targetOfTrace } from "../sim/explore.ts";
 import type { Fiber } from "../sim/fiber.ts";
 import { GuidedStrategy, type ScheduleStats } from "../sim/guided.ts";
 import type { Kernel, StepObserver } from "../sim/kernel.ts";
+import type { ReadsFromLog } from "../sim/memory.ts";
 import type { Op } from "../sim/op.ts";
 import type { Outcome } from "../sim/outcome.ts";
 import type { AnyScenario } from "../sim/scenario.ts";
@@ -43,6 +44,8 @@ export interface Timeline {
   readonly state: StateRecording | null;
   /** For a `bug` with state recorded: the race behind it. */
   readonly race: Race | null;
+  /** Under a weak model with state recorded: which store each load read. */
+  readonly readsFrom?: ReadsFromLog | null;
 }
 
 /** What `timelineOf` records beside the steps. */
@@ -101,6 +104,7 @@ export function timelineOf(
   let sources: (string | null)[] = [];
   // A run the supervisor stopped (a hang) is drawn up to the step that never returned.
   const stopAt = stopAtOf(trace.outcome);
+  let rf: ReadsFromLog | null = null;
   if (opts.state === false) {
     outcome = runner.run(guided, trace.seed, log, stopAt);
   } else {
@@ -115,6 +119,7 @@ export function timelineOf(
     try {
       startRun(k, target, guided, trace.seed, (k) => {
         recorder.attach(k);
+        rf = k.logReadsFrom();
         k.observe(new Observers([log, steps, recorder]));
       }, stopAt);
       steps.start(k);
@@ -151,6 +156,7 @@ export function timelineOf(
     sources,
     state,
     race: state === null ? null : findRace(trace, scenario, log.events, cellsOf(state)),
+    readsFrom: rf,
   };
 }
 

@@ -8,7 +8,7 @@ import { List } from "./_list.ts";
 import { Fiber } from "./fiber.ts";
 import { CHOOSE_MAX, DECISIONS_MAX, FIBERS_MAX, STEPS_MAX } from "./limits.ts";
 import { Cell } from "./cell.ts";
-import { StoreBuffers, type WeakMemory } from "./memory.ts";
+import { type ReadsFromLog, StoreBuffers, type WeakMemory } from "./memory.ts";
 import { RaMemory } from "./ra.ts";
 import { type FiberBody, isOp, Op } from "./op.ts";
 import { checkOrdering, type MemoryModel, type Ordering } from "./ordering.ts";
@@ -698,6 +698,15 @@ export class Kernel {
    */
   acquired(key: object): void {
     (this.#memory as WeakMemory).acquired(key);
+  }
+
+  /**
+   * Under a weak model, starts logging for every load the step of the store
+   * it read and the value (see `ReadsFromLog`); null under `sc`, where a load
+   * reads the last store before it. Call it after `reset`, before `execute`.
+   */
+  logReadsFrom(): ReadsFromLog | null {
+    return this.#memory?.logReadsFrom() ?? null;
   }
 
   /** The memory model of the current run. */

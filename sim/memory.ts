@@ -53,13 +53,23 @@ export interface WeakMemory {
   released(key: object): void;
   /** Within a primitive's acquiring step (a lock) keyed by `key`. */
   acquired(key: object): void;
+  /**
+   * From now on, log for every load (and read-modify-write) the step of the
+   * store it read and the value: what a report draws as reads-from arrows.
+   */
+  logReadsFrom(): ReadsFromLog;
 }
+
+/** Per loading step: the step of the store it read (0: the initial value) and the value. */
+export type ReadsFromLog = Map<number, readonly [number, unknown]>;
 
 interface Entry {
   readonly view: View;
   readonly value: unknown;
   /** The store's place in its core's program order (see `CoreBuffers.stored`). */
   readonly seq: number;
+  /** The step that issued the store (for reads-from). */
+  readonly step: number;
 }
 
 /** Never ready: a drain fiber's operation while its FIFO is empty. */
@@ -107,7 +117,7 @@ class Fifo {
       this.#entries.length = 0;
       this.#head = 0;
     }
-    e.view.drained(e.value);
+    e.view.drained(e.value, e.step);
   }
 }
 
@@ -197,9 +207,10 @@ class View {
   readonly cell: WeakCell<unknown>;
   readonly core: CoreBuffers;
   readonly #memory: StoreBuffers;
-  /** Stores of this cell buffered on this core, and the newest one's value. */
+  /** Stores of this cell buffered on this core, and the newest one's value and step. */
   count = 0;
   newest: unknown = undefined;
+  newestStep = 0;
   /** PSO: this cell's FIFO on this core. */
   fifo: Fifo | null = null;
   readonly loadOp: Op;
@@ -230,20 +241,32 @@ class View {
     return this.count > 0 ? this.newest : this.cell.memoryValue();
   }
 
-  buffer(value: unknown): void {
-    this.count++;
-    this.newest = value;
-    this.core.count++;
-    this.#memory.buffered++;
-    this.#memory.fifoOf(this).push({ view: this, value, seq: this.core.stored++ });
+  /** A load by a fiber's step: `load()`, logged when reads-from is logged. */
+  loadLogged(): unknown {
+    const v = this.load();
+    const log = this.#memory.rf;
+    if (log !== null) {
+      log.set(this.#memory.step, [this.count > 0 ? this.newestStep : this.cell.memoryStep, v]);
+    }
+    return v;
   }
 
-  drained(value: unknown): void {
+  buffer(value: unknown): void {
+    const step = this.#memory.step;
+    this.count++;
+    this.newest = value;
+    this.newestStep = step;
+    this.core.count++;
+    this.#memory.buffered++;
+    this.#memory.fifoOf(this).push({ view: this, value, seq: this.core.stored++, step });
+  }
+
+  drained(value: unknown, step: number): void {
     this.count--;
     if (this.count === 0) this.newest = undefined;
     this.core.count--;
     this.#memory.buffered--;
-    this.cell.setMemory(value);
+    this.cell.setMemory(value, step);
   }
 }
 
@@ -255,6 +278,8 @@ export class StoreBuffers implements WeakMemory {
   readonly model: BufferedModel;
   /** Stores buffered on all cores: the run may end only once this is 0. */
   buffered = 0;
+  /** The reads-from log, once asked for. */
+  rf: ReadsFromLog | null = null;
   readonly #k: Kernel;
   readonly #cores: (CoreBuffers | undefined)[] = [];
 
@@ -271,6 +296,15 @@ export class StoreBuffers implements WeakMemory {
   /** The fiber whose step is executing, or null. */
   current(): Fiber | null {
     return this.#k.current;
+  }
+
+  /** The step executing now. */
+  get step(): number {
+    return this.#k.step;
+  }
+
+  logReadsFrom(): ReadsFromLog {
+    return this.rf ??= new Map();
   }
 
   /** The buffers of the core the current fiber runs on. */
@@ -403,6 +437,8 @@ export function readsAs<T>(fiber: Fiber, fn: () => T): T {
 export class WeakCell<T> extends Cell<T> {
   readonly #memory: StoreBuffers;
   readonly #views: (View | undefined)[] = [];
+  /** @internal The step of the store memory holds (0: the initial value). */
+  memoryStep = 0;
 
   constructor(kernel: Kernel, memory: StoreBuffers, name: string, init: T) {
     super(kernel, name, init);
@@ -419,16 +455,25 @@ export class WeakCell<T> extends Cell<T> {
     return super.peek();
   }
 
-  /** @internal Writes memory (a drain). */
-  setMemory(value: unknown): void {
+  /** @internal Writes memory: a drain of a store made at `step`, or a direct store. */
+  setMemory(value: unknown, step: number): void {
     super.poke(value as T);
+    this.memoryStep = step;
+  }
+
+  /** The old value of a read-modify-write, logged; memory then holds this step's store. */
+  #rmwRead(): T {
+    const old = super.peek();
+    const log = this.#memory.rf;
+    if (log !== null) log.set(this.#memory.step, [this.memoryStep, old]);
+    return old;
   }
 
   override *read(order?: Ordering): Generator<Op, T, void> {
     if (order !== undefined) checkOrdering("load", order);
     const v = this.#view(`read ${this.name}`);
     yield v.loadOp;
-    return v.load() as T;
+    return v.loadLogged() as T;
   }
 
   override *write(value: T, order?: Ordering): Generator<Op, void, void> {
@@ -436,7 +481,7 @@ export class WeakCell<T> extends Cell<T> {
     const v = this.#view(`write ${this.name}`);
     if (order === "seq_cst") {
       yield v.storeDirectOp;
-      super.poke(value);
+      this.setMemory(value, this.#memory.step);
       return;
     }
     // PSO keeps no order between a core's FIFOs: a release waits for all of them.
@@ -447,16 +492,16 @@ export class WeakCell<T> extends Cell<T> {
   override *cas(expected: T, value: T, order?: Ordering): Generator<Op, boolean, void> {
     if (order !== undefined) checkOrdering("rmw", order);
     yield this.#view(`cas ${this.name}`).rmwOp;
-    if (super.peek() !== expected) return false;
-    super.poke(value);
+    if (this.#rmwRead() !== expected) return false;
+    this.setMemory(value, this.#memory.step);
     return true;
   }
 
   override *swap(value: T, order?: Ordering): Generator<Op, T, void> {
     if (order !== undefined) checkOrdering("rmw", order);
     yield this.#view(`swap ${this.name}`).rmwOp;
-    const old = super.peek();
-    super.poke(value);
+    const old = this.#rmwRead();
+    this.setMemory(value, this.#memory.step);
     return old;
   }
 
@@ -467,8 +512,8 @@ export class WeakCell<T> extends Cell<T> {
   ): Generator<Op, number, void> {
     if (order !== undefined) checkOrdering("rmw", order);
     yield this.#view(`fetchAdd ${this.name}`).rmwOp;
-    const old = this.memoryValue();
-    this.setMemory(old + delta);
+    const old = this.#rmwRead() as number;
+    this.setMemory(old + delta, this.#memory.step);
     return old;
   }
 

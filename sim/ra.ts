@@ -37,6 +37,7 @@
  * @module
  */
 import { Cell } from "./cell.ts";
+import type { ReadsFromLog, WeakMemory } from "./memory.ts";
 import type { Fiber } from "./fiber.ts";
 import type { Kernel } from "./kernel.ts";
 import { Op } from "./op.ts";
@@ -54,11 +55,14 @@ class Msg {
   readonly view: View | null;
   /** True once a read-modify-write read this store: nothing may be placed right after it. */
   taken = false;
+  /** The step that made the store; 0 for the initial value. */
+  readonly step: number;
 
-  constructor(pos: number, value: unknown, view: View | null) {
+  constructor(pos: number, value: unknown, view: View | null, step: number) {
     this.pos = pos;
     this.value = value;
     this.view = view;
+    this.step = step;
   }
 }
 
@@ -107,7 +111,7 @@ const RELEASES: Readonly<Record<Ordering, boolean>> = {
 };
 
 /** The release/acquire memory of one run: cells, fibers' views, synchronisation. */
-export class RaMemory {
+export class RaMemory implements WeakMemory {
   readonly model = "ra" as const;
   /** Nothing is ever buffered under `ra`. */
   readonly buffered = 0;
@@ -120,6 +124,8 @@ export class RaMemory {
   readonly #scFence: Op;
   /** Extra footprint of a seq_cst access: it writes the global `sc` object. */
   readonly scFootprint: { readonly objs: readonly number[]; readonly writes: readonly boolean[] };
+  /** The reads-from log, once asked for. */
+  #rf: ReadsFromLog | null = null;
   #cells = 0;
 
   constructor(kernel: Kernel) {
@@ -132,6 +138,15 @@ export class RaMemory {
   /** A cell with a history of stores. */
   cell<T>(name: string, init: T): Cell<T> {
     return new RaCell<T>(this.#k, this, name, init, this.#cells++);
+  }
+
+  logReadsFrom(): ReadsFromLog {
+    return this.#rf ??= new Map();
+  }
+
+  /** The step executing now. */
+  get step(): number {
+    return this.#k.step;
   }
 
   /** The views of `fiber`. */
@@ -222,6 +237,7 @@ export class RaMemory {
 
   /** @internal A load's effect on the fiber's views, having read `m` of cell `at`. */
   readFrom(t: Thread, at: number, m: Msg, acquire: boolean): void {
+    this.#rf?.set(this.#k.step, [m.step, m.value]);
     raise(t.cur, at, m);
     raise(t.acq, at, m);
     join(t.acq, m.view);
@@ -259,7 +275,7 @@ export class RaCell<T> extends Cell<T> {
     super(kernel, name, init);
     this.#memory = memory;
     this.index = index;
-    this.#history = [new Msg(0, init, null)];
+    this.#history = [new Msg(0, init, null, 0)];
     const read = kernel.costOf("read"), write = kernel.costOf("write"), rmw = kernel.costOf("rmw");
     this.#loadOp = new Op("read", this.id, false, null, read);
     this.#storeOp = new Op("write", this.id, true, null, write);
@@ -289,7 +305,7 @@ export class RaCell<T> extends Cell<T> {
   /** Places a store right after `h[after]` and makes it the fiber's newest of this cell. */
   #place(t: Thread, after: number, value: T, view: View): Msg {
     const h = this.#history;
-    const m = new Msg(after + 1, value, view);
+    const m = new Msg(after + 1, value, view, this.#memory.step);
     view[this.index] = m;
     h.splice(after + 1, 0, m);
     for (let i = after + 2; i < h.length; i++) h[i].pos = i;
@@ -383,7 +399,7 @@ export class RaCell<T> extends Cell<T> {
 
   override poke(value: T): void {
     const h = this.#history;
-    if (h.length === 1) h[0] = new Msg(0, value, null);
-    else h.push(new Msg(h.length, value, null));
+    if (h.length === 1) h[0] = new Msg(0, value, null, 0);
+    else h.push(new Msg(h.length, value, null, this.#memory.step));
   }
 }
