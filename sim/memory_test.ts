@@ -8,6 +8,7 @@ import type { ExhaustiveStrategy } from "./exhaustive.ts";
 import { judge, makeTarget, makeTrace, planFor, replay, Runner, type Target } from "./explore.ts";
 import { Kernel } from "./kernel.ts";
 import { lostUpdate } from "../scenarios/lost_update.ts";
+import { workStealing } from "../scenarios/work_stealing.ts";
 import { OrderingError } from "./ordering.ts";
 import type { Outcome } from "./outcome.ts";
 import { defineScenario, UsageError } from "./scenario.ts";
@@ -519,4 +520,13 @@ Deno.test("ra: a relaxed load may read stale values, but a join acquires what th
   // Before the join y may be 0 or 1; after it x is always 1.
   assertEquals(seen.sort(), ["01", "11"]);
   assertEquals(finals(target, new DporStrategy()).states, dfs.states);
+});
+
+Deno.test("work-stealing under ra: the fenced Chase-Lev deque passes, take-no-fence is found", () => {
+  const fenced = makeTarget(workStealing, "chase-lev-fenced", { memory: "ra" });
+  const ok = judge(fenced, { ...planFor(fenced, { strategy: "random", runs: 300 }), seed: 1 });
+  assert(ok.ok, `${ok.outcome?.check}: ${ok.outcome?.message}`);
+  const broken = makeTarget(workStealing, "take-no-fence", { memory: "ra" });
+  const bug = judge(broken, { ...planFor(broken, { strategy: "random", runs: 300 }), seed: 1 });
+  assert(bug.ok, "take-no-fence not found under ra in 300 random runs");
 });
