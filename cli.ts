@@ -38,6 +38,7 @@ import {
   planFor,
   type PlanOptions,
   replay,
+  swarmConfigOf,
   type Target,
   variantOf,
 } from "./sim/explore.ts";
@@ -544,6 +545,9 @@ async function runTarget(
           elapsedMs: round(now - last),
           trace: tracePath,
           shard: opts.shard,
+          config: target.swarm && info.failure !== null
+            ? swarmConfigOf(target, info.failure.decisions)
+            : undefined,
         }));
         last = now;
         if (logged) sink.run(line);
@@ -780,7 +784,14 @@ function runLine(
   strategy: Strategy,
   expect: Expectation,
   outcome: Outcome,
-  extra: { seed: number; elapsedMs: number; trace: string | null; shard: Shard | null },
+  extra: {
+    seed: number;
+    elapsedMs: number;
+    trace: string | null;
+    shard: Shard | null;
+    /** A failing swarm run's drawn configuration. */
+    config?: Record<string, unknown>;
+  },
 ): Record<string, unknown> {
   const line: Record<string, unknown> = {
     scenario: target.scenario.name,
@@ -799,6 +810,7 @@ function runLine(
     line.check = outcome.check;
     line.message = outcome.message;
     line.trace = extra.trace;
+    if (extra.config !== undefined) line.config = extra.config;
   }
   return line;
 }

@@ -162,6 +162,10 @@ Deno.test("swarm: the CLI finds the broken variant, prints the configuration, an
   // The trace keeps its keys sorted; the printed line keeps the order of the draws.
   const tokens = (line: string) => line.split(" ").sort();
   assertEquals(tokens(formatSwarm(trace.swarm!)), tokens(config));
+  // runs.jsonl's line for the failing run carries the configuration too.
+  const failing = (await Deno.readTextFile(`${out}/runs.jsonl`)).trim().split("\n")
+    .map((l) => JSON.parse(l)).find((l) => l.verdict === "bug");
+  assertEquals(failing?.config, trace.swarm);
   const again = await captured(main, ["--replay", path]);
   assertEquals(again.code, 0, again.out.join("\n"));
   // The rerun command reproduces the same seed and configuration.
