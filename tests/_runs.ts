@@ -14,13 +14,15 @@ export interface RunSpec {
   params: Record<string, unknown>;
   strategy: "random" | "pct";
   seed: number;
+  /** Draw a swarm configuration first. */
+  swarm?: boolean;
 }
 
 /** The catalog target a spec names. */
 export function targetOf(spec: RunSpec): Target {
   const s = catalog.find((x) => x.name === spec.scenario);
   if (s === undefined) throw new Error(`no scenario ${spec.scenario}`);
-  return makeTarget(s, spec.variant, { params: spec.params });
+  return makeTarget(s, spec.variant, { params: spec.params, swarm: spec.swarm });
 }
 
 /** The serialized trace of the run a spec names, and the final state. */

@@ -51,3 +51,20 @@ Deno.test("traces are byte-identical across processes", async () => {
   assertEquals(first, here);
   assertEquals(second, here);
 });
+
+Deno.test("swarm runs draw the same configuration and give byte-identical traces across processes", async () => {
+  const specs: RunSpec[] = [];
+  for (const [scenario, variant] of [["channel-mpmc", "racy-close"], ["reactor", "correct"]]) {
+    for (const strategy of ["random", "pct"] as const) {
+      for (let seed = 1; seed <= 15; seed++) {
+        specs.push({ scenario, variant, params: {}, strategy, seed, swarm: true });
+      }
+    }
+  }
+  const here = specs.map((s) => traceOf(s).trace);
+  // Every swarm trace records its configuration, and seeds draw different ones.
+  const configs = here.map((t) => JSON.stringify(JSON.parse(t).swarm));
+  assertEquals(configs.every((c) => c !== undefined), true);
+  assertEquals(new Set(configs).size > 20, true);
+  assertEquals(await tracesInAnotherProcess(specs), here);
+});
