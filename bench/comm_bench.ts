@@ -31,7 +31,12 @@ function rate(t: Target, strategy: string, runs: number): number {
 function throughput(): void {
   console.log("\n## Communication and scheduling: schedules per second (correct variants)\n");
   const rows: (string | number)[][] = [];
-  for (const [scenario, variant] of [["channel-mpmc", "correct"], ["work-stealing", "chase-lev"]]) {
+  const correct = [
+    ["channel-mpmc", "correct"],
+    ["work-stealing", "chase-lev"],
+    ["forwarding", "correct"],
+  ];
+  for (const [scenario, variant] of correct) {
     const t = target(scenario, variant);
     const steps = judge(t, { ...planFor(t, { strategy: "random", runs: 1000 }), seed: 1 }).steps /
       1000;
@@ -93,6 +98,8 @@ const BROKEN: [string, string, Record<string, unknown>][] = [
   ["channel-mpmc", "racy-close", {}],
   ["reactor", "shared-arena", {}],
   ["comms", "no-gc-lock", {}],
+  ["forwarding", "drop-on-forward", {}],
+  ["forwarding", "stale-forward", {}],
   ["pf-pipeline", "cyclic", {}],
   ["work-stealing", "no-cas-last", {}],
   ["work-stealing", "steal-read-after-cas", {}],
