@@ -189,6 +189,22 @@ Deno.test("DPOR, PCT and --workers find a hang too; --step-timeout 0 turns super
   ]);
   assertEquals(pct.code, 0, pct.out);
   assertMatch(pct.out, /strategy pct \(depth 3, steps \d+\)/);
+  // PCT's probe (one sequential run) hangs in the setup: the estimate is the step limit.
+  const probe = await sim([
+    "--scenario",
+    FIXTURE,
+    "--variant",
+    "setup",
+    "--strategy",
+    "pct",
+    "--step-timeout",
+    "0.5",
+    "--out",
+    `${tmp}/probe`,
+  ]);
+  assertEquals(probe.code, 0, probe.out);
+  assertMatch(probe.out, /hanging\/setup: hang \(step-timeout\) at step 0/);
+  assertMatch(probe.out, /strategy pct \(depth 3, steps 10000\)/);
   // A watched pool stops, and one supervised worker finds the run again.
   const pool = await sim([
     "--scenario",
