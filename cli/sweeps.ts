@@ -62,6 +62,9 @@ export class Sweeper {
    * tree is split into subtrees, each shard exploring its share.
    */
   async judge(target: Target, options: JudgeOptions, plan?: PlanOptions): Promise<Judgement> {
+    if (this.#supervisor !== null && plan !== undefined && this.workers <= 1) {
+      return await this.#supervisor.judge(target, plan, options);
+    }
     if (isExhaustive(options.strategy) && options.shard !== undefined) {
       const r = exploreSplit(target, treeSpecOf(options.strategy), {
         runs: options.runs,
@@ -72,9 +75,6 @@ export class Sweeper {
       });
       const result = { runs: r.schedules, steps: r.steps, failures: r.failures };
       return judgement(target, options.strategy, result, r);
-    }
-    if (this.#supervisor !== null && plan !== undefined && this.workers <= 1) {
-      return await this.#supervisor.judge(target, plan, options);
     }
     if (this.workers <= 1) return judge(target, options);
     let seen = 0;

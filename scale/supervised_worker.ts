@@ -8,7 +8,18 @@
 /// <reference lib="deno.worker" />
 import { loadScenario } from "../scenarios/load.ts";
 import type { Heartbeat } from "../sim/kernel.ts";
-import { judge, makeTarget, planFor, probeSteps, type Target } from "../sim/explore.ts";
+import {
+  type Failure,
+  isExhaustive,
+  judge,
+  makeTarget,
+  planFor,
+  probeSteps,
+  type Target,
+} from "../sim/explore.ts";
+import type { ExplorationStats } from "../sim/exhaustive.ts";
+import type { Outcome } from "../sim/outcome.ts";
+import { exploreSplit, treeSpecOf } from "../sim/split.ts";
 import { OrderingError } from "../sim/ordering.ts";
 import { UsageError } from "../sim/scenario.ts";
 import type {
@@ -66,6 +77,39 @@ async function run(m: JobMessage): Promise<void> {
     failures = [];
     flushed = performance.now();
   };
+  const onSchedule = (s: ExplorationStats, _outcome: Outcome | null, failure?: Failure | null) => {
+    for (let i = 0; i < STATS.length; i++) stats[i] = s[STATS[i]];
+    const text = JSON.stringify(strategy.options());
+    if (text !== optionsText) {
+      optionsText = text;
+      post({ type: "options", job: m.job, options: strategy.options() });
+    }
+    if (failure !== undefined && failure !== null) {
+      post({ type: "found", job: m.job, failure: { ...failure, options: strategy.options() } });
+    }
+    if ((s.schedules & 63) === 0) post({ type: "progress", job: m.job, stats: s });
+  };
+  if (m.split && isExhaustive(strategy)) {
+    // A shard of a split tree, as `deno task sim --shard` explores it.
+    const r = exploreSplit(target, treeSpecOf(strategy), {
+      runs: m.runs,
+      seed: m.seed,
+      keepGoing: m.keepGoing,
+      shard: m.shard,
+      onSchedule,
+      heartbeat,
+    });
+    const { frontier: _, failures, ...exploration } = r;
+    post({
+      type: "done",
+      job: m.job,
+      runs: r.schedules,
+      steps: r.steps,
+      exploration,
+      failures: failures.map((f) => ({ ...f, options: strategy.options() })),
+    });
+    return;
+  }
   const result = judge(target, {
     strategy,
     runs: m.runs,
@@ -87,18 +131,7 @@ async function run(m: JobMessage): Promise<void> {
         ((seeds.length & 15) === 0 && performance.now() - flushed > FLUSH_MS)
       ) flush();
     },
-    onSchedule: (s, _outcome, failure) => {
-      for (let i = 0; i < STATS.length; i++) stats[i] = s[STATS[i]];
-      const text = JSON.stringify(strategy.options());
-      if (text !== optionsText) {
-        optionsText = text;
-        post({ type: "options", job: m.job, options: strategy.options() });
-      }
-      if (failure !== undefined && failure !== null) {
-        post({ type: "found", job: m.job, failure: { ...failure, options: strategy.options() } });
-      }
-      if ((s.schedules & 63) === 0) post({ type: "progress", job: m.job, stats: s });
-    },
+    onSchedule,
   });
   if (seeds.length > 0) flush();
   post({

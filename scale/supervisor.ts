@@ -82,6 +82,8 @@ export interface JudgeJob extends JobBase {
   readonly runs: number;
   readonly keepGoing: boolean;
   readonly shard?: { readonly index: number; readonly of: number };
+  /** DFS, DPOR: explore the shard's subtrees of the split tree (`exploreSplit`). */
+  readonly split?: boolean;
 }
 
 /** Run PCT's sequential probe (`probeSteps`). */
@@ -293,6 +295,7 @@ export class Supervisor {
         seed: options.seed,
         runs: options.runs,
         keepGoing: options.keepGoing ?? false,
+        ...(options.shard === undefined ? {} : { shard: options.shard, split: true }),
       },
       (m) => {
         if (m.type === "progress") options.onSchedule?.(m.stats, null);

@@ -3,6 +3,7 @@ import { main } from "../cli.ts";
 import { replayStored } from "../cli/regress.ts";
 import { catalog } from "../scenarios/mod.ts";
 import { judge, makeTarget, planFor, type PlanOptions, type RunInfo } from "../sim/explore.ts";
+import { exploreSplit, treeSpecOf } from "../sim/split.ts";
 import { captured } from "../tests/_io.ts";
 import { Supervisor } from "./supervisor.ts";
 
@@ -56,6 +57,35 @@ Deno.test("a supervised sweep gives the runs, failures and traces' options of on
       assert(options.every((o) => o !== undefined), `${label}: a failure without options`);
       if (plan.strategy === "portfolio") {
         assertEquals(options.map((o) => o?.member), b.failures.map((f) => memberOf(f.seed)));
+      }
+    }
+  } finally {
+    sup.close();
+  }
+});
+
+Deno.test("a supervised shard of a DFS or DPOR tree explores what exploreSplit does here", async () => {
+  const sup = new Supervisor({ stepTimeoutMs: 10_000, heapMaxBytes: 2 ** 30 });
+  try {
+    for (const [variant, strategy] of [["racy", "dpor"], ["locked", "dfs"]] as const) {
+      const target = makeTarget(byName("lost-update"), variant, { params: { fibers: 3 } });
+      const plan = { strategy };
+      const { strategy: s, runs } = planFor(target, plan);
+      for (const index of [0, 1]) {
+        const shard = { index, of: 2 };
+        const here = exploreSplit(target, treeSpecOf(s), { runs, seed: 1, shard, keepGoing: true });
+        const there = await sup.judge(target, plan, {
+          ...planFor(target, plan),
+          seed: 1,
+          shard,
+          keepGoing: true,
+        });
+        const { frontier: _, failures, ...stats } = here;
+        assertEquals(there.exploration, stats, `${variant} ${strategy} shard ${index}`);
+        assertEquals(
+          there.failures.map((f) => [f.schedule, f.outcome, f.decisions]),
+          failures.map((f) => [f.schedule, f.outcome, f.decisions]),
+        );
       }
     }
   } finally {

@@ -119,10 +119,11 @@ export interface Frontier {
 export function listFrontier(
   target: Target,
   spec: TreeSpec,
-  options: { readonly seed: number; readonly subtrees?: number },
+  options: { readonly seed: number; readonly subtrees?: number; readonly heartbeat?: Heartbeat },
 ): Frontier {
   const want = options.subtrees ?? SUBTREES_DEFAULT[spec.strategy];
   const runner = new Runner(target);
+  if (options.heartbeat !== undefined) runner.kernel.watch(options.heartbeat);
   let best: Frontier | null = null;
   let runs = 0;
   for (let d = 1; d <= FRONTIER_DECISIONS_MAX; d++) {
@@ -256,6 +257,8 @@ export interface SplitOptions {
   /** The fewest subtrees to split into. */
   readonly subtrees?: number;
   readonly onSchedule?: (stats: ExplorationStats, outcome: Outcome | null) => void;
+  /** Shared memory a supervisor watches the runs through (`scale/supervisor.ts`). */
+  readonly heartbeat?: Heartbeat;
 }
 
 /**
@@ -283,6 +286,7 @@ export function exploreSplit(
       seed: options.seed,
       keepGoing: options.keepGoing,
       onSchedule: options.onSchedule,
+      heartbeat: options.heartbeat,
     });
     results.push(r);
     spent += r.schedules;
