@@ -2,9 +2,7 @@
  * Supervision: runs per second of one sweep on this thread, and on the
  * supervised worker the `sim` command uses by default (`--step-timeout`),
  * worker start-up included; and the time to a verdict of a one-run command.
- *
- * Measured on the 2-core machine this project is built on, shared with other
- * work (load 12-15), medians of 3 (see /work/notes/hang.md for the numbers).
+ * Medians of 3; the README quotes a run of it.
  */
 import { lostUpdate } from "../scenarios/mod.ts";
 import { judge, makeTarget, planFor } from "../sim/explore.ts";
