@@ -27,7 +27,6 @@ import type {
   WatchMessage,
 } from "./_protocol.ts";
 import { BEAT_RUN, BEAT_SLOTS, BEAT_STEP, BEAT_STOP, type Heartbeat } from "../sim/kernel.ts";
-import type { SupervisorOptions } from "./supervisor.ts";
 import type { Shard } from "./shard.ts";
 
 /** How a sweep on workers goes. */
@@ -76,7 +75,7 @@ export async function sweepOnWorkers(
 export class WorkerPool {
   readonly #workers: Worker[] = [];
   readonly size: number;
-  readonly #watch: SupervisorOptions | null;
+  readonly #watch: PoolWatch | null;
   readonly #watched = new Map<Worker, Watched>();
   #sweeps = 0;
   #current: SweepRun | TreeRun | null = null;
@@ -86,7 +85,7 @@ export class WorkerPool {
    * or the process growing past the heap limit, ends the sweep with
    * `WorkersStopped` (the caller finds the run again on a supervised worker).
    */
-  constructor(size: number, watch: SupervisorOptions | null = null) {
+  constructor(size: number, watch: PoolWatch | null = null) {
     if (!Number.isInteger(size) || size < 1) {
       throw new RangeError(`Cannot start ${size} workers: need a positive integer`);
     }
@@ -212,6 +211,16 @@ export class WorkerPool {
   }
 }
 
+/** How a pool watches its workers (the same as a `Supervisor`'s options). */
+export interface PoolWatch {
+  /** A step that stands still this long stops the pool. */
+  readonly stepTimeoutMs: number;
+  /** Growth of the process's resident memory that stops the pool. */
+  readonly heapMaxBytes: number;
+  /** The process's resident memory in bytes (tests pass a fake). */
+  readonly rss?: () => number;
+}
+
 /** A watched worker's shared memory, and the step it was last seen at. */
 interface Watched {
   readonly beat: Int32Array;
@@ -227,8 +236,10 @@ interface Watched {
  * found again on one supervised worker (`cli/sweeps.ts`).
  */
 export class WorkersStopped extends Error {
+  /** Why: a step stood still (`hang`), or the process outgrew the heap limit. */
   readonly kind: "hang" | "out-of-memory";
 
+  /** The stop, and why. */
   constructor(kind: "hang" | "out-of-memory") {
     super(
       `the workers were stopped: ${kind === "hang" ? "a step did not return" : "out of memory"}`,

@@ -14,12 +14,7 @@ import { InterleavedStrategy } from "./split.ts";
 import { type Order, ORDERS } from "./_tree.ts";
 
 export { type Order, ORDERS };
-import {
-  type ExhaustiveStrategy,
-  type ExplorationStats,
-  exploreExhaustive,
-  type ExploreOptions,
-} from "./exhaustive.ts";
+import { type ExhaustiveStrategy, type ExplorationStats, exploreExhaustive } from "./exhaustive.ts";
 import { CORES_MAX, STEPS_MAX } from "./limits.ts";
 import { isMemoryModel, MEMORY_MODELS, type MemoryModel } from "./ordering.ts";
 import { PctStrategy } from "./pct.ts";
@@ -501,7 +496,12 @@ export interface Judgement extends SweepResult {
 
 /** Options of `judge`: a sweep's, plus a progress hook for exhaustive strategies. */
 export interface JudgeOptions extends SweepOptions {
-  readonly onSchedule?: ExploreOptions["onSchedule"];
+  /** Called after each schedule of DFS or DPOR, with the schedule's failure when it failed. */
+  readonly onSchedule?: (
+    stats: ExplorationStats,
+    outcome: Outcome | null,
+    failure?: Failure | null,
+  ) => void;
 }
 
 /**

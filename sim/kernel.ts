@@ -38,7 +38,9 @@ export interface RunConfig {
 
 /** Where and how a replayed run the supervisor stopped ends (`RunConfig.stopAt`). */
 export interface StopAt {
+  /** The step that does not run (0: the setup). */
   readonly step: number;
+  /** The outcome the run ends with, given the step and the fiber picked for it. */
   readonly outcome: (step: number, fiber: string | null) => Outcome;
 }
 
@@ -62,10 +64,13 @@ export interface Heartbeat {
   readonly onGrow?: (decisions: SharedArrayBuffer) => void;
 }
 
-/** Slots of `Heartbeat.beat`. */
+/** Slot of `Heartbeat.beat`: runs started since the kernel was watched. */
 export const BEAT_RUN = 0;
+/** Slot of `Heartbeat.beat`: the step the current run is in (0: setup). */
 export const BEAT_STEP = 1;
+/** Slot of `Heartbeat.beat`: the id of the fiber whose step it is (-1: setup). */
 export const BEAT_FIBER = 2;
+/** Slot of `Heartbeat.beat`: the decisions the run made before the step. */
 export const BEAT_DECISIONS = 3;
 /** Set by the supervisor: the next step throws `RunStopped` instead of running. */
 export const BEAT_STOP = 4;

@@ -116,6 +116,7 @@ export class PrunedRun extends ToolSignal {
  * the sweep instead of running on unseen.
  */
 export class RunStopped extends ToolSignal {
+  /** The signal a watched kernel throws at the step after its run was stopped. */
   constructor() {
     super("the supervisor stopped this run");
     this.name = "RunStopped";
