@@ -132,6 +132,7 @@ export class Channel<T> implements StateSource {
   /** Messages held before `post` waits; Infinity when unbounded. */
   readonly capacity: number;
   readonly flaw: ChannelFlaw | null;
+  /** Whether the channel asserts its own protocol (`ChannelOptions.selfChecks`). */
   readonly selfChecks: boolean;
   readonly #k: Kernel;
   readonly #ring: number;
