@@ -51,6 +51,7 @@ import { CommsMatrix, Context } from "./comms.ts";
 import { Compaction } from "./compaction.ts";
 import { Deque } from "./deque.ts";
 import { Faults } from "./faults.ts";
+import { ForwardingNet, type Pid } from "./forwarding.ts";
 import {
   Heap,
   HeapExhausted,
@@ -63,6 +64,7 @@ import {
 import { MarkSweep } from "./mark_sweep.ts";
 import type { JobOutcome } from "./reactor.ts";
 import { ParkingSpot } from "./park.ts";
+import type { ProcessFn } from "./process.ts";
 import { Regions } from "./regions.ts";
 import { type Collectable, type Mutator, Safepoints } from "./safepoint.ts";
 
@@ -118,6 +120,11 @@ export interface SystemJob {
   after(ticks: number, ref: Ref, callback: TimerCallback): Action<void>;
   /** Publishes a result node into the shared, collected heap. */
   publish(): Action<void>;
+  /**
+   * Sends `input` to process `pid` (wherever it has moved: the message is
+   * forwarded) and waits for its output.
+   */
+  call<O>(pid: Pid, input: unknown): Action<O>;
 }
 
 /** A job's callback, declared once; may raise `HeapExhausted` through `arena.alloc`. */
@@ -148,6 +155,11 @@ export interface SystemStartup {
   root(name: string, ref: Ref): Cell<number>;
   /** Stop-the-world compactions of the start-up heap so far. */
   readonly collections: number;
+  /**
+   * Starts a process function at worker `home`'s context; idle workers ask
+   * for work, so it may move (`forwarding.ts`). Gives its pid for `call`.
+   */
+  host<I, O, S>(name: string, fn: ProcessFn<I, O, S>, state: S, home: number): Pid;
 }
 
 /** The start-up script, declared once. */
@@ -207,6 +219,8 @@ export interface SystemStats {
   /** Compactions of a context's message heap. */
   contextCollections: number;
   timers: number;
+  /** Requests for work an idle worker sent to the context before it (which may move a process). */
+  workRequests: number;
   /** Allocation faults a job or a send survived by trying again. */
   injected: number;
 }
@@ -227,6 +241,8 @@ interface Worker {
   fiber: Fiber | null;
   /** Where the worker waits when it has nothing to do. */
   idle: ParkingSpot | null;
+  /** True once the worker has asked the context before it for work. */
+  requested: boolean;
   /** The worker as a mutator: it polls the safepoint, and stops when the world does. */
   readonly mutator: Mutator;
 }
@@ -284,11 +300,14 @@ export class System {
     messages: 0,
     contextCollections: 0,
     timers: 0,
+    workRequests: 0,
     injected: 0,
   };
   /** Safepoints: the workers and the start-up fiber are its mutators. */
   readonly safepoints: Safepoints;
   readonly faults: Faults;
+  /** Processes and the forwarding of messages to them as they move between contexts. */
+  readonly net: ForwardingNet;
   /** Outcomes recorded so far (a shared counter: the workers stop when it reaches the events). */
   readonly outcomes: Cell<number>;
   readonly #options: SystemOptions;
@@ -359,6 +378,7 @@ export class System {
       );
     }
     this.comms = new CommsMatrix(kernel, contexts, { slots: 1 });
+    this.net = new ForwardingNet(kernel, { contexts: w });
     for (let i = 0; i < w; i++) {
       this.doorbells.push(new Channel<number>(kernel, `bell${i}`, { capacity: "unbounded" }));
       this.workerList.push({
@@ -373,6 +393,7 @@ export class System {
         sharedRegs: this.shared.roots.stack(`w${i}`, 2),
         fiber: null,
         idle: null,
+        requested: false,
         mutator: this.safepoints.register(`w${i}`),
       });
     }
@@ -451,6 +472,7 @@ export class System {
       get collections() {
         return stats.startupCollections;
       },
+      host: (name, fn, state, home) => this.net.host(name, fn, state, { home }),
     };
   }
 
@@ -498,6 +520,7 @@ export class System {
     yield* compaction.compact(from, this.global, { roots, seal: true });
     const parts = from.subdivide(this.workerList.length);
     for (const wk of this.workerList) wk.arena = parts[wk.index];
+    this.net.start();
     this.#running = true;
     yield* this.safepoints.unregister(this.#bootMutator);
   }
@@ -506,6 +529,7 @@ export class System {
   *shutdown(receivers: readonly Fiber[], collector: Fiber): Action<void> {
     const k = this.kernel;
     for (const wk of this.workerList) yield* k.join(wk.fiber as Fiber);
+    yield* this.net.quiesce();
     for (const bell of this.doorbells) yield* bell.close();
     for (const f of receivers) yield* k.join(f);
     yield* k.join(collector);
@@ -601,6 +625,7 @@ export class System {
       send: (words) => this.#send(wk, words),
       after: (ticks, ref, callback) => this.#after(wk, event, ticks, ref, callback),
       publish: () => this.#publish(wk),
+      call: (pid, input) => this.#call(wk, pid, input),
     };
   }
 
@@ -637,6 +662,19 @@ export class System {
     // Compact now when the next message would not fit: the receiver may be
     // reading this one in place meanwhile.
     if (bytes > from.arena.bytesFree) yield* this.#collect(from);
+  }
+
+  *#call<O>(wk: Worker, pid: Pid, input: unknown): Action<O> {
+    const reply = yield* this.net.send<O>(pid, `w${wk.index}`, input);
+    return yield* reply.join();
+  }
+
+  /** @internal An idle worker asks the context before it for work, once. */
+  *requestWork(wk: Worker): Action<void> {
+    if (wk.requested || wk.index === 0) return;
+    wk.requested = true;
+    this.stats.workRequests++;
+    yield* this.net.requestWork(wk.index, wk.index - 1);
   }
 
   *#collect(context: Context): Action<void> {
@@ -753,6 +791,7 @@ function* work(sys: System, wk: Worker): Action<void> {
       continue;
     }
     if ((yield* sys.outcomes.read()) >= sys.eventCount) break;
+    yield* sys.requestWork(wk);
     // Waiting is a safe region: a stop of the world does not wait for it.
     yield* sp.enterSafe(m);
     if (wk.inbox.peekLength() > 0) {

@@ -10,6 +10,8 @@ import { z } from "zod";
 import { drawFaults, type FaultConfig, Faults, FaultsSchema } from "../runtime/faults.ts";
 import { type Heap, NULL, type Ref, shapeBytes } from "../runtime/heap.ts";
 import type { JobOutcome } from "../runtime/reactor.ts";
+import type { Pid } from "../runtime/forwarding.ts";
+import type { Stepped } from "../runtime/process.ts";
 import type { Regions } from "../runtime/regions.ts";
 import {
   MESSAGE_NODE_BYTES,
@@ -41,13 +43,15 @@ const EVENTS: readonly {
   timer?: number;
   logical?: number;
   message?: boolean;
+  /** Calls the tally process (which may have moved to another context) and checks its reply. */
+  call?: boolean;
 }[] = [
-  { n: 2, inbox: 0, message: true },
+  { n: 2, inbox: 0, message: true, call: true },
   { n: 3, inbox: 0, timer: 3, message: true },
-  { n: 1, inbox: 0, logical: 3, message: true },
+  { n: 1, inbox: 0, logical: 3, message: true, call: true },
   { n: 2, inbox: 1, timer: 2, message: true },
   { n: 2, inbox: 0, logical: 2, message: true },
-  { n: 3, inbox: 0, timer: 1, message: true },
+  { n: 3, inbox: 0, timer: 1, message: true, call: true },
   { n: 5, inbox: 1 }, // larger than any default arena: fails with HeapExhausted
   { n: 1, inbox: 1, message: true },
 ];
@@ -61,7 +65,7 @@ function messageOf(id: number, sum: number, n: number): number[] {
 }
 
 /** Builds the global data amid garbage (enough to overflow once) and binds the callback. */
-function* startup(ctx: SystemStartup, timerTicks: number): Action<void> {
+function* startup(ctx: SystemStartup, timerTicks: number, calls: CallLedger): Action<void> {
   const weights = ctx.root("weights", yield* ctx.alloc({ kind: "binary", imms: WEIGHTS }));
   // Scratch work, garbage by the end (some of it pointing at live data),
   // until the start-up heap has overflowed and been compacted once.
@@ -72,11 +76,20 @@ function* startup(ctx: SystemStartup, timerTicks: number): Action<void> {
   yield* ctx.registers[0].write(yield* ctx.alloc({ kind: "binary", imms: [7, 7], name: "label" }));
   const label = yield* ctx.registers[0].read();
   ctx.root("names", yield* ctx.alloc({ ptrs: [label], imms: [1], name: "names" }));
-  ctx.bind("job", (job: SystemJob, n: number) => runJob(job, n, timerTicks));
+  const pid = ctx.host("tally", tally, { calls, count: 0 }, 0);
+  ctx.bind("job", (job: SystemJob, n: number) => runJob(job, n, { timerTicks, pid, calls }));
 }
 
 /** What a job does: a list in its arena, weighed by the global table, then its side effects. */
-function* runJob(ctx: SystemJob, n: number, timerTicks: number): Action<number> {
+/** What every job of a run shares. */
+interface JobConfig {
+  readonly timerTicks: number;
+  /** The tally process. */
+  readonly pid: Pid;
+  readonly calls: CallLedger;
+}
+
+function* runJob(ctx: SystemJob, n: number, { timerTicks, pid, calls }: JobConfig): Action<number> {
   const { heap, arena, registers } = ctx;
   let head = NULL;
   for (let i = 0; i < n; i++) {
@@ -96,8 +109,48 @@ function* runJob(ctx: SystemJob, n: number, timerTicks: number): Action<number> 
   }
   if (e.logical !== undefined) yield* ctx.regions.sim(tick, ctx.regions, e.logical);
   if (e.message) yield* ctx.send(messageOf(ctx.event.id, sum, n));
+  if (e.call) {
+    const id = ctx.event.id;
+    const reply = yield* ctx.call<number>(pid, id);
+    if (reply !== calls.output(id)) {
+      throw new Violation(
+        "call-reply",
+        `event ${id}'s call to the tally got ${reply}, it answered ${calls.output(id)}`,
+      );
+    }
+  }
   yield* ctx.publish();
   return sum;
+}
+
+/**
+ * Which event each call of the tally process served and what it answered
+ * (ghost, independent of the forwarding net): a second serving fails.
+ */
+class CallLedger {
+  readonly #out: (number | undefined)[] = [];
+
+  serve(id: number, output: number): void {
+    if (this.#out[id] !== undefined) {
+      throw new Violation("delivered-once", `the tally served event ${id}'s call twice`);
+    }
+    this.#out[id] = output;
+  }
+
+  output(id: number): number | undefined {
+    return this.#out[id];
+  }
+}
+
+/** The tally process: answers a call with the event's id and how many calls came before. */
+// deno-lint-ignore require-yield
+function* tally(
+  s: { readonly calls: CallLedger; readonly count: number },
+  id: number,
+): Action<Stepped<number, { readonly calls: CallLedger; readonly count: number }>> {
+  const output = 1_000 * id + s.count;
+  s.calls.serve(id, output);
+  return { output, state: { calls: s.calls, count: s.count + 1 } };
 }
 
 /** A timer fires: the object it holds must still be the list's head. */
@@ -178,7 +231,7 @@ export const runtime = defineScenario({
     gcCycles: z.number().int().min(0).max(4).default(1),
     delayMax: z.number().int().min(0).max(500).default(40),
     /** A timer of weight w waits 1..w * timerTicks ticks, drawn from the seed (stream "timer"). */
-    timerTicks: z.number().int().min(1).max(2_000).default(200),
+    timerTicks: z.number().int().min(1).max(2_000).default(250),
     /**
      * Faults (runtime/faults.ts): allocations fail, channel operations and
      * timers run late, workers stall, context collections come early. Off
@@ -217,7 +270,7 @@ export const runtime = defineScenario({
     queue: draw.int("queue", 1, 3),
     gcCycles: draw.int("gcCycles", 0, 2),
     delayMax: draw.pick("delayMax", [40, 0, 10, 80]),
-    timerTicks: draw.pick("timerTicks", [200, 50, 400]),
+    timerTicks: draw.pick("timerTicks", [250, 50, 400]),
     faults: drawFaults(draw),
   }),
   setup(k, p: Params, variant) {
@@ -281,7 +334,8 @@ export const runtime = defineScenario({
     for (let id = 0; id < p.events; id++) {
       events.push({ id, channel: "job", payload: EVENTS[id].n, inbox: EVENTS[id].inbox });
     }
-    sys.start((ctx) => startup(ctx, p.timerTicks), events);
+    const calls = new CallLedger();
+    sys.start((ctx) => startup(ctx, p.timerTicks, calls), events);
     last = sys;
     k.invariant("one-outcome", () => outcomes.missing());
     k.invariant("delivered-once", () => {
@@ -290,6 +344,13 @@ export const runtime = defineScenario({
         if (sent && !delivered.has(id)) {
           return `message of event ${id} was never delivered`;
         }
+      }
+      return true;
+    });
+    k.invariant("call-reply", () => {
+      for (let id = 0; id < p.events; id++) {
+        const called = EVENTS[id].call === true && expected(id).tag === "done";
+        if (called && calls.output(id) === undefined) return `event ${id}'s call was never served`;
       }
       return true;
     });

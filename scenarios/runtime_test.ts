@@ -29,7 +29,7 @@ Deno.test("runtime/correct passes random and PCT runs, with two workers and with
   }
 });
 
-Deno.test("runtime/correct exercises every part: stop-the-world start-up, retries, steals, waits", () => {
+Deno.test("runtime/correct exercises every part: stop-the-world start-up, retries, steals, moves", () => {
   const target = makeTarget(runtime, "correct");
   const total: Record<string, number> = {};
   const runs = 20;
@@ -40,8 +40,12 @@ Deno.test("runtime/correct exercises every part: stop-the-world start-up, retrie
     assert(stats !== undefined);
     assertEquals(stats.startupCollections, 1, "the start-up script overflows once");
     for (const [k, v] of Object.entries(stats)) total[k] = (total[k] ?? 0) + v;
+    const net = lastSystem()!.net;
+    total.forwarded = (total.forwarded ?? 0) + net.marks.forward;
+    total.moved = (total.moved ?? 0) + (net.peekWhere(0) !== 0 ? 1 : 0);
   }
-  for (const k of ["retries", "steals", "resets", "resetsWaited", "contextCollections"]) {
+  const parts = ["retries", "steals", "resets", "resetsWaited", "contextCollections", "moved"];
+  for (const k of [...parts, "workRequests", "forwarded"]) {
     assert(total[k] > 0, `no ${k} in ${runs} runs: ${JSON.stringify(total)}`);
   }
   // Six events; one of them overflows a fresh arena (after the retry it fails).
