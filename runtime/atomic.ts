@@ -103,8 +103,8 @@ interface Send {
 
 /** One level of a transaction: the top level or a nested region. */
 class Level {
-  readonly reads = new Map<number, ReadEntry>();
-  readonly writes = new Map<number, [Cell<unknown>, unknown]>();
+  readonly reads: Map<number, ReadEntry> = new Map();
+  readonly writes: Map<number, [Cell<unknown>, unknown]> = new Map();
   readonly sends: Send[] = [];
 }
 

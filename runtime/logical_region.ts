@@ -63,7 +63,7 @@ export class LogicalRegion implements RegionScope, Guard {
   /** Steps taken in this region and its nested regions at the current instant. */
   instantSteps = 0;
   /** The same, by fiber, for the Zeno report. */
-  readonly instantByFiber = new Map<Fiber, number>();
+  readonly instantByFiber: Map<Fiber, number> = new Map();
   /** The clock the last time the monitor looked. */
   seenNow = 0;
   /** The op every logical timer of this region yields. */

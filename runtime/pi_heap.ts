@@ -128,7 +128,7 @@ export class PiMachine {
   // ---- the heap ----------------------------------------------------------
 
   /** Stores `v` as a new young value and gives its address (not a step: setup, or inside one). */
-  alloc(v: PiValue, simple = !hasRef(v)): number {
+  alloc(v: PiValue, simple: boolean = !hasRef(v)): number {
     if (this.#values.size >= this.#valuesMax) {
       throw new RangeError(`Cannot allocate: ${this.#valuesMax} π values is the limit`);
     }

@@ -18,7 +18,7 @@ import { z } from "zod";
 import { Arena } from "../runtime/arena.ts";
 import { Heap, HeapExhausted, NULL, type Ref, shapeBytes } from "../runtime/heap.ts";
 import type { Cell } from "../sim/kernel.ts";
-import { defineScenario } from "../sim/scenario.ts";
+import { defineScenario, type Scenario } from "../sim/scenario.ts";
 
 /** A result cell: the next cell, and (job, index) as immediates. */
 const CELL_BYTES = shapeBytes({ ptrs: [NULL], imms: [0, 0] });
@@ -123,8 +123,16 @@ function checkResults(s: Shared, cellsMax: number): string | null {
   return null;
 }
 
+/** The parameters of `arenaOverflow` (see its `params` schema for ranges and defaults). */
+export interface ArenaOverflowParams {
+  readonly workers: number;
+  readonly jobs: number;
+  readonly arenaCells: number;
+  readonly oversized: boolean;
+}
+
 /** `drop-and-reset` (pass); `eager-publish` writes partial results into the context. */
-export const arenaOverflow = defineScenario({
+export const arenaOverflow: Scenario<ArenaOverflowParams> = defineScenario({
   name: "arena-overflow",
   description: "workers run jobs on their own arenas, reset when full; jobs that overflow raise " +
     "HeapExhausted, leave nothing behind, and run again on the reset arena",

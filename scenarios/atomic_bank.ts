@@ -11,7 +11,7 @@ import { Regions } from "../runtime/regions.ts";
 import { Stm, type StmOptions, type Tx } from "../runtime/atomic.ts";
 import { TxHistory } from "../runtime/atomic_check.ts";
 import type { Cell, Kernel } from "../sim/kernel.ts";
-import { defineScenario } from "../sim/scenario.ts";
+import { defineScenario, type Scenario } from "../sim/scenario.ts";
 
 /** The transaction manager each variant builds (the checker is added in setup). */
 export const BANK_BUILDS: Record<string, StmOptions> = {
@@ -96,7 +96,7 @@ export function buildBank(
 }
 
 /** Transfers in transactions; broken variants skip commit validation or the read snapshot. */
-export const atomicBank = defineScenario({
+export const atomicBank: Scenario<BankParams> = defineScenario({
   name: "atomic-bank",
   description: "tellers move money between accounts in atomic regions while an auditor sums " +
     "them; the total is constant, histories serializable, every read opaque",

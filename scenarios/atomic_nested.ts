@@ -11,7 +11,7 @@ import { Stm, type StmOptions, type Tx } from "../runtime/atomic.ts";
 import { TxHistory } from "../runtime/atomic_check.ts";
 import { Regions } from "../runtime/regions.ts";
 import type { Cell } from "../sim/kernel.ts";
-import { defineScenario } from "../sim/scenario.ts";
+import { defineScenario, type Scenario } from "../sim/scenario.ts";
 
 /** The transaction manager each variant builds. */
 export const NESTED_BUILDS: Record<string, StmOptions> = {
@@ -52,8 +52,14 @@ function* mover(
   }
 }
 
+/** The parameters of `atomicNested` (see its `params` schema for ranges and defaults). */
+export interface AtomicNestedParams {
+  readonly movers: number;
+  readonly rounds: number;
+}
+
 /** Closed nesting keeps the outer withdrawal across inner aborts; flat abort drops it. */
-export const atomicNested = defineScenario({
+export const atomicNested: Scenario<AtomicNestedParams> = defineScenario({
   name: "atomic-nested",
   description: "an outer transaction withdraws, a nested one deposits into a contended pool; " +
     "inner aborts must keep the outer's writes",

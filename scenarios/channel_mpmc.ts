@@ -11,7 +11,7 @@ import { Clock } from "../sim/clock.ts";
 import type { Fiber } from "../sim/fiber.ts";
 import type { Kernel } from "../sim/kernel.ts";
 import { Violation } from "../sim/outcome.ts";
-import { defineScenario } from "../sim/scenario.ts";
+import { defineScenario, type Scenario } from "../sim/scenario.ts";
 
 /** Messages are numbers: sender * SENDER_STRIDE + the sender's sequence number. */
 const SENDER_STRIDE = 1000;
@@ -182,6 +182,14 @@ const variants = {
   },
 } as const;
 
+/** The parameters of `channelMpmc` (see its `params` schema for ranges and defaults). */
+export interface ChannelMpmcParams {
+  readonly producers: number;
+  readonly consumers: number;
+  readonly messages: number;
+  readonly capacity: number;
+}
+
 /**
  * `channel-mpmc`: producers post numbered messages into one bounded channel,
  * consumers retrieve until it is closed, and a closer closes it once the first
@@ -192,7 +200,7 @@ const variants = {
  * channel's protocol assertions off (`selfChecks: false`), and a daemon
  * auditor judges by the ledger a run in which everyone would wait for ever.
  */
-export const channelMpmc = defineScenario({
+export const channelMpmc: Scenario<ChannelMpmcParams> = defineScenario({
   name: "channel-mpmc",
   description: "producers and consumers share a bounded channel that is closed mid-flight",
   params: z.object({

@@ -22,7 +22,7 @@ import { Clock } from "../sim/clock.ts";
 import { CoreClocks } from "../sim/core_clocks.ts";
 import type { Kernel } from "../sim/kernel.ts";
 import { type Guard, Op } from "../sim/op.ts";
-import { defineScenario } from "../sim/scenario.ts";
+import { defineScenario, type Scenario } from "../sim/scenario.ts";
 
 /** A message between cores, with what the oracle needs to judge the result. */
 interface Message {
@@ -248,7 +248,20 @@ function* berkeleyMaster(w: World) {
 /** A size DPOR exhausts: one client, one round, delays of 0 or 1 tick, no drift or offset. */
 const TINY = { clients: 1, rounds: 1, minDelay: 0, maxDelay: 1, driftPpmMax: 0, offsetMax: 0 };
 
-export const clockSync = defineScenario({
+/** The parameters of `clockSync` (see its `params` schema for ranges and defaults). */
+export interface ClockSyncParams {
+  readonly clients: number;
+  readonly rounds: number;
+  readonly periodTicks: number;
+  readonly minDelay: number;
+  readonly maxDelay: number;
+  readonly driftPpmMax: number;
+  readonly offsetMax: number;
+  readonly stepTicks: number;
+  readonly slackTicks: number;
+}
+
+export const clockSync: Scenario<ClockSyncParams> = defineScenario({
   name: "clock-sync",
   description: "clients synchronise drifting core clocks with a time server over a slow network",
   params: z.object({

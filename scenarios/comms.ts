@@ -9,7 +9,7 @@ import { CommsMatrix, Context } from "../runtime/comms.ts";
 import { Heap, WORD_BYTES } from "../runtime/heap.ts";
 import type { Action } from "../sim/op.ts";
 import { Violation } from "../sim/outcome.ts";
-import { defineScenario } from "../sim/scenario.ts";
+import { defineScenario, type Scenario } from "../sim/scenario.ts";
 import { RunLedger } from "./_ledger.ts";
 
 /** Bytes of one message node: header, next pointer, one word. */
@@ -59,6 +59,14 @@ function* receive(
   }
 }
 
+/** The parameters of `comms` (see its `params` schema for ranges and defaults). */
+export interface CommsParams {
+  readonly messages: number;
+  readonly words: number;
+  readonly slots: number;
+  readonly gcs: number;
+}
+
 /**
  * `comms`: context A builds messages in its own heap and announces them in
  * the comms matrix; context B reads each in place, under A's collector lock,
@@ -67,7 +75,7 @@ function* receive(
  * the heap's own checks (no free of a message a reader still holds, no use
  * after free).
  */
-export const comms = defineScenario({
+export const comms: Scenario<CommsParams> = defineScenario({
   name: "comms",
   description: "a receiver reads messages in place in the sender's heap while it compacts",
   params: z.object({

@@ -11,7 +11,7 @@ import { Compaction, Semispaces } from "../runtime/compaction.ts";
 import { Heap, type LocalRefs, NULL, type Ref } from "../runtime/heap.ts";
 import type { Cell, Semaphore } from "../sim/kernel.ts";
 import { Violation } from "../sim/outcome.ts";
-import { defineScenario } from "../sim/scenario.ts";
+import { defineScenario, type Scenario } from "../sim/scenario.ts";
 
 /** The sender's context: a compacting heap of two semispaces. */
 interface Context {
@@ -78,8 +78,16 @@ function* compactor(ctx: Context, compactions: number) {
   for (let c = 0; c < compactions; c++) yield* ctx.semi.flip();
 }
 
+/** The parameters of `gcCompaction` (see its `params` schema for ranges and defaults). */
+export interface GcCompactionParams {
+  readonly messages: number;
+  readonly length: number;
+  readonly compactions: number;
+  readonly garbage: number;
+}
+
 /** `rwlock`: readers hold the read lock. `unguarded`: they read during compaction. */
-export const gcCompaction = defineScenario({
+export const gcCompaction: Scenario<GcCompactionParams> = defineScenario({
   name: "gc-compaction",
   description: "a receiver reads messages in place in the sender's heap while the sender's " +
     "collector compacts it; a reader-writer lock guards compaction",

@@ -20,7 +20,7 @@ import { Heap, NULL, type Ref } from "../runtime/heap.ts";
 import type { Fiber } from "../sim/fiber.ts";
 import type { Cell } from "../sim/kernel.ts";
 import { Violation } from "../sim/outcome.ts";
-import { defineScenario } from "../sim/scenario.ts";
+import { defineScenario, type Scenario } from "../sim/scenario.ts";
 
 /**
  * A start-up script: a list of `length` cells (next, text, peer), each with
@@ -107,11 +107,18 @@ function* reactor(
   }
 }
 
+/** The parameters of `gcCopying` (see its `params` schema for ranges and defaults). */
+export interface GcCopyingParams {
+  readonly scripts: number;
+  readonly length: number;
+  readonly linkAt: number;
+}
+
 /**
  * `cheney`: forwarding addresses (pass). `no-forwarding`: a shared head is
  * copied twice, in the schedules where a script links to its peer.
  */
-export const gcCopying = defineScenario({
+export const gcCopying: Scenario<GcCopyingParams> = defineScenario({
   name: "gc-copying",
   description: "start-up scripts build linked structures, shared when one links to a peer that " +
     "published first; a Cheney copy compacts them into the fixed global heap; workers then " +

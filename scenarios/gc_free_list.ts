@@ -13,7 +13,7 @@ import { FreeList } from "../runtime/freelist.ts";
 import { Heap, NULL } from "../runtime/heap.ts";
 import type { Cell, Semaphore } from "../sim/kernel.ts";
 import { Violation } from "../sim/outcome.ts";
-import { defineScenario } from "../sim/scenario.ts";
+import { defineScenario, type Scenario } from "../sim/scenario.ts";
 
 const MAGIC = 42;
 
@@ -64,8 +64,15 @@ function* reader(heap: Heap, w: Worker, reg: Cell<number>) {
   yield* w.read.release();
 }
 
+/** The parameters of `gcFreeList` (see its `params` schema for ranges and defaults). */
+export interface GcFreeListParams {
+  readonly workers: number;
+  readonly cells: number;
+  readonly churn: number;
+}
+
 /** `pinned` (pass): posted messages are pinned. `unpinned`: a local sweep frees one. */
-export const gcFreeList = defineScenario({
+export const gcFreeList: Scenario<GcFreeListParams> = defineScenario({
   name: "gc-free-list",
   description: "workers allocate from their own free lists and sweep them locally while " +
     "another fiber reads the messages they posted",

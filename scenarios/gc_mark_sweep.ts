@@ -9,7 +9,7 @@ import { z } from "zod";
 import { Heap, NULL } from "../runtime/heap.ts";
 import { collectCycles, MarkSweep, type MarkSweepOptions } from "../runtime/mark_sweep.ts";
 import type { Cell, Kernel } from "../sim/kernel.ts";
-import { defineScenario } from "../sim/scenario.ts";
+import { defineScenario, type Scenario } from "../sim/scenario.ts";
 
 /** What each variant builds. */
 export const BUILDS: Record<string, MarkSweepOptions> = {
@@ -91,7 +91,7 @@ export function buildWorld(k: Kernel, params: MarkSweepParams, build: MarkSweepO
  * `no-barrier`. The others must pass, including the flipped-mark version
  * without the atomic section, where two collectors may trace a node twice.
  */
-export const gcMarkSweep = defineScenario({
+export const gcMarkSweep: Scenario<MarkSweepParams> = defineScenario({
   name: "gc-mark-sweep",
   description: "concurrent mark-and-sweep (mark cells, start/finish) against a pointer-moving " +
     "mutator, with write-barrier and mark-cell variants",

@@ -13,7 +13,7 @@ import { Heap, NULL } from "../runtime/heap.ts";
 import { readWord, slice, sliceSlack } from "../runtime/slices.ts";
 import type { Cell } from "../sim/kernel.ts";
 import { Violation } from "../sim/outcome.ts";
-import { defineScenario } from "../sim/scenario.ts";
+import { defineScenario, type Scenario } from "../sim/scenario.ts";
 
 interface World {
   readonly heap: Heap;
@@ -68,8 +68,15 @@ function* collector(w: World, collections: number) {
   }
 }
 
+/** The parameters of `lazySlice` (see its `params` schema for ranges and defaults). */
+export interface LazySliceParams {
+  readonly words: number;
+  readonly collections: number;
+  readonly reads: number;
+}
+
 /** `copy-out` (pass); `pin` keeps whole parents; `no-copy-out` leaves slices dangling. */
-export const lazySlice = defineScenario({
+export const lazySlice: Scenario<LazySliceParams> = defineScenario({
   name: "lazy-slice",
   description: "O(1) slices of a text survive copying collections with the same contents, " +
     "and the text's memory is reclaimed once only slices refer to it",

@@ -15,7 +15,7 @@
 import { z } from "zod";
 import type { Cell, Kernel } from "../sim/kernel.ts";
 import type { MemoryModel } from "../sim/ordering.ts";
-import { defineScenario, type Variant } from "../sim/scenario.ts";
+import { defineScenario, type Scenario, type Variant } from "../sim/scenario.ts";
 
 /** One litmus test: its threads, what it observes, and what each model forbids. */
 export interface LitmusTest {
@@ -285,7 +285,7 @@ export function testOf(variant: string): LitmusTest {
  * `litmus_test.ts` check that DFS enumerates exactly the allowed outcomes,
  * no more and no fewer.
  */
-export const litmus = defineScenario({
+export const litmus: Scenario<Record<string, never>> = defineScenario({
   name: "litmus",
   description:
     "litmus tests (SB, MP, LB, WRC, IRIW, 2+2W) against the outcomes each memory model allows",

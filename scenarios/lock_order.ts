@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import type { Cell, Mutex } from "../sim/kernel.ts";
-import { defineScenario } from "../sim/scenario.ts";
+import { defineScenario, type Scenario } from "../sim/scenario.ts";
 
 function* takeBoth(first: Mutex, second: Mutex, held: Cell<number>, rounds: number) {
   for (let r = 0; r < rounds; r++) {
@@ -17,8 +17,13 @@ function* takeBoth(first: Mutex, second: Mutex, held: Cell<number>, rounds: numb
   }
 }
 
+/** The parameters of `lockOrder` (see its `params` schema for ranges and defaults). */
+export interface LockOrderParams {
+  readonly rounds: number;
+}
+
 /** `opposite` takes the locks in opposite orders (deadlock); `fixed` in the same order. */
-export const lockOrder = defineScenario({
+export const lockOrder: Scenario<LockOrderParams> = defineScenario({
   name: "lock-order",
   description: "two fibers take locks A and B; in opposite orders they can deadlock",
   params: z.object({

@@ -7,7 +7,7 @@
 import { z } from "zod";
 import type { Kernel } from "../sim/kernel.ts";
 import { type Guard, Op } from "../sim/op.ts";
-import { defineScenario } from "../sim/scenario.ts";
+import { defineScenario, type Scenario } from "../sim/scenario.ts";
 import { Regions } from "../runtime/regions.ts";
 
 /**
@@ -148,8 +148,14 @@ function* main(w: World) {
   yield* w.r.sim(outer, w);
 }
 
+/** The parameters of `logicalTimers` (see its `params` schema for ranges and defaults). */
+export interface LogicalTimersParams {
+  readonly fibers: number;
+  readonly messages: number;
+}
+
 /** `nested` passes; `parent-future` has an inner fiber wait for the outer region's future. */
-export const logicalTimers = defineScenario({
+export const logicalTimers: Scenario<LogicalTimersParams> = defineScenario({
   name: "logical-timers",
   description: "logical-time regions three deep: timers in each, messages across the boundaries",
   params: z.object({

@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import type { Cell, Mutex } from "../sim/kernel.ts";
-import { defineScenario } from "../sim/scenario.ts";
+import { defineScenario, type Scenario } from "../sim/scenario.ts";
 
 function* work(own: Cell<number>, steps: number) {
   for (let i = 0; i < steps; i++) yield* own.write(i);
@@ -41,8 +41,15 @@ function* incrementLocked(
   }
 }
 
+/** The parameters of `lostUpdate` (see its `params` schema for ranges and defaults). */
+export interface LostUpdateParams {
+  readonly fibers: number;
+  readonly increments: number;
+  readonly localWork: number;
+}
+
 /** `racy` reads then writes without a lock (an update can be lost); `locked` holds a mutex. */
-export const lostUpdate = defineScenario({
+export const lostUpdate: Scenario<LostUpdateParams> = defineScenario({
   name: "lost-update",
   description: "fibers each increment a shared counter; racy read-then-write loses updates",
   params: z.object({

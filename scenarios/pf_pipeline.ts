@@ -11,7 +11,7 @@ import type { Fiber } from "../sim/fiber.ts";
 import type { Kernel } from "../sim/kernel.ts";
 import type { Action } from "../sim/op.ts";
 import { Violation } from "../sim/outcome.ts";
-import { defineScenario } from "../sim/scenario.ts";
+import { defineScenario, type Scenario } from "../sim/scenario.ts";
 import { RunLedger } from "./_ledger.ts";
 
 /** What flows through the processes: which task, and its value so far. */
@@ -93,6 +93,15 @@ function* inject(
   for (const f of futures) yield* settle(f);
 }
 
+/** The parameters of `pfPipeline` (see its `params` schema for ranges and defaults). */
+export interface PfPipelineParams {
+  readonly stages: number;
+  readonly producers: number;
+  readonly tasks: number;
+  readonly bound: number;
+  readonly hops: number;
+}
+
 /**
  * `pf-pipeline`: `acyclic` sends tasks from several producers through a line
  * of forked process functions with bounded queues (pushback), and must pass:
@@ -100,7 +109,7 @@ function* inject(
  * deadlock. `cyclic` forks two processes that hand tasks to each other; with
  * both queues full and both processes waiting to send, it deadlocks.
  */
-export const pfPipeline = defineScenario({
+export const pfPipeline: Scenario<PfPipelineParams> = defineScenario({
   name: "pf-pipeline",
   description: "forked process functions with bounded queues: a line passes, a cycle deadlocks",
   params: z.object({

@@ -16,7 +16,7 @@ import { type PiGcOptions, PiMachine } from "../runtime/pi_heap.ts";
 import type { PiValue } from "../runtime/pi_value.ts";
 import type { Kernel } from "../sim/kernel.ts";
 import type { Op } from "../sim/op.ts";
-import { defineScenario } from "../sim/scenario.ts";
+import { defineScenario, type Scenario } from "../sim/scenario.ts";
 
 /** The collector each variant builds, and whether the mutator writes a pointer into bytes. */
 export const PI_BUILDS: Record<string, { gc: PiGcOptions; mutatePointer: boolean }> = {
@@ -232,7 +232,7 @@ export function buildPi(
 }
 
 /** π's tiered values and copying collectors; broken variants mutate a pointer into bytes or skip a scan. */
-export const piGc = defineScenario({
+export const piGc: Scenario<PiGcParams> = defineScenario({
   name: "pi-gc",
   description: "π's three tiers and byte-encoded values under copying and generational " +
     "collection, with lazy slices; an interpreter-like mutator, a collector and a reader",

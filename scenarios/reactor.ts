@@ -18,7 +18,7 @@ import {
 } from "../runtime/reactor.ts";
 import type { Action } from "../sim/op.ts";
 import { Violation } from "../sim/outcome.ts";
-import { defineScenario } from "../sim/scenario.ts";
+import { defineScenario, type Scenario } from "../sim/scenario.ts";
 import { RunLedger } from "./_ledger.ts";
 
 /** The weights the start-up script leaves in the global heap. */
@@ -80,6 +80,15 @@ function expected(event: ReactorEvent, arenaBytes: number): JobOutcome {
   return { tag: "done", value: n * n };
 }
 
+/** The parameters of `reactor` (see its `params` schema for ranges and defaults). */
+export interface ReactorParams {
+  readonly workers: number;
+  readonly events: number;
+  readonly arenaBytes: number;
+  readonly queue: number;
+  readonly delayMax: number;
+}
+
 /**
  * `reactor`: the start-up script builds a weight table amid garbage and binds
  * two callbacks; compaction moves the table into the sealed global heap; the
@@ -89,7 +98,7 @@ function expected(event: ReactorEvent, arenaBytes: number): JobOutcome {
  * handled exactly once with the right answer, or failed exactly when it
  * overflows; the global heap never changes; a failed job leaves nothing.
  */
-export const reactor = defineScenario({
+export const reactor: Scenario<ReactorParams> = defineScenario({
   name: "reactor",
   description: "start-up, compaction, then jobs on per-worker arenas; some overflow",
   params: z.object({

@@ -10,7 +10,7 @@ import { Deque, type DequeFlaw } from "../runtime/deque.ts";
 import { ParkingSpot } from "../runtime/park.ts";
 import type { Cell } from "../sim/cell.ts";
 import type { Kernel } from "../sim/kernel.ts";
-import { defineScenario } from "../sim/scenario.ts";
+import { defineScenario, type Scenario } from "../sim/scenario.ts";
 import { RunLedger } from "./_ledger.ts";
 
 /**
@@ -77,13 +77,21 @@ const found = (runs: number) =>
     budget: { strategy: "pct", runs },
   }) as const;
 
+/** The parameters of `workStealing` (see its `params` schema for ranges and defaults). */
+export interface WorkStealingParams {
+  readonly thieves: number;
+  readonly tasks: number;
+  readonly takeEvery: number;
+  readonly capacity: number;
+}
+
 /**
  * `work-stealing`: an owner pushes numbered tasks into its deque (first array
  * of `capacity` slots, so it grows), takes some back, and drains it; thieves
  * park while it looks empty and steal otherwise, until the owner is done.
  * Every task must run exactly once.
  */
-export const workStealing = defineScenario({
+export const workStealing: Scenario<WorkStealingParams> = defineScenario({
   name: "work-stealing",
   description: "an owner and thieves share a Chase-Lev deque; every task must run exactly once",
   params: z.object({

@@ -7,7 +7,7 @@
 import { z } from "zod";
 import type { Cell } from "../sim/cell.ts";
 import type { Kernel } from "../sim/kernel.ts";
-import { defineScenario } from "../sim/scenario.ts";
+import { defineScenario, type Scenario } from "../sim/scenario.ts";
 import { Regions } from "../runtime/regions.ts";
 
 /** Sets the flag one logical unit from now. */
@@ -47,8 +47,13 @@ function* main(k: Kernel, r: Regions, flag: Cell<boolean>, variant: string) {
   yield* r.sim(region, k, r, flag, variant);
 }
 
+/** The parameters of `zeno` (see its `params` schema for ranges and defaults). */
+export interface ZenoParams {
+  readonly instantStepsMax: number;
+}
+
 /** `busy-wait` and `endless-nested` are Zeno; `timed-wait` passes. */
-export const zeno = defineScenario({
+export const zeno: Scenario<ZenoParams> = defineScenario({
   name: "zeno",
   description: "a logical region must not compute without bound at one logical instant",
   params: z.object({

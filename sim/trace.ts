@@ -21,7 +21,7 @@ export const TOOL = `simtest ${meta.version}`;
 const NAME_CHARS_MAX = 200;
 const PATH_CHARS_MAX = 4096;
 
-const OutcomeSchema = z.object({
+const OutcomeSchema: z.ZodType<TraceOutcome> = z.object({
   verdict: z.enum(VERDICTS as [string, ...string[]]),
   check: z.string(),
   message: z.string(),
@@ -29,8 +29,34 @@ const OutcomeSchema = z.object({
   fiber: z.string().nullable(),
 }).strict();
 
+/** An outcome as a trace file holds it (the verdict checked against the known ones). */
+export interface TraceOutcome {
+  verdict: string;
+  check: string;
+  message: string;
+  step: number;
+  fiber: string | null;
+}
+
+/** A trace file's fields as read, before the verdict and memory model are narrowed. */
+export interface TraceFile {
+  format: typeof TRACE_FORMAT;
+  tool: string;
+  scenario: string;
+  source: string | null;
+  variant: string;
+  params: Record<string, unknown>;
+  cores: number;
+  stepsMax: number;
+  strategy: { name: string; [option: string]: number | string | boolean };
+  seed: number;
+  decisions: string;
+  outcome: TraceOutcome;
+  memory?: string | undefined;
+}
+
 /** The schema every trace file is validated against when read. */
-export const TraceSchema = z.object({
+export const TraceSchema: z.ZodType<TraceFile> = z.object({
   format: z.literal(TRACE_FORMAT),
   tool: z.string().max(NAME_CHARS_MAX),
   scenario: z.string().min(1).max(NAME_CHARS_MAX),
@@ -54,7 +80,7 @@ export const TraceSchema = z.object({
 }).strict();
 
 /** A trace, as held in memory. */
-export type Trace = Omit<z.infer<typeof TraceSchema>, "outcome" | "memory"> & {
+export type Trace = Omit<TraceFile, "outcome" | "memory"> & {
   outcome: Outcome;
   memory?: MemoryModel;
 };

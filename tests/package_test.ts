@@ -1,0 +1,25 @@
+/**
+ * The package is ready for JSR: `deno publish --dry-run` finds no slow types.
+ *
+ * It runs offline (it checks the graph the tests already cached). The one
+ * problem it may report is the missing license: choosing one is the project's
+ * decision, not the code's. Any other error fails the test.
+ */
+import { assert, assertEquals } from "../deps.ts";
+
+const root = new URL("..", import.meta.url);
+
+Deno.test("deno publish --dry-run reports no problem but the missing license", async () => {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["publish", "--dry-run", "--allow-dirty", "--no-check"],
+    cwd: root,
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+  assert(text.includes("Checking for slow types"), `publish did not check slow types:\n${text}`);
+  const errors = [...text.matchAll(/^error\[([a-z-]+)\]/gm)].map((m) => m[1]);
+  assertEquals(errors.filter((e) => e !== "missing-license"), [], text);
+  if (errors.length === 0) assertEquals(out.code, 0, text);
+});
