@@ -16,10 +16,13 @@ import type { Timeline } from "./timeline.ts";
 export interface FailureReport {
   /** "scenario/variant". */
   readonly title: string;
+  /** The failing run as found. */
   readonly original: Timeline;
   /** The shrunk run, or null when shrinking was off. */
   readonly shrunk: Timeline | null;
+  /** The original trace's file. */
   readonly originalPath: string;
+  /** The shrunk trace's file, or null. */
   readonly shrunkPath: string | null;
   /** The command that re-runs the seed, when there is one. */
   readonly rerun?: string;

@@ -22,6 +22,7 @@ const BUFFER_LINES = 4096;
  * ```
  */
 export class JsonlWriter {
+  /** The file written. */
   readonly path: string;
   #file: Deno.FsFile;
   #lines: string[] = [];

@@ -12,6 +12,7 @@ export interface FailureNote {
   readonly title: string;
   /** The outcome in one line. */
   readonly outcome: string;
+  /** The failing run's seed. */
   readonly seed: number;
   /** Which run failed: "seed 44", or "schedule 7" for DFS and DPOR. */
   readonly where: string;
@@ -21,7 +22,9 @@ export interface FailureNote {
   readonly config?: string | null;
   /** Whether the variant expects this failure. */
   readonly expected: boolean;
+  /** The trace file written for it. */
   readonly tracePath: string;
+  /** The command that reruns it. */
   readonly rerun: string;
   /** The shrunk trace, when shrinking ran. */
   readonly shrunk: ShrinkNote | null;
@@ -31,8 +34,11 @@ export interface FailureNote {
 
 /** What shrinking did to one failure. */
 export interface ShrinkNote {
+  /** The shrunk trace's file. */
   readonly path: string;
+  /** The schedule before shrinking. */
   readonly before: ScheduleStats;
+  /** The schedule after shrinking. */
   readonly after: ScheduleStats;
   /** Parameters that shrinking made smaller: name, from, to. */
   readonly params: readonly { name: string; from: unknown; to: unknown }[];

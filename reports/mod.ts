@@ -11,3 +11,4 @@ export * from "./progress.ts";
 export * from "./steps.ts";
 export * from "./text.ts";
 export * from "./timeline.ts";
+export type { Race } from "./race.ts";

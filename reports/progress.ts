@@ -6,8 +6,11 @@
 
 /** Where progress goes and how time is read: injected so tests can drive it. */
 export interface ProgressSink {
+  /** Whether output is a terminal (progress shows only there). */
   readonly isTerminal: boolean;
+  /** Writes `text` as is. */
   write(text: string): void;
+  /** The time in milliseconds. */
   now(): number;
 }
 
@@ -24,6 +27,7 @@ export class Progress {
   #last = 0;
   #shown = false;
 
+  /** Starts showing progress of `total` runs under `label`. */
   constructor(sink: ProgressSink, label: string, total: number) {
     this.#sink = sink;
     this.#label = label;

@@ -20,10 +20,15 @@ import { decodeDecisions, type Trace } from "../sim/trace.ts";
 
 /** Two conflicting accesses: event indexes, their steps, the cell. */
 export interface Race {
+  /** The earlier access's index in the timeline's events. */
   readonly first: number;
+  /** The later access's index in the timeline's events. */
   readonly second: number;
+  /** The earlier access's step. */
   readonly firstStep: number;
+  /** The later access's step. */
   readonly secondStep: number;
+  /** The object both access. */
   readonly object: string;
   /** True when reordering the pair was run and the failure went away. */
   readonly confirmed: boolean;

@@ -9,11 +9,17 @@ import type { Op } from "../sim/op.ts";
 
 /** One step as people read it. */
 export interface StepLine {
+  /** The step's number. */
   readonly step: number;
+  /** The fiber that took it. */
   readonly fiber: string;
+  /** The core it ran on. */
   readonly core: number;
+  /** The operation's kind. */
   readonly kind: string;
+  /** The object it named. */
   readonly object: string;
+  /** The virtual time at the step. */
   readonly time: number;
 }
 
@@ -22,12 +28,16 @@ export interface StepLine {
  * so a replay can show who did what in which order.
  */
 export class StepLog implements StepObserver {
+  /** The first steps. */
   readonly head: StepLine[] = [];
+  /** The last steps. */
   readonly tail: StepLine[] = [];
+  /** Steps seen. */
   total = 0;
   readonly #headMax: number;
   readonly #tailMax: number;
 
+  /** Makes a log keeping the first `headMax` and the last `tailMax` steps. */
   constructor(headMax = 200, tailMax = 50) {
     this.#headMax = headMax;
     this.#tailMax = tailMax;

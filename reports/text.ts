@@ -6,13 +6,21 @@
 
 /** One row of the results table. */
 export interface Row {
+  /** The scenario's name. */
   readonly scenario: string;
+  /** The variant's name. */
   readonly variant: string;
+  /** The expected verdict. */
   readonly expected: string;
+  /** The verdict got. */
   readonly got: string;
+  /** Runs made. */
   readonly runs: number;
+  /** Steps taken. */
   readonly steps: number;
+  /** Wall time in milliseconds. */
   readonly ms: number;
+  /** Whether the variant got its expected verdict. */
   readonly ok: boolean;
   /** For a pass: "exhausted" (every schedule), "exhausted (smaller)" (at a declared size), "sampled". */
   readonly search?: string;

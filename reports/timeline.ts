@@ -19,22 +19,31 @@ import { SOURCE_STEPS_MAX_DEFAULT, SourceTracker, StepSources } from "./sources.
 
 /** A fiber as a report shows it. */
 export interface FiberInfo {
+  /** The fiber's id. */
   readonly id: number;
+  /** Its name. */
   readonly name: string;
+  /** The core it ran on. */
   readonly core: number;
+  /** Whether it is a daemon. */
   readonly daemon: boolean;
 }
 
 /** One replayed run, ready to draw. */
 export interface Timeline {
+  /** The trace replayed. */
   readonly trace: Trace;
+  /** The steps, in order. */
   readonly events: readonly StepEvent[];
   /** Steps taken; more than `events.length` when the log was cut. */
   readonly steps: number;
+  /** Every fiber of the run. */
   readonly fibers: readonly FiberInfo[];
   /** Lanes to draw: the simulated cores the run used. */
   readonly cores: number;
+  /** How the replay ended. */
   readonly outcome: Outcome;
+  /** The schedule's size: steps, preemptions, context switches. */
   readonly stats: ScheduleStats;
   /** True when virtual time differs from the step count (costs or timers are in play). */
   readonly usesClock: boolean;
@@ -65,6 +74,7 @@ export interface TimelineOptions {
 /** Several step observers as one. */
 export class Observers implements StepObserver {
   readonly #list: StepObserver[];
+  /** Makes one observer that calls each of `list` in order. */
   constructor(list: StepObserver[]) {
     this.#list = list;
   }

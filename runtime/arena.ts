@@ -47,8 +47,11 @@ export interface ArenaOptions {
  * ```
  */
 export class Arena {
+  /** The arena's name. */
   readonly name: string;
+  /** The heap it allocates in. */
   readonly heap: Heap;
+  /** The space that holds its objects. */
   readonly space: Space;
   /** The kernel object of the bump pointer: every allocation and reset writes it. */
   readonly id: number;
@@ -59,6 +62,7 @@ export class Arena {
   #retired = false;
 
   /**
+   * Makes an arena of `bytesMax` bytes and its bump pointer (in setup).
    * `faultable: false` keeps `alloc` faults out of an arena whose overflow
    * its user cannot resume from (the reactor's start-up arena).
    */

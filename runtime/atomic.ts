@@ -29,6 +29,7 @@ export type TxBody<A extends unknown[], T> = (tx: Tx, ...args: A) => Generator<O
 
 /** Where a transaction's send goes once it commits: a channel, a queue. */
 export interface Sink<M> {
+  /** The action that delivers `message` when the transaction commits. */
   post(message: M): Action<unknown>;
 }
 
@@ -122,16 +123,21 @@ class TxAbort extends Error {
 
 /** The scope a fiber runs in inside an atomic region. */
 export class AtomicRegion implements RegionScope {
+  /** What kind of region this is. */
   readonly kind = "atomic";
+  /** The region's name. */
   readonly name: string;
   readonly parent: RegionScope | null;
   readonly logical: LogicalRegion | null;
   readonly realStart: number;
   /** The fiber running the transaction; fibers spawned inside are not part of it. */
   readonly owner: Fiber;
+  /** The transaction the region's reads and writes go through. */
   readonly tx: Tx;
+  /** How deeply the region is nested in other atomic regions (0 at the top). */
   readonly depth: number;
 
+  /** Makes the scope of a region inside `parent`; `Regions.atomic` does this. */
   constructor(parent: RegionScope | null, tx: Tx, depth: number) {
     this.parent = parent;
     this.logical = parent?.logical ?? null;
@@ -179,6 +185,7 @@ export class Tx {
   readonly #stm: Stm;
   readonly #levels: Level[] = [];
 
+  /** Starts a transaction of `owner`; `Stm` does this for each attempt. */
   constructor(stm: Stm, owner: Fiber) {
     this.#stm = stm;
     this.owner = owner;
@@ -308,7 +315,11 @@ export class Tx {
     return { objs, writes };
   }
 
-  /** The top level's writes and sends, once the top level is all that is left. */
+  /**
+   * The top level's writes and sends, once the top level is all that is left.
+   *
+   * @ignore internal to the transaction manager
+   */
   get outcome(): Level {
     return this.#levels[0];
   }
@@ -373,14 +384,21 @@ export class Tx {
  * ```
  */
 export class Stm {
+  /** The kernel of the run. */
   readonly kernel: Kernel;
   /** Commits published so far: the global version clock. */
   clock = 0;
+  /** Whether commits validate reads (off: a broken variant that commits stale reads). */
   validate = true;
+  /** Whether reads see one snapshot (off: reads may mix states). */
   snapshot = true;
+  /** How nested regions abort: on their own (`closed`) or with the whole transaction. */
   nesting: "closed" | "flat-abort" = "closed";
-  retriesMax = RETRIES_MAX_DEFAULT;
+  /** Attempts before a transaction gives up. */
+  retriesMax: number = RETRIES_MAX_DEFAULT;
+  /** Told of every commit and abort, for checks. */
   observer: TxObserver | null = null;
+  /** Commits and aborts so far in the run. */
   readonly stats: StmStats = { commits: 0, aborts: 0, innerAborts: 0 };
   readonly #id: number;
   readonly #cost: { commit: number; check: number };
@@ -418,7 +436,11 @@ export class Stm {
     return this.#versions[cell.id] ?? 0;
   }
 
-  /** True when a read still holds: same version, same value. */
+  /**
+   * True when a read still holds: same version, same value.
+   *
+   * @ignore internal to the transaction manager
+   */
   holds(e: ReadEntry): boolean {
     return this.versionOf(e.cell) === e.version && Object.is(e.cell.peek(), e.value);
   }

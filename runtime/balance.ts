@@ -12,6 +12,7 @@ import { Channel, type Retrieved } from "./channel.ts";
 
 /** How a balancer is built. */
 export interface BalancerOptions {
+  /** How many workers. */
   readonly workers: number;
   /** Capacity of each worker's queue: a full queue makes `assign` wait. */
   readonly capacity: number;
@@ -41,10 +42,12 @@ export interface BalancerOptions {
  * ```
  */
 export class Balancer<T> {
+  /** The balancer's name, which prefixes its cells' names. */
   readonly name: string;
   readonly #queues: Channel<T>[] = [];
   readonly #loads: Cell<number>[] = [];
 
+  /** Makes the channels and load counters (in setup). */
   constructor(kernel: Kernel, name: string, options: BalancerOptions) {
     if (!Number.isInteger(options.workers) || options.workers < 1) {
       throw new RangeError(`Cannot balance over ${options.workers} workers: need at least 1`);

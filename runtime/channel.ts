@@ -42,6 +42,7 @@ export interface ChannelOptions {
   readonly capacity: number | "unbounded";
   /** The limit of an unbounded channel; 1024 unless given. */
   readonly lengthMax?: number;
+  /** A deliberate bug for a broken variant, or null for the correct channel. */
   readonly flaw?: ChannelFlaw | null;
   /**
    * Whether the channel asserts its own protocol (default true): a producer
@@ -128,9 +129,11 @@ interface Slot<T> {
  * ```
  */
 export class Channel<T> implements StateSource {
+  /** The channel's name, which prefixes its cells' names. */
   readonly name: string;
   /** Messages held before `post` waits; Infinity when unbounded. */
   readonly capacity: number;
+  /** The deliberate bug this channel has, or null. */
   readonly flaw: ChannelFlaw | null;
   /** Whether the channel asserts its own protocol (`ChannelOptions.selfChecks`). */
   readonly selfChecks: boolean;
@@ -149,6 +152,7 @@ export class Channel<T> implements StateSource {
   #closeDone = false;
   readonly #faults: Faults;
 
+  /** Makes a channel and its cells (in setup). */
   constructor(kernel: Kernel, name: string, options: ChannelOptions) {
     const { capacity } = options;
     if (capacity !== "unbounded" && (!Number.isInteger(capacity) || capacity < 1)) {

@@ -25,6 +25,7 @@ export type CommsFlaw = "no-gc-lock";
 export interface ContextOptions {
   /** Bytes of each of the context's two semispaces. */
   readonly bytes: number;
+  /** A deliberate bug for a broken variant, or null for the correct context. */
   readonly flaw?: CommsFlaw | null;
 }
 
@@ -34,14 +35,18 @@ export interface ContextOptions {
  * readers from other contexts take against that compaction.
  */
 export class Context {
+  /** The context's name. */
   readonly name: string;
+  /** The heap it allocates in. */
   readonly heap: Heap;
+  /** Its compaction: the lock readers take, and the collector. */
   readonly compaction: Compaction;
   readonly #spaces: readonly [Arena, Arena];
   #current = 0;
   /** The roots of messages this context has sent and not yet seen taken. */
   readonly #outboxRoots: Cell<number>[] = [];
 
+  /** Makes a context, its semispaces and its lock (in setup). */
   constructor(heap: Heap, name: string, options: ContextOptions) {
     this.name = name;
     this.heap = heap;
@@ -149,9 +154,11 @@ class Link {
  * ```
  */
 export class CommsMatrix {
+  /** The contexts, in order. */
   readonly contexts: readonly Context[];
   readonly #links = new Map<string, Link>();
 
+  /** Makes the counters of every ordered pair of contexts (in setup). */
   constructor(kernel: Kernel, contexts: readonly Context[], options: { readonly slots: number }) {
     if (!Number.isInteger(options.slots) || options.slots < 1) {
       throw new RangeError(`Cannot build a comms matrix with ${options.slots} slots a pair`);

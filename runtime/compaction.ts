@@ -61,9 +61,13 @@ export interface CompactionOptions extends CopyingOptions {
  * ```
  */
 export class Compaction {
+  /** The heap compacted. */
   readonly heap: Heap;
+  /** What readers take against compaction. */
   readonly guard: CompactionGuard;
+  /** The reader-writer lock behind the guard. */
   readonly lock: RwLock;
+  /** The collector that moves objects. */
   readonly collector: CopyingCollector;
   /** Compactions completed. */
   count = 0;
@@ -74,6 +78,7 @@ export class Compaction {
    */
   live: Arena | null = null;
 
+  /** Makes the lock and the collector (in setup). */
   constructor(heap: Heap, options: CompactionOptions = {}) {
     this.heap = heap;
     this.guard = options.guard ?? "rwlock";
@@ -136,9 +141,12 @@ export class Compaction {
  * ```
  */
 export class Semispaces {
+  /** The compaction that flips. */
   readonly compaction: Compaction;
+  /** The two arenas; the first is live at the start. */
   readonly arenas: readonly [Arena, Arena];
 
+  /** Makes the semispaces over two arenas (in setup). */
   constructor(compaction: Compaction, arenas: readonly [Arena, Arena]) {
     this.compaction = compaction;
     this.arenas = arenas;

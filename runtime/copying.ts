@@ -37,6 +37,7 @@ export interface CopyingOptions {
 export interface CopyStats {
   /** Objects evacuated (copied out of from-space). */
   objectsCopied: number;
+  /** Bytes copied to to-space. */
   bytesCopied: number;
   /** Copied objects whose pointer fields the scan walked. */
   scanned: number;
@@ -83,8 +84,11 @@ export interface CopyStats {
  * ```
  */
 export class CopyingCollector {
+  /** The heap collected. */
   readonly heap: Heap;
+  /** Where the collector pauses between slices. */
   readonly slices: SlicePolicy;
+  /** Whether it leaves forwarding pointers in from-space. */
   readonly forwarding: boolean;
   #from: Arena | null = null;
   #to: Arena | null = null;
@@ -92,6 +96,7 @@ export class CopyingCollector {
   readonly #copies = new Map<number, number>();
   #stats: CopyStats = emptyStats();
 
+  /** Makes a collector over `heap` (in setup). */
   constructor(heap: Heap, options: CopyingOptions = {}) {
     this.heap = heap;
     this.slices = options.slices ?? "copy-out";

@@ -33,6 +33,7 @@ export interface DequeOptions {
   readonly capacity: number;
   /** The array doubles when full, up to this many slots (a power of two). */
   readonly capacityMax?: number;
+  /** A deliberate bug for a broken variant, or null for the correct deque. */
   readonly flaw?: DequeFlaw | null;
 }
 
@@ -103,7 +104,9 @@ function isPowerOfTwo(n: number): boolean {
  * ```
  */
 export class Deque<T> implements StateSource {
+  /** The deque's name, which prefixes its cells' names. */
   readonly name: string;
+  /** The deliberate bug this deque has, or null. */
   readonly flaw: DequeFlaw | null;
   readonly #k: Kernel;
   readonly #capacityMax: number;
@@ -112,6 +115,7 @@ export class Deque<T> implements StateSource {
   readonly #array: Cell<CircularArray<T>>;
   #arrays = 0;
 
+  /** Makes a deque and its cells (in setup). */
   constructor(kernel: Kernel, name: string, options: DequeOptions) {
     const capacityMax = options.capacityMax ?? CAPACITY_MAX_DEFAULT;
     if (!isPowerOfTwo(options.capacity) || !isPowerOfTwo(capacityMax)) {

@@ -33,7 +33,9 @@ export interface FreeListOptions {
 
 /** What a free list did. */
 export interface FreeListStats {
+  /** Cells handed out. */
   allocs: number;
+  /** Local sweeps run. */
   sweeps: number;
   /** Cells the local sweeps returned to the list. */
   reclaimed: number;
@@ -69,11 +71,17 @@ export interface FreeListStats {
  * ```
  */
 export class FreeList implements Allocator {
+  /** The list's name. */
   readonly name: string;
+  /** The heap it allocates in. */
   readonly heap: Heap;
+  /** The page's space. */
   readonly space: Space;
+  /** The size of every cell. */
   readonly cellBytes: number;
+  /** The owner's roots a sweep marks from. */
   readonly roots: readonly Cell<number>[];
+  /** What the list did so far in the run. */
   readonly stats: FreeListStats = { allocs: 0, sweeps: 0, reclaimed: 0 };
   /** The kernel object of the page: every allocation writes it. */
   readonly id: number;
@@ -84,6 +92,7 @@ export class FreeList implements Allocator {
   readonly #occupant: Ref[];
   readonly #pinned = new Set<Ref>();
 
+  /** Makes the page and its free list (in setup). */
   constructor(heap: Heap, name: string, options: FreeListOptions) {
     const { cells, cellBytes } = options;
     if (!Number.isInteger(cells) || cells < 1 || !Number.isInteger(cellBytes) || cellBytes < 8) {

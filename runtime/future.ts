@@ -30,13 +30,16 @@ import { Violation } from "../sim/outcome.ts";
  * ```
  */
 export class Future<T> implements Guard {
+  /** The object id resolving and joining name in their footprint. */
   readonly id: number;
+  /** The future's name. */
   readonly name: string;
   #resolved = false;
   #value: T | undefined = undefined;
   readonly #resolveOp: Op;
   readonly #joinOp: Op;
 
+  /** Makes an unresolved future. */
   constructor(kernel: Kernel, name: string) {
     this.id = kernel.newObject(name);
     this.name = name;

@@ -22,7 +22,7 @@ export type Ref = number;
 export const NULL: Ref = -1;
 
 /** What every field of a freed object holds: a use of it is a use-after-free. */
-export const POISON = NaN;
+export const POISON: number = NaN;
 
 /** Bytes in a field. */
 export const WORD_BYTES = 8;
@@ -39,6 +39,7 @@ export type ObjectKind = "record" | "binary" | "slice";
 
 /** The fields and initial values of an object to allocate. */
 export interface Shape {
+  /** What the object is, for reports (default `data`). */
   readonly kind?: ObjectKind;
   /** Initial pointer fields; their count is the object's pointer-field count. */
   readonly ptrs?: readonly Ref[];
@@ -79,6 +80,7 @@ export class HeapExhausted extends Error {
   /** True when an `alloc` fault (runtime/faults.ts) failed an allocation that would have fit. */
   readonly injected: boolean;
 
+  /** Makes the error for an allocation of `bytesWanted` bytes that found `bytesFree` (`injected`: a fault). */
   constructor(allocator: string, bytesWanted: number, bytesFree: number, injected = false) {
     super(
       injected
@@ -97,14 +99,21 @@ export class HeapExhausted extends Error {
 export class HeapObject {
   /** Its identity and the pointer value that refers to it. Never reused within a heap. */
   readonly id: number;
+  /** The object's name, unique in its heap. */
   readonly name: string;
+  /** What the object is. */
   readonly kind: ObjectKind;
+  /** The space the object was placed in. */
   readonly space: Space;
   /** Byte offset within its space. */
   readonly addr: number;
+  /** Its size in bytes. */
   readonly bytes: number;
+  /** Its pointer fields. */
   readonly ptrs: readonly Cell<number>[];
+  /** Its immediate (non-pointer) fields. */
   readonly imms: readonly Cell<number>[];
+  /** Whether its fields may be written after allocation. */
   readonly mutable: boolean;
   /**
    * The live-set obligation of this value (seed note on immutability): its
@@ -120,6 +129,7 @@ export class HeapObject {
   #header: Cell<number> | null = null;
   readonly #kernel: Kernel;
 
+  /** Makes an object; `Heap.place` does this. */
   constructor(
     kernel: Kernel,
     init: {
@@ -168,6 +178,7 @@ export class HeapObject {
     return this.#header === null ? null : this.#header.peek();
   }
 
+  /** The object's name. */
   toString(): string {
     return this.name;
   }
@@ -179,7 +190,9 @@ export class HeapObject {
  * the space only knows which objects it holds.
  */
 export class Space {
+  /** The space's name. */
   readonly name: string;
+  /** Its capacity in bytes. */
   readonly bytesMax: number;
   /** Objects placed here and not freed, in placement (address) order. */
   readonly objects: HeapObject[] = [];
@@ -190,6 +203,7 @@ export class Space {
   /** A sealed space takes no more objects: the fixed global heap after compaction. */
   sealed = false;
 
+  /** Makes an empty space of `bytesMax` bytes; `Heap.space` does this. */
   constructor(name: string, bytesMax: number) {
     if (!Number.isInteger(bytesMax) || bytesMax < 0) {
       throw new RangeError(`Cannot create space ${name} of ${bytesMax} bytes`);
@@ -214,6 +228,7 @@ export class Roots {
   readonly #slots: Cell<number>[] = [];
   readonly #locals: LocalRefs[] = [];
 
+  /** Makes the roots of a heap; `Heap` does this. */
   constructor(kernel: Kernel) {
     this.#kernel = kernel;
   }
@@ -256,9 +271,12 @@ export class Roots {
 
 /** A fiber's private references, visible to the safety oracle only. */
 export class LocalRefs {
+  /** The fiber that holds the references. */
   readonly owner: string;
+  /** The references, which a fiber reads and writes freely. */
   readonly refs: Ref[];
 
+  /** Makes `count` empty (`NULL`) references for `owner`. */
   constructor(owner: string, count: number) {
     this.owner = owner;
     this.refs = new Array(count).fill(NULL);
@@ -277,6 +295,7 @@ export class LocalRefs {
 
 /** One node of `Heap.placeGraph`: a shape whose pointers name other nodes (null for `NULL`). */
 export interface GraphNode {
+  /** What the object is, for reports (default `data`). */
   readonly kind?: ObjectKind;
   /** Pointer fields, by the name of the node each points to. */
   readonly ptrs?: readonly (string | null)[];
@@ -386,14 +405,18 @@ class ReachReads implements Footprint {
  * ```
  */
 export class Heap implements StateSource {
+  /** The kernel of the run. */
   readonly kernel: Kernel;
+  /** The global and per-fiber roots. */
   readonly roots: Roots;
+  /** The most objects it may hold. */
   readonly objectsMax: number;
   readonly #objects: HeapObject[] = [];
   readonly #spaces: Space[] = [];
   #marks = new Uint8Array(64);
   #stack: number[] = [];
 
+  /** Makes an empty heap (in setup). */
   constructor(kernel: Kernel, options: HeapOptions = {}) {
     this.kernel = kernel;
     this.roots = new Roots(kernel);

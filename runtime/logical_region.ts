@@ -13,7 +13,9 @@ import { type Guard, Op } from "../sim/op.ts";
  * region: the innermost region, which knows its enclosing ones.
  */
 export interface RegionScope {
+  /** What kind of region this is. */
   readonly kind: "real" | "logical" | "atomic";
+  /** The region's name. */
   readonly name: string;
   /** The enclosing region, or null at the top. */
   readonly parent: RegionScope | null;
@@ -24,7 +26,7 @@ export interface RegionScope {
 }
 
 /** Why a region's clock cannot advance now; null when it can. */
-type Hold =
+export type Hold =
   | { readonly why: "running"; readonly fiber: Fiber }
   | { readonly why: "nested"; readonly fiber: Fiber }
   | { readonly why: "due"; readonly fiber: Fiber }
@@ -40,9 +42,11 @@ type Hold =
  * is a recorded choice the explorer can take.
  */
 export class LogicalRegion implements RegionScope, Guard {
+  /** What kind of region this is. */
   readonly kind = "logical";
   /** The kernel object id of this region's clock: ticks write it, timers read it. */
   readonly id: number;
+  /** The region's name. */
   readonly name: string;
   readonly parent: RegionScope | null;
   /** The enclosing logical region, or null. */

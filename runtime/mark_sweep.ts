@@ -57,6 +57,7 @@ export type MarkMode = "clear" | "flip" | "flip-nonatomic" | "flip-stm";
 
 /** How a mark-and-sweep collector is built. */
 export interface MarkSweepOptions {
+  /** The write barrier mutators' stores run. */
   readonly barrier: Barrier;
   /** `clear` by default. */
   readonly mark?: MarkMode;
@@ -83,6 +84,7 @@ export interface MarkSweepOptions {
 
 /** What the collector did, summed over its cycles. */
 export interface MarkSweepStats {
+  /** Collection cycles finished. */
   cycles: number;
   /** Times a node's fields were traced. */
   traced: number;
@@ -90,6 +92,7 @@ export interface MarkSweepStats {
   retraced: number;
   /** Nodes the barrier shaded. */
   shaded: number;
+  /** Objects freed by sweeping. */
   freed: number;
 }
 
@@ -134,16 +137,25 @@ const IDLE = 0;
  * ```
  */
 export class MarkSweep implements StateSource {
+  /** The heap collected. */
   readonly heap: Heap;
+  /** The space whose objects it frees. */
   readonly space: Space;
+  /** The write barrier mutators' stores run. */
   readonly barrier: Barrier;
+  /** How marking proceeds. */
   readonly mark: MarkMode;
+  /** How many collector fibers mark together. */
   readonly collectors: number;
+  /** The collector's name, which prefixes its cells' names. */
   readonly name: string;
+  /** Whether the collector rescans the roots before sweeping. */
   readonly rescan: boolean;
+  /** Whether objects allocated during marking start black. */
   readonly allocateBlack: boolean;
   /** The world lock: mutator operations read-lock it, stopping the world write-locks it. */
   readonly world: WorldLock;
+  /** What the collector did so far in the run. */
   readonly stats: MarkSweepStats = { cycles: 0, traced: 0, retraced: 0, shaded: 0, freed: 0 };
   /** The value of an unmarked (white) cell. */
   readonly white: number;
@@ -162,6 +174,7 @@ export class MarkSweep implements StateSource {
   /** Nodes whose fields were all scanned in the current cycle: black, for reports. */
   #scanned: boolean[] = [];
 
+  /** Makes a collector over `space` of `heap` (in setup). */
   constructor(heap: Heap, space: Space, options: MarkSweepOptions) {
     const collectors = options.collectors ?? 1;
     if (!Number.isInteger(collectors) || collectors < 1 || collectors > 64) {

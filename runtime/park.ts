@@ -48,12 +48,14 @@ export interface ParkingOptions {
  * ```
  */
 export class ParkingSpot implements Guard {
+  /** The spot's name, shown in deadlock messages. */
   readonly name: string;
   readonly footprintOnly: boolean;
   readonly #op: Op;
   readonly #ready: () => boolean;
   readonly #reason: string;
 
+  /** Makes a parking spot whose waiters wake when `options.ready()` holds. */
   constructor(name: string, options: ParkingOptions) {
     this.name = name;
     this.#ready = options.ready;

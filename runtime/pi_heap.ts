@@ -36,8 +36,11 @@ export interface PiGcOptions {
 
 /** What the collector did. */
 export interface PiGcStats {
+  /** Collections run. */
   collections: number;
+  /** Of them, minor. */
   minor: number;
+  /** Of them, major. */
   major: number;
   /** Bytes of values moved (simple and complex). */
   bytesCopied: number;
@@ -47,6 +50,7 @@ export interface PiGcStats {
   valuesMovedSimple: number;
   /** References replaced by a copy of the bytes they pointed at. */
   copiedOut: number;
+  /** Bytes copied out of the young space. */
   bytesCopiedOut: number;
   /** Bytes held by the heap after each collection, summed (divide by collections). */
   bytesAfterGc: number;
@@ -76,7 +80,9 @@ const NONE = 0;
  * it with `peek`-like methods and are no scheduling points.
  */
 export class PiMachine {
+  /** How the machine was built. */
   readonly options: PiGcOptions;
+  /** What the collector did so far in the run. */
   readonly stats: PiGcStats = {
     collections: 0,
     minor: 0,
@@ -112,6 +118,7 @@ export class PiMachine {
   readonly #valuesMax: number;
   readonly #faults: Faults;
 
+  /** Makes a machine and its heap (in setup). */
   constructor(kernel: Kernel, options: PiGcOptions, name = "pi") {
     this.options = options;
     this.#valuesMax = options.valuesMax ?? 10_000;
@@ -242,6 +249,7 @@ export class PiMachine {
     this.frames.push([]);
   }
 
+  /** Pops the current frame (a return): its locals die. */
   *ret(): Generator<Op, void, void> {
     yield this.#writeOp;
     const frame = this.frames.pop() as number[];

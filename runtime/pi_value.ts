@@ -23,6 +23,7 @@
 
 /** A reference into another stored value: the bytes [offset, offset + length) of the value at `addr`. */
 export class PiRef {
+  /** Makes a reference to `length` bytes at `offset` of the value at `addr`. */
   constructor(readonly addr: number, readonly offset: number, readonly length: number) {}
 }
 
@@ -127,6 +128,7 @@ export function encodePi(v: PiValue): Uint8Array {
 
 /** Where a value starts and ends in a byte array, and what it is. */
 export interface PiSpan {
+  /** The value's tag byte. */
   readonly tag: number;
   /** The first byte of the payload (after the tag and its length field). */
   readonly body: number;

@@ -13,7 +13,9 @@ import { Future } from "./future.ts";
 
 /** One step of a process function: an output, and the state the next call starts from. */
 export interface Stepped<O, S> {
+  /** What the call gives back. */
   readonly output: O;
+  /** The state the next call starts from. */
   readonly state: S;
 }
 
@@ -35,8 +37,11 @@ export interface ForkOptions {
   readonly core?: number;
 }
 
-interface Request<I, O> {
+/** An input queued for a process, and the future its output resolves. */
+export interface ProcessRequest<I, O> {
+  /** The input. */
   readonly input: I;
+  /** Resolved with the output once the process has served the input. */
   readonly reply: Future<O>;
 }
 
@@ -71,8 +76,11 @@ interface Request<I, O> {
  * ```
  */
 export class Process<I, O, S> {
+  /** The process's name. */
   readonly name: string;
-  readonly queue: Channel<Request<I, O>>;
+  /** Its input queue. */
+  readonly queue: Channel<ProcessRequest<I, O>>;
+  /** The fiber that serves the queue. */
   readonly fiber: Fiber;
   readonly #k: Kernel;
   readonly #fn: ProcessFn<I, O, S>;
@@ -150,15 +158,20 @@ function* serve<I, O, S>(p: Process<I, O, S>): Action<void> {
 
 // Stages of one pipeline have different input, output and state types; the
 // line as a whole is typed only at its ends, by the caller.
+/** A process of any types, as a pipeline holds its stages. */
 // deno-lint-ignore no-explicit-any
-type AnyProcess = Process<any, any, any>;
+export type AnyProcess = Process<any, any, any>;
+/** A process function of any types, as a pipeline stage holds it. */
 // deno-lint-ignore no-explicit-any
-type AnyFn = ProcessFn<any, any, any>;
+export type AnyFn = ProcessFn<any, any, any>;
 
 /** A stage of a pipeline: a process function and its first state. */
 export interface Stage {
+  /** The stage's name. */
   readonly name: string;
+  /** The process function. */
   readonly fn: AnyFn;
+  /** The state the first call starts from. */
   readonly state: unknown;
 }
 
@@ -209,8 +222,10 @@ function* forward(s: Forward, input: unknown): Action<Stepped<unknown, Forward>>
  * ```
  */
 export class Pipeline {
+  /** The stages' processes, front to back. */
   readonly stages: readonly AnyProcess[];
 
+  /** Forks a process per stage, front to back. */
   constructor(kernel: Kernel, stages: readonly Stage[], options: ForkOptions) {
     if (stages.length === 0) throw new RangeError("Cannot build a pipeline of no stages");
     const procs: AnyProcess[] = [];

@@ -25,6 +25,7 @@ export type ReactorFlaw = "shared-arena";
 
 /** How a reactor is built. */
 export interface ReactorOptions {
+  /** How many worker fibers. */
   readonly workers: number;
   /** The start-up arena; after compaction it is split evenly among the workers. */
   readonly startupBytes: number;
@@ -34,6 +35,7 @@ export interface ReactorOptions {
   readonly queue: number;
   /** Stack slots each worker has for the pointers its job holds; 4 by default. */
   readonly registers?: number;
+  /** A deliberate bug for a broken variant, or null for the correct reactor. */
   readonly flaw?: ReactorFlaw | null;
   /**
    * Whether the reactor asserts its own promises (default true):
@@ -48,8 +50,11 @@ export interface ReactorOptions {
 
 /** An event: which channel it arrived on, a payload, and its number. */
 export interface ReactorEvent {
+  /** The event's number. */
   readonly id: number;
+  /** The channel it arrived on. */
   readonly channel: string;
+  /** Its payload. */
   readonly payload: number;
 }
 
@@ -60,11 +65,13 @@ export type JobOutcome =
 
 /** What a callback works with while it runs as a job. */
 export interface JobContext {
+  /** The heap the job allocates in. */
   readonly heap: Heap;
   /** The worker's arena: everything the job allocates, freed when the job ends. */
   readonly arena: Arena;
   /** The worker's stack slots (roots): the job keeps its pointers here. */
   readonly registers: readonly Cell<number>[];
+  /** The worker running the job. */
   readonly worker: number;
   /** The global root `name` bound by the start-up script. */
   global(name: string): Cell<number>;
@@ -79,6 +86,7 @@ export type Callback = (ctx: JobContext, payload: number) => Action<number>;
 
 /** What the start-up script works with. */
 export interface StartupContext {
+  /** The heap the script allocates in. */
   readonly heap: Heap;
   /** The large start-up arena. */
   readonly arena: Arena;
@@ -111,17 +119,26 @@ export type ReactorPhase = "startup" | "running" | "stopped";
  * still points into it).
  */
 export class Reactor implements StartupContext {
+  /** The kernel of the run. */
   readonly kernel: Kernel;
+  /** The heap of the reactor. */
   readonly heap: Heap;
   readonly arena: Arena;
+  /** The fixed global heap the start-up arena is compacted into. */
   readonly global: Arena;
+  /** The queue of events waiting for a worker. */
   readonly jobs: Channel<ReactorEvent>;
+  /** Each worker's arena, split from the start-up arena. */
   readonly workerArenas: Arena[] = [];
+  /** The worker fibers. */
   readonly workers: Fiber[] = [];
+  /** The deliberate bug this reactor has, or null. */
   readonly flaw: ReactorFlaw | null;
+  /** Whether the reactor runs its own checks (the oracle does not rely on them). */
   readonly selfChecks: boolean;
   /** Jobs that ran to the end, and jobs whose failure was reported. */
   readonly handled: Cell<number>;
+  /** Jobs that ended in an error. */
   readonly failed: Cell<number>;
   #phase: ReactorPhase = "startup";
   readonly #options: ReactorOptions;
@@ -133,6 +150,7 @@ export class Reactor implements StartupContext {
   #globalPrint = "";
   readonly #running: Op;
 
+  /** Makes the reactor's arenas, queue and cells (in setup). */
   constructor(kernel: Kernel, heap: Heap, options: ReactorOptions) {
     if (!Number.isInteger(options.workers) || options.workers < 1) {
       throw new RangeError(`Cannot run a reactor with ${options.workers} workers`);

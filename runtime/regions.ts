@@ -20,7 +20,7 @@ import { LogicalRegion, type RegionScope, ticker } from "./logical_region.ts";
 import { atomicRegionOf, Stm, type TxBody } from "./atomic.ts";
 import { Faults } from "./faults.ts";
 
-export { LogicalRegion, type RegionScope } from "./logical_region.ts";
+export { type Hold, LogicalRegion, type RegionScope } from "./logical_region.ts";
 
 /** The body of a region: a generator function declared once, with its data as arguments. */
 export type RegionBody<A extends unknown[], T> = (...args: A) => Generator<Op, T, void>;

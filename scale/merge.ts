@@ -11,21 +11,33 @@ import { allVerdicts, formatMs, type Row, table } from "../reports/text.ts";
 
 /** A failing run as a shard logged it. */
 export interface MergedFailure {
+  /** The run's seed. */
   readonly seed: number;
+  /** Its verdict. */
   readonly verdict: string;
+  /** The check that failed. */
   readonly check: string;
+  /** What happened. */
   readonly message: string;
+  /** The trace file written for it, or null. */
   readonly trace: string | null;
 }
 
 /** One variant over every shard. */
 export interface MergedTarget {
+  /** The scenario's name. */
   readonly scenario: string;
+  /** The variant's name. */
   readonly variant: string;
+  /** The strategy the shards ran. */
   readonly strategy: string;
+  /** The expected verdict. */
   readonly expected: string;
+  /** The check expected to fail, or null. */
   readonly expectedCheck: string | null;
+  /** Runs over all shards. */
   readonly runs: number;
+  /** Steps over all shards. */
   readonly steps: number;
   /** Time the shards spent on it, added up. */
   readonly ms: number;
@@ -33,6 +45,7 @@ export interface MergedTarget {
   readonly failures: readonly MergedFailure[];
   /** The verdict of the lowest failing seed, or pass: what one machine would report. */
   readonly got: string;
+  /** Whether the merged result matches the expectation. */
   readonly ok: boolean;
   /** DFS and DPOR: every shard explored all of its part of the tree. */
   readonly exhausted: boolean;
@@ -40,6 +53,7 @@ export interface MergedTarget {
 
 /** What merging found. */
 export interface Merged {
+  /** Every variant, in the order first seen. */
   readonly targets: readonly MergedTarget[];
   /** The shard count the inputs name, or null when they were not sharded. */
   readonly shards: number | null;
@@ -47,6 +61,7 @@ export interface Merged {
   readonly missing: readonly number[];
   /** Seeds that appeared more than once (the same shard given twice?). */
   readonly duplicates: number;
+  /** The longest time a shard took. */
   readonly elapsedMs: number;
 }
 
@@ -324,8 +339,11 @@ Options:
 
 Exit codes: 0 every verdict as expected, 1 one is not, 2 bad input (including a missing shard).`;
 
-interface Io {
+/** Where the merge command writes: standard output and standard error, injected for tests. */
+export interface Io {
+  /** Writes a line of results. */
   out(line: string): void;
+  /** Writes a line of errors. */
   err(line: string): void;
 }
 

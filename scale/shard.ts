@@ -7,7 +7,9 @@ import { UsageError } from "../sim/scenario.ts";
 
 /** Shard `index` of `of`: run i of a sweep belongs to it when `i % of === index`. */
 export interface Shard {
+  /** This shard's index, from 0. */
   readonly index: number;
+  /** How many shards. */
   readonly of: number;
 }
 

@@ -33,9 +33,13 @@ import type { Shard } from "./shard.ts";
 export interface WorkerSweepOptions {
   /** The strategy as built in this thread; each worker builds the same one. */
   readonly strategy: Strategy;
+  /** The first seed. */
   readonly seed: number;
+  /** How many runs. */
   readonly runs: number;
+  /** Keep running after a failure (default: stop at the first). */
   readonly keepGoing?: boolean;
+  /** Run only this shard's seeds. */
   readonly shard?: Shard;
   /** Called for each run, in seed order. */
   readonly onRun?: (info: RunInfo) => void;
@@ -74,6 +78,7 @@ export async function sweepOnWorkers(
  */
 export class WorkerPool {
   readonly #workers: Worker[] = [];
+  /** How many workers. */
   readonly size: number;
   readonly #watch: PoolWatch | null;
   readonly #watched = new Map<Worker, Watched>();
@@ -81,7 +86,7 @@ export class WorkerPool {
   #current: SweepRun | TreeRun | null = null;
 
   /**
-   * With `watch`, a step that stands still on a worker for the step timeout,
+   * Makes a pool of `size` workers, started when first used. With `watch`, a step that stands still on a worker for the step timeout,
    * or the process growing past the heap limit, ends the sweep with
    * `WorkersStopped` (the caller finds the run again on a supervised worker).
    */

@@ -125,9 +125,13 @@ function checkResults(s: Shared, cellsMax: number): string | null {
 
 /** The parameters of `arenaOverflow` (see its `params` schema for ranges and defaults). */
 export interface ArenaOverflowParams {
+  /** Worker fibers, each with its own arena. */
   readonly workers: number;
+  /** Jobs shared out among the workers. */
   readonly jobs: number;
+  /** Cells a worker's arena holds. */
   readonly arenaCells: number;
+  /** Make every third job one cell larger than an arena, so it can never fit. */
   readonly oversized: boolean;
 }
 

@@ -59,10 +59,15 @@ function* auditor(r: Regions, accounts: Cell<number>[], seen: number[]) {
 
 /** The parameters of atomic-bank. */
 export interface BankParams {
+  /** Teller fibers moving money. */
   readonly tellers: number;
+  /** Accounts. */
   readonly accounts: number;
+  /** Transfers each teller makes. */
   readonly transfers: number;
+  /** Auditor fibers summing every account in one transaction. */
   readonly auditors: number;
+  /** Steps of private work a teller does before each transfer. */
   readonly work: number;
 }
 

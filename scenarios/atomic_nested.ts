@@ -54,7 +54,9 @@ function* mover(
 
 /** The parameters of `atomicNested` (see its `params` schema for ranges and defaults). */
 export interface AtomicNestedParams {
+  /** Movers: fibers that each withdraw from a wallet and deposit into the shared pool. */
   readonly movers: number;
+  /** Withdraw-and-deposit rounds each mover makes. */
   readonly rounds: number;
 }
 

@@ -184,9 +184,13 @@ const variants = {
 
 /** The parameters of `channelMpmc` (see its `params` schema for ranges and defaults). */
 export interface ChannelMpmcParams {
+  /** Producer fibers. */
   readonly producers: number;
+  /** Consumer fibers. */
   readonly consumers: number;
+  /** Messages each producer sends. */
   readonly messages: number;
+  /** Slots in the channel's ring. */
   readonly capacity: number;
 }
 

@@ -244,23 +244,32 @@ function* berkeleyMaster(w: World) {
   }
 }
 
-/** `cristian` and `berkeley` pass; `no-rtt` and `berkeley-no-rtt` ignore the round trip. */
 /** A size DPOR exhausts: one client, one round, delays of 0 or 1 tick, no drift or offset. */
 const TINY = { clients: 1, rounds: 1, minDelay: 0, maxDelay: 1, driftPpmMax: 0, offsetMax: 0 };
 
 /** The parameters of `clockSync` (see its `params` schema for ranges and defaults). */
 export interface ClockSyncParams {
+  /** Client cores synchronising with the server. */
   readonly clients: number;
+  /** Synchronisation rounds each client (or the Berkeley master) runs. */
   readonly rounds: number;
+  /** Ticks between rounds. */
   readonly periodTicks: number;
+  /** The shortest message delay, in ticks. */
   readonly minDelay: number;
+  /** The longest message delay, in ticks. */
   readonly maxDelay: number;
+  /** The largest clock drift, in parts per million. */
   readonly driftPpmMax: number;
+  /** The largest initial clock offset, in ticks. */
   readonly offsetMax: number;
+  /** Ticks every step costs. */
   readonly stepTicks: number;
+  /** Error the check allows beyond what the correct algorithm guarantees. */
   readonly slackTicks: number;
 }
 
+/** `cristian` and `berkeley` pass; `no-rtt` and `berkeley-no-rtt` ignore the round trip. */
 export const clockSync: Scenario<ClockSyncParams> = defineScenario({
   name: "clock-sync",
   description: "clients synchronise drifting core clocks with a time server over a slow network",

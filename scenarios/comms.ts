@@ -61,9 +61,13 @@ function* receive(
 
 /** The parameters of `comms` (see its `params` schema for ranges and defaults). */
 export interface CommsParams {
+  /** Messages context A sends to context B. */
   readonly messages: number;
+  /** Words in each message. */
   readonly words: number;
+  /** Messages that may be in flight at once. */
   readonly slots: number;
+  /** Compactions A runs after each send. */
   readonly gcs: number;
 }
 

@@ -80,9 +80,13 @@ function* compactor(ctx: Context, compactions: number) {
 
 /** The parameters of `gcCompaction` (see its `params` schema for ranges and defaults). */
 export interface GcCompactionParams {
+  /** Messages the sender builds and posts. */
   readonly messages: number;
+  /** Cells in each message's list. */
   readonly length: number;
+  /** Compactions the sender's collector runs. */
   readonly compactions: number;
+  /** Unreachable cells allocated between a message's cells. */
   readonly garbage: number;
 }
 

@@ -109,8 +109,11 @@ function* reactor(
 
 /** The parameters of `gcCopying` (see its `params` schema for ranges and defaults). */
 export interface GcCopyingParams {
+  /** Start-up script fibers. */
   readonly scripts: number;
+  /** Cells in each script's list. */
   readonly length: number;
+  /** The cell at which a script looks for its peer's structure to link to. */
   readonly linkAt: number;
 }
 

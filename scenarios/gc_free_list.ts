@@ -66,8 +66,11 @@ function* reader(heap: Heap, w: Worker, reg: Cell<number>) {
 
 /** The parameters of `gcFreeList` (see its `params` schema for ranges and defaults). */
 export interface GcFreeListParams {
+  /** Worker fibers, each with its own page. */
   readonly workers: number;
+  /** Cells in a page (3 at least: the pinned message and two churn objects). */
   readonly cells: number;
+  /** Allocations a worker makes after posting its message. */
   readonly churn: number;
 }
 

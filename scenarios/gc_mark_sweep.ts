@@ -58,8 +58,11 @@ function* mutator(
 
 /** The parameters of gc-mark-sweep. */
 export interface MarkSweepParams {
+  /** Collection cycles the collector runs. */
   readonly cycles: number;
+  /** Mutator fibers playing the lost-object move. */
   readonly mutators: number;
+  /** Unreachable nodes placed beside the live graph. */
   readonly garbage: number;
 }
 

@@ -70,8 +70,11 @@ function* collector(w: World, collections: number) {
 
 /** The parameters of `lazySlice` (see its `params` schema for ranges and defaults). */
 export interface LazySliceParams {
+  /** Words in the text that is sliced. */
   readonly words: number;
+  /** Collections the collector runs. */
   readonly collections: number;
+  /** Times the mutator reads the slices again. */
   readonly reads: number;
 }
 

@@ -19,6 +19,7 @@ function* takeBoth(first: Mutex, second: Mutex, held: Cell<number>, rounds: numb
 
 /** The parameters of `lockOrder` (see its `params` schema for ranges and defaults). */
 export interface LockOrderParams {
+  /** Times each fiber takes both locks. */
   readonly rounds: number;
 }
 

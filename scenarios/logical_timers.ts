@@ -150,7 +150,9 @@ function* main(w: World) {
 
 /** The parameters of `logicalTimers` (see its `params` schema for ranges and defaults). */
 export interface LogicalTimersParams {
+  /** Timer fibers in each region. */
   readonly fibers: number;
+  /** Messages sent down through the nested regions. */
   readonly messages: number;
 }
 

@@ -43,8 +43,11 @@ function* incrementLocked(
 
 /** The parameters of `lostUpdate` (see its `params` schema for ranges and defaults). */
 export interface LostUpdateParams {
+  /** Fibers incrementing the counter. */
   readonly fibers: number;
+  /** Increments each fiber makes. */
   readonly increments: number;
+  /** Writes to the fiber's own cell before each increment: work that commutes. */
   readonly localWork: number;
 }
 

@@ -24,34 +24,34 @@ import { runtime } from "./runtime.ts";
 import { stwSafepoint } from "./stw_safepoint.ts";
 import { workStealing } from "./work_stealing.ts";
 
-export { arenaOverflow } from "./arena_overflow.ts";
-export { gcCompaction } from "./gc_compaction.ts";
-export { gcCopying } from "./gc_copying.ts";
-export { gcFreeList } from "./gc_free_list.ts";
-export { gcMarkSweep } from "./gc_mark_sweep.ts";
-export { lazySlice } from "./lazy_slice.ts";
-export { channelMpmc } from "./channel_mpmc.ts";
-export { comms } from "./comms.ts";
+export { arenaOverflow, type ArenaOverflowParams } from "./arena_overflow.ts";
+export { gcCompaction, type GcCompactionParams } from "./gc_compaction.ts";
+export { gcCopying, type GcCopyingParams } from "./gc_copying.ts";
+export { gcFreeList, type GcFreeListParams } from "./gc_free_list.ts";
+export { gcMarkSweep, type MarkSweepParams } from "./gc_mark_sweep.ts";
+export { lazySlice, type LazySliceParams } from "./lazy_slice.ts";
+export { channelMpmc, type ChannelMpmcParams } from "./channel_mpmc.ts";
+export { comms, type CommsParams } from "./comms.ts";
 import { zeno } from "./zeno.ts";
 import { atomicBank } from "./atomic_bank.ts";
 import { litmus } from "./litmus.ts";
 import { atomicNested } from "./atomic_nested.ts";
 import { piGc } from "./pi_gc.ts";
 
-export { clockSync } from "./clock_sync.ts";
-export { lockOrder } from "./lock_order.ts";
-export { logicalTimers } from "./logical_timers.ts";
-export { lostUpdate } from "./lost_update.ts";
-export { pfPipeline } from "./pf_pipeline.ts";
-export { reactor } from "./reactor.ts";
+export { clockSync, type ClockSyncParams } from "./clock_sync.ts";
+export { lockOrder, type LockOrderParams } from "./lock_order.ts";
+export { logicalTimers, type LogicalTimersParams } from "./logical_timers.ts";
+export { lostUpdate, type LostUpdateParams } from "./lost_update.ts";
+export { pfPipeline, type PfPipelineParams } from "./pf_pipeline.ts";
+export { reactor, type ReactorParams } from "./reactor.ts";
 export { runtime } from "./runtime.ts";
 export { stwSafepoint } from "./stw_safepoint.ts";
-export { workStealing } from "./work_stealing.ts";
-export { zeno } from "./zeno.ts";
-export { atomicBank } from "./atomic_bank.ts";
+export { workStealing, type WorkStealingParams } from "./work_stealing.ts";
+export { zeno, type ZenoParams } from "./zeno.ts";
+export { atomicBank, type BankParams } from "./atomic_bank.ts";
 export { litmus } from "./litmus.ts";
-export { atomicNested } from "./atomic_nested.ts";
-export { piGc } from "./pi_gc.ts";
+export { atomicNested, type AtomicNestedParams } from "./atomic_nested.ts";
+export { piGc, type PiGcParams } from "./pi_gc.ts";
 
 /** Every catalog scenario, in the order the main job runs them. */
 export const catalog: readonly AnyScenario[] = [

@@ -95,10 +95,15 @@ function* inject(
 
 /** The parameters of `pfPipeline` (see its `params` schema for ranges and defaults). */
 export interface PfPipelineParams {
+  /** Stages in the line (`acyclic`). */
   readonly stages: number;
+  /** Fibers sending tasks into the line. */
   readonly producers: number;
+  /** Tasks each producer sends. */
   readonly tasks: number;
+  /** Inputs a process's queue holds before a send waits. */
   readonly bound: number;
+  /** Times a task passes between the two processes (`cyclic`). */
   readonly hops: number;
 }
 

@@ -177,11 +177,17 @@ function show(v: unknown): string {
 
 /** The parameters of pi-gc. */
 export interface PiGcParams {
+  /** Rounds of the mutator's program. */
   readonly rounds: number;
+  /** Collections the collector runs. */
   readonly cycles: number;
+  /** Reader fibers reading shared immutable values. */
   readonly readers: number;
+  /** Reads each reader makes. */
   readonly reads: number;
+  /** Simplify values before copying them (over the variant's setting). */
   readonly presimplify: boolean;
+  /** Pauses the collector takes between collections. */
   readonly gap: number;
 }
 

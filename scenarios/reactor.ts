@@ -82,10 +82,15 @@ function expected(event: ReactorEvent, arenaBytes: number): JobOutcome {
 
 /** The parameters of `reactor` (see its `params` schema for ranges and defaults). */
 export interface ReactorParams {
+  /** Worker fibers running jobs. */
   readonly workers: number;
+  /** Events that arrive. */
   readonly events: number;
+  /** Bytes of the start-up arena, split among the workers. */
   readonly arenaBytes: number;
+  /** Events the job queue holds. */
   readonly queue: number;
+  /** The longest delay before an event arrives, in ticks. */
   readonly delayMax: number;
 }
 

@@ -79,9 +79,13 @@ const found = (runs: number) =>
 
 /** The parameters of `workStealing` (see its `params` schema for ranges and defaults). */
 export interface WorkStealingParams {
+  /** Thief fibers. */
   readonly thieves: number;
+  /** Tasks the owner pushes. */
   readonly tasks: number;
+  /** The owner takes a task back after this many pushes. */
   readonly takeEvery: number;
+  /** Slots in the deque's first array (a power of two; it grows). */
   readonly capacity: number;
 }
 

@@ -49,6 +49,7 @@ function* main(k: Kernel, r: Regions, flag: Cell<boolean>, variant: string) {
 
 /** The parameters of `zeno` (see its `params` schema for ranges and defaults). */
 export interface ZenoParams {
+  /** Steps a region may take at one logical instant before the run ends as `zeno`. */
   readonly instantStepsMax: number;
 }
 

@@ -16,7 +16,9 @@ import { checkOrdering, type Ordering } from "./ordering.ts";
  * weak model (`tso`, `pso`) the kernel makes cells whose orderings matter.
  */
 export class Cell<T> {
+  /** The object id the cell's operations name in their footprint. */
   readonly id: number;
+  /** The name shown in the final state and reports. */
   readonly name: string;
   #value: T;
   readonly #readOp: Op;
@@ -25,6 +27,7 @@ export class Cell<T> {
 
   readonly #kernel: Kernel;
 
+  /** Makes a cell; use `k.cell(name, init)`. */
   constructor(kernel: Kernel, name: string, init: T) {
     this.#kernel = kernel;
     this.id = kernel.newObject(name);

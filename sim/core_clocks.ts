@@ -53,6 +53,7 @@ export class CoreClocks {
   readonly #driftPpm: Int32Array;
   readonly #offset: Float64Array;
 
+  /** Draws every core's drift and offset (in setup). */
   constructor(kernel: Kernel, options: CoreClockOptions) {
     const { cores, driftPpmMax, offsetMax } = options;
     if (!Number.isInteger(cores) || cores < 1 || cores > CORES_MAX) {

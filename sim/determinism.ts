@@ -14,11 +14,13 @@ import type { Strategy } from "./strategy.ts";
 
 /** Where two runs of one schedule differ. */
 export interface NondeterminismReport {
+  /** The seed whose two runs differ. */
   readonly seed: number;
   /** The first step that differs (0: the outcome or the final state differs). */
   readonly step: number;
   /** What the first and the second run did there. */
   readonly first: string;
+  /** What the second run gave. */
   readonly second: string;
   /** One line for people. */
   readonly message: string;
@@ -26,15 +28,19 @@ export interface NondeterminismReport {
 
 /** What a determinism check found. */
 export interface DeterminismResult {
+  /** Seeds checked. */
   readonly runs: number;
+  /** Every seed whose runs differ. */
   readonly problems: readonly NondeterminismReport[];
 }
 
 /** How a determinism check goes. */
 export interface DeterminismOptions {
+  /** The strategy that picks the schedules. */
   readonly strategy: Strategy;
   /** The first seed; run i uses seed + i. */
   readonly seed: number;
+  /** How many seeds to check. */
   readonly runs: number;
   /** Stop after this many differing schedules (default 1). */
   readonly problemsMax?: number;

@@ -14,12 +14,17 @@ export interface StepEvent {
   readonly step: number;
   /** The fiber's id, name and core. */
   readonly fiber: number;
+  /** The fiber's name. */
   readonly name: string;
+  /** The core it ran on. */
   readonly core: number;
   /** The operation's kind, object id and name ("" when none), and whether it writes. */
   readonly kind: string;
+  /** The object id the operation named. */
   readonly obj: number;
+  /** The object's name. */
   readonly object: string;
+  /** Whether the operation wrote the object. */
   readonly write: boolean;
   /** Virtual time after the step. */
   readonly time: number;
@@ -47,11 +52,13 @@ export const EVENTS_MAX_DEFAULT = 20_000;
  * ```
  */
 export class EventLog implements StepObserver {
+  /** The steps recorded so far. */
   readonly events: StepEvent[] = [];
   /** Steps seen, recorded or not. */
   total = 0;
   readonly #eventsMax: number;
 
+  /** Makes a log that keeps the first `eventsMax` steps. */
   constructor(eventsMax = EVENTS_MAX_DEFAULT) {
     this.#eventsMax = eventsMax;
   }

@@ -41,6 +41,7 @@ export interface ExplorationStats {
 
 /** What an exploration found. */
 export interface ExplorationResult extends ExplorationStats {
+  /** The failing schedules kept, in the order found. */
   readonly failures: readonly Failure[];
 }
 

@@ -42,13 +42,17 @@ import {
 
 /** A scenario variant with validated parameters and limits: what a run runs. */
 export interface Target {
+  /** The scenario to run. */
   readonly scenario: AnyScenario;
   /** The file the scenario came from when it is not in the catalog. */
   readonly source: string | null;
+  /** The variant's name, passed to `setup`. */
   readonly variant: string;
+  /** The parameters after validation, defaults filled in. */
   readonly params: Record<string, unknown>;
   /** 0 gives every fiber its own core. */
   readonly cores: number;
+  /** The step limit of one run. */
   readonly stepsMax: number;
   /** The memory model runs use: the variant's unless overridden, else `sc`. */
   readonly memory: MemoryModel;
@@ -62,9 +66,13 @@ export interface Target {
 
 /** Overrides a user may give for a target. */
 export interface TargetOptions {
+  /** Parameter values over the scenario's defaults. */
   readonly params?: Record<string, unknown>;
+  /** Simulated cores, over the scenario's `cores`. */
   readonly cores?: number;
+  /** The step limit of one run, over the scenario's `stepsMax`. */
   readonly stepsMax?: number;
+  /** The file the scenario was loaded from, or null for a catalog scenario. */
   readonly source?: string | null;
   /** The memory model; the variant's when absent. */
   readonly memory?: string;
@@ -183,11 +191,14 @@ function limitsOf(scenario: AnyScenario, params: Record<string, unknown>): [numb
 
 /** Runs a target's scenario again and again, reusing one kernel. */
 export class Runner {
+  /** The kernel every run of this runner resets and reuses. */
   readonly kernel: Kernel = new Kernel();
+  /** What every run runs. */
   readonly target: Target;
   /** The configuration the last run drew under swarm, else null. */
   config: SwarmConfig | null = null;
 
+  /** Makes a runner for `target`; the kernel is built once and reset per run. */
   constructor(target: Target) {
     this.target = target;
   }
@@ -358,10 +369,13 @@ export function isExhaustive(s: Strategy): s is ExhaustiveStrategy {
 
 /** The record of one failing run, enough to write its trace. */
 export interface Failure {
+  /** The seed of the run (the schedule number for DFS and DPOR). */
   readonly seed: number;
   /** For exhaustive strategies: which schedule (1-based) failed. */
   readonly schedule?: number;
+  /** How the run ended. */
   readonly outcome: Outcome;
+  /** The recorded decisions, which replay the run exactly. */
   readonly decisions: readonly number[];
   /**
    * The strategy's options for this run (`Strategy.options()` right after
@@ -382,7 +396,9 @@ export function stopAtOf(outcome: Outcome): StopAt | undefined {
 
 /** Per-run information handed to a sweep's `onRun`. */
 export interface RunInfo {
+  /** The seed of the run. */
   readonly seed: number;
+  /** How the run ended. */
   readonly outcome: Outcome;
   /** The decisions, for failing runs only. */
   readonly failure: Failure | null;
@@ -390,9 +406,11 @@ export interface RunInfo {
 
 /** How a sweep goes. */
 export interface SweepOptions {
+  /** The strategy that picks each run's schedule. */
   readonly strategy: Strategy;
   /** The first seed; run i uses seed + i. */
   readonly seed: number;
+  /** How many runs (schedules) at most. */
   readonly runs: number;
   /** Go on after a failure, collecting all failing seeds. */
   readonly keepGoing?: boolean;
@@ -406,8 +424,11 @@ export interface SweepOptions {
 
 /** What a sweep found. */
 export interface SweepResult {
+  /** Runs made. */
   readonly runs: number;
+  /** Steps taken over all runs. */
   readonly steps: number;
+  /** The failing runs kept, in the order found. */
   readonly failures: readonly Failure[];
 }
 
@@ -448,7 +469,9 @@ export function meetsExpectation(e: Expectation, outcome: Outcome | undefined): 
 
 /** Overrides of a variant's budget. */
 export interface PlanOptions extends StrategyOptions {
+  /** A strategy name overriding the budget's, or null to keep it. */
   readonly strategy?: string | null;
+  /** Runs overriding the budget's. */
   readonly runs?: number;
 }
 
@@ -485,10 +508,13 @@ export function planFor(
 
 /** A variant judged against its expectation. */
 export interface Judgement extends SweepResult {
+  /** The expectation the variant was judged on. */
   readonly expect: Expectation;
+  /** The strategy that ran. */
   readonly strategy: Strategy;
   /** The first failure's outcome, or undefined when every run passed. */
   readonly outcome: Outcome | undefined;
+  /** Whether the result matches the expectation. */
   readonly ok: boolean;
   /** For DFS and DPOR: what was explored, and whether it was all of it. */
   readonly exploration: ExplorationStats | null;
@@ -589,6 +615,7 @@ export function swarmConfigOf(target: Target, decisions: ArrayLike<number>): Swa
 export interface ReplayResult {
   /** True when the recorded outcome was reproduced exactly. */
   readonly reproduced: boolean;
+  /** The outcome of the replayed run. */
   readonly outcome: Outcome;
   /** What differs, when not reproduced. */
   readonly message: string;

@@ -7,11 +7,17 @@ import { type Guard, Op } from "./op.ts";
 
 /** What the kernel knows of a fiber when it spawns it. */
 export interface FiberInit {
+  /** The fiber's id, its index in the run. */
   readonly id: number;
+  /** Its name. */
   readonly name: string;
+  /** The core it runs on. */
   readonly core: number;
+  /** The object id joins and completion name in their footprint. */
   readonly obj: number;
+  /** The fiber that spawned it, or null for one spawned in setup. */
   readonly parent: Fiber | null;
+  /** Whether the run may end while it is alive. */
   readonly daemon: boolean;
 }
 
@@ -52,6 +58,7 @@ export class Fiber implements Guard {
   /** @internal The generator; owned by the kernel. */
   gen: Generator<Op, unknown, void> | null = null;
 
+  /** Makes a fiber; the kernel does this in `spawn`. */
   constructor(init: FiberInit, spawnStep: number) {
     this.reuse(init, spawnStep);
   }
@@ -104,6 +111,7 @@ export class Fiber implements Guard {
     return [this];
   }
 
+  /** The fiber's name. */
   toString(): string {
     return this.name;
   }

@@ -30,6 +30,7 @@ export type DecisionPoint =
 
 /** How a schedule looks: the figures shrinking reduces and reports print. */
 export interface ScheduleStats {
+  /** Steps taken. */
   readonly steps: number;
   /** Switches away from a fiber that could have gone on. */
   readonly preemptions: number;
@@ -73,10 +74,11 @@ export class GuidedStrategy implements Strategy {
   /** Decisions of the list that did not fit and were replaced by the default. */
   misfits = 0;
   /** The step at which the first misfit happened, or -1. */
-  firstMisfitStep = -1;
+  firstMisfitStep: number = -1;
   /** With `annotate`, one entry per recorded decision of the run. */
   readonly points: DecisionPoint[] = [];
 
+  /** Replays `decisions`; with `annotate`, it records which ones did not fit. */
   constructor(decisions: readonly number[] = [], annotate = false) {
     this.#decisions = decisions;
     this.#annotate = annotate;

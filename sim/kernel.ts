@@ -97,7 +97,9 @@ export interface SpawnOptions {
 
 /** The cells a `Kernel.atomic` step reads and writes. */
 export interface AtomicFootprint {
+  /** The cells the step reads (`peek`). */
   readonly reads?: readonly Cell<unknown>[];
+  /** The cells the step writes (`poke`); a written cell may be read too. */
   readonly writes?: readonly Cell<unknown>[];
 }
 
@@ -1133,9 +1135,12 @@ const SPAWN = new Op("spawn", -1, false);
  * point (`g.value`), listed in the final state. See `Kernel.ghost`.
  */
 export class Ghost<T> {
+  /** The name shown in the final state. */
   readonly name: string;
+  /** The data: read and written freely, with no scheduling point. */
   value: T;
 
+  /** Makes a ghost; use `k.ghost(name, init)`, which lists it in the final state. */
   constructor(name: string, init: T) {
     this.name = name;
     this.value = init;

@@ -275,6 +275,7 @@ class View {
  * `tso` or `pso`, and makes its cells through it.
  */
 export class StoreBuffers implements WeakMemory {
+  /** The buffered memory model: `tso` or `pso`. */
   readonly model: BufferedModel;
   /** Stores buffered on all cores: the run may end only once this is 0. */
   buffered = 0;
@@ -283,6 +284,7 @@ export class StoreBuffers implements WeakMemory {
   readonly #k: Kernel;
   readonly #cores: (CoreBuffers | undefined)[] = [];
 
+  /** Makes the store buffers of a run; the kernel does this when the run's model is buffered. */
   constructor(kernel: Kernel, model: BufferedModel) {
     this.#k = kernel;
     this.model = model;
@@ -307,7 +309,11 @@ export class StoreBuffers implements WeakMemory {
     return this.rf ??= new Map();
   }
 
-  /** The buffers of the core the current fiber runs on. */
+  /**
+   * The buffers of the core the current fiber runs on.
+   *
+   * @ignore internal to the memory model
+   */
   coreOfCurrent(what: string): CoreBuffers {
     const f = this.#k.current;
     if (f === null) {
@@ -440,6 +446,7 @@ export class WeakCell<T> extends Cell<T> {
   /** @internal The step of the store memory holds (0: the initial value). */
   memoryStep = 0;
 
+  /** Makes a cell under the buffered model; `k.cell` does this when the run's model is buffered. */
   constructor(kernel: Kernel, memory: StoreBuffers, name: string, init: T) {
     super(kernel, name, init);
     this.#memory = memory;
@@ -469,6 +476,7 @@ export class WeakCell<T> extends Cell<T> {
     return old;
   }
 
+  /** Loads the value the current core sees: its own newest buffered store, else memory. */
   override *read(order?: Ordering): Generator<Op, T, void> {
     if (order !== undefined) checkOrdering("load", order);
     const v = this.#view(`read ${this.name}`);
@@ -476,6 +484,7 @@ export class WeakCell<T> extends Cell<T> {
     return v.loadLogged() as T;
   }
 
+  /** Stores `value` into the current core's buffer (memory sees it when the buffer drains). */
   override *write(value: T, order?: Ordering): Generator<Op, void, void> {
     if (order !== undefined) checkOrdering("store", order);
     const v = this.#view(`write ${this.name}`);
@@ -489,6 +498,7 @@ export class WeakCell<T> extends Cell<T> {
     v.buffer(value);
   }
 
+  /** Compare-and-swap on memory; it drains the current core's buffer first. */
   override *cas(expected: T, value: T, order?: Ordering): Generator<Op, boolean, void> {
     if (order !== undefined) checkOrdering("rmw", order);
     yield this.#view(`cas ${this.name}`).rmwOp;
@@ -497,6 +507,7 @@ export class WeakCell<T> extends Cell<T> {
     return true;
   }
 
+  /** Swaps on memory; it drains the current core's buffer first. */
   override *swap(value: T, order?: Ordering): Generator<Op, T, void> {
     if (order !== undefined) checkOrdering("rmw", order);
     yield this.#view(`swap ${this.name}`).rmwOp;
@@ -505,6 +516,7 @@ export class WeakCell<T> extends Cell<T> {
     return old;
   }
 
+  /** Fetch-and-add on memory; it drains the current core's buffer first. */
   override *fetchAdd(
     this: WeakCell<number>,
     delta: number,
@@ -517,6 +529,7 @@ export class WeakCell<T> extends Cell<T> {
     return old;
   }
 
+  /** The value in memory, or the current core's view during its own step. */
   override peek(): T {
     const f = viewer ?? this.#memory.current();
     if (f === null) return super.peek();

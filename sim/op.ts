@@ -88,6 +88,7 @@ export class Op {
    */
   readonly more: Footprint | null;
 
+  /** Makes an operation; fibers reuse theirs rather than allocating one per step. */
   constructor(
     kind: string,
     obj: number,
@@ -111,7 +112,9 @@ export class Op {
 
 /** Objects an operation touches beyond `obj` and `obj2`, and whether it writes each. */
 export interface Footprint {
+  /** The object ids. */
   readonly objs: readonly number[];
+  /** Whether the operation writes each. */
   readonly writes: readonly boolean[];
 }
 

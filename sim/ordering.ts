@@ -49,6 +49,7 @@ const ALLOWED: Record<AccessKind, readonly Ordering[]> = {
  * signals and the command line reports it as bad input (exit 2).
  */
 export class OrderingError extends ToolSignal {
+  /** Makes the error; `message` names the ordering and the operation. */
   constructor(message: string) {
     super(message);
     this.name = "OrderingError";

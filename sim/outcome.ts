@@ -28,6 +28,7 @@ export const VERDICTS: readonly Verdict[] = [
 
 /** The result of one run. */
 export interface Outcome {
+  /** How the run ended. */
   readonly verdict: Verdict;
   /** Which check failed: an invariant's name, "assert", an error class, "deadlock"... */
   readonly check: string;
@@ -81,8 +82,10 @@ export class Violation extends Error {
   readonly check: string;
   /** The verdict of the run it ends. */
   readonly verdict: Exclude<Verdict, "pass">;
+  /** Marks a violation across copies of this module. */
   readonly [VIOLATION_BRAND] = true;
 
+  /** Makes a violation of `check`, judged as `verdict` (default `bug`). */
   constructor(check: string, message: string, verdict: Exclude<Verdict, "pass"> = "bug") {
     super(message);
     this.name = "Violation";
@@ -96,6 +99,7 @@ export class Violation extends Error {
  * scenario code unchanged: the kernel never turns it into an outcome.
  */
 export class ToolSignal extends Error {
+  /** Marks a tool signal across copies of this module. */
   readonly [TOOL_SIGNAL_BRAND] = true;
 }
 
@@ -128,6 +132,7 @@ export class RunStopped extends ToolSignal {
  * as before: the scenario depends on something outside the simulation.
  */
 export class Nondeterminism extends ToolSignal {
+  /** Makes the error; `message` says which choice differed. */
   constructor(message: string) {
     super(`the scenario is not deterministic: ${message}`);
     this.name = "Nondeterminism";
@@ -143,6 +148,7 @@ export class ReplayDivergence extends ToolSignal {
   /** The step at which the replay could not go on. */
   readonly step: number;
 
+  /** Makes the error for a divergence at `step`. */
   constructor(step: number, message: string) {
     super(`Cannot replay trace: step ${step} ${message}`);
     this.name = "ReplayDivergence";

@@ -46,6 +46,7 @@ export class PctStrategy implements Strategy {
   #changes: { step: number; priority: number }[] = [];
   #nextChange = 0;
 
+  /** Makes a PCT strategy of depth `options.depth`. */
   constructor(options: PctOptions) {
     if (!Number.isInteger(options.depth) || options.depth < 1) {
       throw new RangeError(`Cannot run PCT with depth ${options.depth}: need an integer >= 1`);

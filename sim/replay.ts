@@ -24,6 +24,7 @@ export class ReplayStrategy implements Strategy {
   readonly #decisions: ArrayLike<number>;
   #next = 0;
 
+  /** Replays `decisions` in order. */
   constructor(decisions: ArrayLike<number>) {
     this.#decisions = decisions;
   }

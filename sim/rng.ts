@@ -97,6 +97,7 @@ export class Rng {
   #s2 = 0;
   #seed = 0;
 
+  /** Makes a stream seeded with `seed` (an integer or a string). */
   constructor(seed: Seed) {
     this.reseed(seed);
   }

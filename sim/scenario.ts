@@ -29,6 +29,7 @@ export type Budget =
 export interface Expectation {
   /** `pass`: every run within the budget passes. Anything else: it is found. */
   readonly verdict: Verdict;
+  /** How much exploration the verdict is judged on. */
   readonly budget: Budget;
   /** For a failing verdict, the check that must be the one failing. */
   readonly check?: string;
@@ -47,17 +48,46 @@ export interface Expectation {
 
 /** A size at which a pass variant is verified by exhausting it with DPOR. */
 export interface Verification {
+  /** At most this many DPOR schedules. */
   readonly runs: number;
+  /** Parameter values over the scenario's defaults. */
   readonly params?: Record<string, unknown>;
 }
 
 /** One variant of a scenario: a correct version, or a deliberately broken one. */
 export interface Variant {
+  /** What the variant does, for people. */
   readonly description: string;
+  /** What the variant must come to. */
   readonly expect: Expectation;
   /** The memory model the variant is judged under (default `sc`); `--memory` overrides it. */
   readonly memory?: MemoryModel;
 }
+
+/**
+ * A scenario's parameter schema: a zod schema such as `z.object({...})`, seen
+ * through the two methods the tool calls. (Declared here rather than as zod's
+ * `ZodType` so the package's documented types stay its own.)
+ */
+export interface ParamsSchema<P> {
+  /** Validates `data` and fills defaults; throws on bad input. */
+  parse(data: unknown): P;
+  /** Validates `data` and fills defaults, returning the issues instead of throwing. */
+  safeParse(data: unknown): ParamsParse<P>;
+}
+
+/** What `ParamsSchema.safeParse` gives: the parameters, or what is wrong with them. */
+export type ParamsParse<P> =
+  | { readonly success: true; readonly data: P }
+  | {
+    readonly success: false;
+    readonly error: {
+      readonly issues: readonly {
+        readonly path: readonly PropertyKey[];
+        readonly message: string;
+      }[];
+    };
+  };
 
 /**
  * A scenario: a world to build, fibers to run in it, what must hold, and the
@@ -66,9 +96,11 @@ export interface Variant {
 export interface Scenario<P extends object = Record<string, unknown>> {
   /** The catalog name, kebab-case. */
   readonly name: string;
+  /** What the scenario models, in one line. */
   readonly description: string;
   /** The parameters, with defaults. Command-line values are validated against it. */
-  readonly params: z.ZodType<P>;
+  readonly params: ParamsSchema<P>;
+  /** The variants by name: correct and deliberately broken versions. */
   readonly variants: Readonly<Record<string, Variant>>;
   /** Simulated cores; 0 or absent gives every fiber its own core. */
   cores?(params: P): number;
@@ -197,6 +229,7 @@ export type AnyScenario = Scenario<any>;
 
 /** Thrown for bad input a user gave: the CLI prints its message and exits 2. */
 export class UsageError extends Error {
+  /** Makes the error; `message` is what the user sees. */
   constructor(message: string) {
     super(message);
     this.name = "UsageError";
@@ -234,7 +267,7 @@ export function parseParams<P extends object>(
   scenario: Scenario<P>,
   raw: Record<string, unknown>,
 ): P {
-  const schema: z.ZodType<P> = scenario.params;
+  const schema: ParamsSchema<P> = scenario.params;
   const shape: unknown = schema;
   if (shape instanceof z.ZodObject) {
     const known = Object.keys(shape.shape);

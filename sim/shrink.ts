@@ -66,10 +66,13 @@ export interface ShrinkOptions extends Partial<ShrinkBudget> {
 
 /** What a shrink did. */
 export interface ShrinkResult {
+  /** The trace shrunk. */
   readonly original: Trace;
   /** The smallest failing trace found; it replays exactly like any other trace. */
   readonly shrunk: Trace;
+  /** The schedule before. */
   readonly before: ScheduleStats;
+  /** The schedule after. */
   readonly after: ScheduleStats;
   /** Scenario runs spent. */
   readonly runs: number;

@@ -38,11 +38,15 @@ import type { Order } from "./_tree.ts";
 
 /** What a split search explores: the strategy and options every subtree shares. */
 export interface TreeSpec {
+  /** The exhaustive strategy. */
   readonly strategy: "dfs" | "dpor";
   /** DPOR: "source" for source-DPOR; optimal when absent. */
   readonly dpor?: DporVariant;
+  /** DFS: the preemption bound. */
   readonly preemptions?: number;
+  /** DFS: the delay bound. */
   readonly delays?: number;
+  /** The order children are taken in. */
   readonly order?: Order;
 }
 

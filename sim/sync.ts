@@ -13,10 +13,12 @@ import type { StateSource, StateWriter } from "./state.ts";
 
 /** A mutual-exclusion lock. Unlocking a lock one does not hold is a bug. */
 export class Mutex implements Guard, StateSource {
+  /** The object id the lock's operations name in their footprint. */
   readonly id: number;
   /** The owner changes only by operations on this mutex. */
   readonly footprintOnly = true;
   readonly anyFiber = true;
+  /** The name shown in reports and deadlock messages. */
   readonly name: string;
   #owner: Fiber | null = null;
   readonly #kernel: Kernel;
@@ -24,6 +26,7 @@ export class Mutex implements Guard, StateSource {
   readonly #unlockOp: Op;
   readonly #tryOp: Op;
 
+  /** Makes a mutex; use `k.mutex(name)`. */
   constructor(kernel: Kernel, name: string) {
     this.#kernel = kernel;
     this.id = kernel.newObject(name);
@@ -124,7 +127,9 @@ export class Mutex implements Guard, StateSource {
  * with each other; writers conflict with everyone.
  */
 export class RwLock implements StateSource {
+  /** The object id the lock's operations name in their footprint. */
   readonly id: number;
+  /** The name shown in reports and deadlock messages. */
   readonly name: string;
   readonly #kernel: Kernel;
   #readers: Fiber[] = [];
@@ -134,6 +139,7 @@ export class RwLock implements StateSource {
   readonly #writeOp: Op;
   readonly #writeUnlockOp: Op;
 
+  /** Makes a reader-writer lock; use `k.rwlock(name)`. */
   constructor(kernel: Kernel, name: string) {
     this.#kernel = kernel;
     this.id = kernel.newObject(name);
@@ -242,6 +248,7 @@ export class CondVar implements StateSource {
    * `id`, so a signal with nobody to wake commutes with wakeups.
    */
   readonly wakeId: number;
+  /** The name shown in reports and deadlock messages. */
   readonly name: string;
   readonly #kernel: Kernel;
   /** Waiting fibers, in the order they started waiting. */
@@ -253,6 +260,7 @@ export class CondVar implements StateSource {
   /** What a signal or broadcast with no waiter touches: it only reads who waits. */
   readonly #idleSignalOp: Op;
 
+  /** Makes a condition variable; use `k.condvar(name)`. */
   constructor(kernel: Kernel, name: string) {
     this.#kernel = kernel;
     this.id = kernel.newObject(name);
@@ -333,16 +341,19 @@ export class CondVar implements StateSource {
 
 /** A counting semaphore. */
 export class Semaphore implements Guard, StateSource {
+  /** The object id the semaphore's operations name in their footprint. */
   readonly id: number;
   /** Permits change only by operations on this semaphore. */
   readonly footprintOnly = true;
   readonly anyFiber = true;
+  /** The name shown in reports and deadlock messages. */
   readonly name: string;
   #permits: number;
   readonly #kernel: Kernel;
   readonly #acquireOp: Op;
   readonly #releaseOp: Op;
 
+  /** Makes a semaphore with `permits` permits; use `k.semaphore(name, permits)`. */
   constructor(kernel: Kernel, name: string, permits: number) {
     if (!Number.isInteger(permits) || permits < 0) {
       throw new RangeError(`Cannot create semaphore ${name} with ${permits} permits`);

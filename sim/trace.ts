@@ -31,32 +31,50 @@ const OutcomeSchema: z.ZodType<TraceOutcome> = z.object({
 
 /** An outcome as a trace file holds it (the verdict checked against the known ones). */
 export interface TraceOutcome {
+  /** The verdict's name. */
   verdict: string;
+  /** Which check failed. */
   check: string;
+  /** What happened. */
   message: string;
+  /** The step the run ended at. */
   step: number;
+  /** The fiber that failed, or null. */
   fiber: string | null;
 }
 
 /** A trace file's fields as read, before the verdict and memory model are narrowed. */
 export interface TraceFile {
+  /** The trace format version. */
   format: typeof TRACE_FORMAT;
+  /** The tool and version that wrote the trace. */
   tool: string;
+  /** The scenario's name. */
   scenario: string;
+  /** The file the scenario came from, or null for a catalog scenario. */
   source: string | null;
+  /** The variant's name. */
   variant: string;
+  /** The parameters of the run, defaults included. */
   params: Record<string, unknown>;
+  /** Simulated cores (0: a core per fiber). */
   cores: number;
+  /** The step limit of the run. */
   stepsMax: number;
+  /** The strategy's name and the options it ran with. */
   strategy: { name: string; [option: string]: number | string | boolean };
+  /** The seed (or schedule number) of the run. */
   seed: number;
+  /** The decisions, as `encodeDecisions` writes them. */
   decisions: string;
+  /** How the run ended. */
   outcome: TraceOutcome;
+  /** The memory model's name, when not `sc`. */
   memory?: string | undefined;
 }
 
 /** The schema every trace file is validated against when read. */
-export const TraceSchema: z.ZodType<TraceFile> = z.object({
+const TraceSchema: z.ZodType<TraceFile> = z.object({
   format: z.literal(TRACE_FORMAT),
   tool: z.string().max(NAME_CHARS_MAX),
   scenario: z.string().min(1).max(NAME_CHARS_MAX),

@@ -54,8 +54,11 @@ export interface AssertScenarioOptions {
 
 /** What one variant came to. */
 export interface VariantResult {
+  /** The variant's name. */
   readonly variant: string;
+  /** Whether it got its expected verdict. */
   readonly ok: boolean;
+  /** The whole judgement: runs, failures, strategy. */
   readonly judgement: Judgement;
 }
 

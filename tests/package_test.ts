@@ -23,3 +23,13 @@ Deno.test("deno publish --dry-run reports no problem but the missing license", a
   assertEquals(errors.filter((e) => e !== "missing-license"), [], text);
   if (errors.length === 0) assertEquals(out.code, 0, text);
 });
+
+Deno.test("deno task doc-lint covers every entry point of the export map", async () => {
+  const meta = JSON.parse(await Deno.readTextFile(new URL("deno.json", root)));
+  const linted: string[] = meta.tasks["doc-lint"].split(" ").slice(3);
+  const entries = Object.values(meta.exports as Record<string, string>).map((p) =>
+    p.replace(/^\.\//, "")
+  );
+  assertEquals([...linted].sort(), [...entries].sort());
+  assert(meta.tasks.ok.includes("deno task doc-lint"), "deno task ok runs doc-lint");
+});
