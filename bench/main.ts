@@ -13,6 +13,7 @@ import { fastCheckBench } from "./fastcheck_bench.ts";
 import { kernelBench } from "./kernel_bench.ts";
 import { memoryBench } from "./memory_bench.ts";
 import { orderBench } from "./order_bench.ts";
+import { reportBench } from "./report_bench.ts";
 import { shrinkBench } from "./shrink_bench.ts";
 import { spinBench } from "./spin_bench.ts";
 import { superviseBench } from "./supervise_bench.ts";
@@ -41,6 +42,7 @@ const SECTIONS: Record<string, () => void | Promise<void>> = {
   swarm: swarmBench,
   supervise: superviseBench,
   system: systemBench,
+  report: reportBench,
 };
 
 const wanted = Deno.args.length === 0 ? Object.keys(SECTIONS) : Deno.args;
