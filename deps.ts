@@ -8,6 +8,7 @@
  * @module
  */
 export { parseArgs } from "node:util";
+export { cpuUsage } from "node:process";
 export {
   AssertionError,
   deepStrictEqual as assertEquals,

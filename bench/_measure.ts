@@ -2,6 +2,7 @@
  * Timing helpers for the bench task: medians of repeated measurements in one
  * process, so ratios compare like with like.
  */
+import { cpuUsage } from "../deps.ts";
 
 /** Runs `fn` (which returns how many units it did) `reps` times; the median ns per unit. */
 export function nsPerUnit(fn: () => number, reps = 7): number {
@@ -14,6 +15,16 @@ export function nsPerUnit(fn: () => number, reps = 7): number {
   }
   samples.sort((a, b) => a - b);
   return samples[Math.floor(samples.length / 2)];
+}
+
+/**
+ * The CPU time this process has used, in milliseconds. On a machine shared
+ * with other jobs it is steadier than the wall clock: time spent waiting for
+ * a core is not counted.
+ */
+export function cpuMs(): number {
+  const u = cpuUsage();
+  return (u.user + u.system) / 1000;
 }
 
 /** The median of numbers. */

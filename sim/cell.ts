@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { Kernel } from "./kernel.ts";
+import type { CellOps, Kernel } from "./kernel.ts";
 import type { Op } from "./op.ts";
 import { checkOrdering, type Ordering } from "./ordering.ts";
 
@@ -21,9 +21,7 @@ export class Cell<T> {
   /** The name shown in the final state and reports. */
   readonly name: string;
   #value: T;
-  readonly #readOp: Op;
-  readonly #writeOp: Op;
-  readonly #rmwOp: Op;
+  readonly #ops: CellOps;
 
   readonly #kernel: Kernel;
 
@@ -33,29 +31,27 @@ export class Cell<T> {
     this.id = kernel.newObject(name);
     this.name = name;
     this.#value = init;
-    this.#readOp = kernel.plainOp(this.id, 0, "read", false, kernel.costOf("read"));
-    this.#writeOp = kernel.plainOp(this.id, 1, "write", true, kernel.costOf("write"));
-    this.#rmwOp = kernel.plainOp(this.id, 2, "rmw", true, kernel.costOf("rmw"));
+    this.#ops = kernel.cellOps(this.id);
   }
 
   /** Reads the value. */
   *read(order?: Ordering): Generator<Op, T, void> {
     if (order !== undefined) checkOrdering("load", order);
-    yield this.#readOp;
+    yield this.#ops.read;
     return this.#value;
   }
 
   /** Writes `value`. */
   *write(value: T, order?: Ordering): Generator<Op, void, void> {
     if (order !== undefined) checkOrdering("store", order);
-    yield this.#writeOp;
+    yield this.#ops.write;
     this.#value = value;
   }
 
   /** Writes `value` if the cell holds `expected` (by ===); says whether it did. */
   *cas(expected: T, value: T, order?: Ordering): Generator<Op, boolean, void> {
     if (order !== undefined) checkOrdering("rmw", order);
-    yield this.#rmwOp;
+    yield this.#ops.rmw;
     if (this.#value !== expected) return false;
     this.#value = value;
     return true;
@@ -64,7 +60,7 @@ export class Cell<T> {
   /** Writes `value` and returns what was there. */
   *swap(value: T, order?: Ordering): Generator<Op, T, void> {
     if (order !== undefined) checkOrdering("rmw", order);
-    yield this.#rmwOp;
+    yield this.#ops.rmw;
     const old = this.#value;
     this.#value = value;
     return old;
@@ -73,7 +69,7 @@ export class Cell<T> {
   /** Adds `delta` atomically and returns the old value. */
   *fetchAdd(this: Cell<number>, delta: number, order?: Ordering): Generator<Op, number, void> {
     if (order !== undefined) checkOrdering("rmw", order);
-    yield this.#rmwOp;
+    yield this.#ops.rmw;
     const old = this.#value;
     this.#value = old + delta;
     return old;

@@ -60,7 +60,7 @@ export class Fiber implements Guard {
 
   /** Makes a fiber; the kernel does this in `spawn`. */
   constructor(init: FiberInit, spawnStep: number) {
-    this.reuse(init, spawnStep);
+    this.reuse(init.id, init.name, init.core, init.obj, init.parent, init.daemon, spawnStep);
   }
 
   #joinOp: Op | null = null;
@@ -70,20 +70,28 @@ export class Fiber implements Guard {
    * keeps fiber objects across the runs of a sweep instead of allocating them
    * again. A fiber belongs to one run; do not keep it past the run's end.
    */
-  reuse(init: FiberInit, spawnStep: number): this {
+  reuse(
+    id: number,
+    name: string,
+    core: number,
+    obj: number,
+    parent: Fiber | null,
+    daemon: boolean,
+    spawnStep: number,
+  ): this {
     const w = this as { -readonly [K in keyof Fiber]: Fiber[K] };
-    w.id = init.id;
-    w.name = init.name;
-    w.core = init.core;
-    if (init.obj !== this.obj) this.#joinOp = null;
-    w.obj = init.obj;
-    w.parent = init.parent;
-    w.daemon = init.daemon;
+    w.id = id;
+    w.name = name;
+    w.core = core;
+    if (obj !== this.obj) this.#joinOp = null;
+    w.obj = obj;
+    w.parent = parent;
+    w.daemon = daemon;
     w.spawnStep = spawnStep;
     this.pending = null;
     this.done = false;
     this.result = undefined;
-    this.scope = init.parent === null ? null : init.parent.scope;
+    this.scope = parent === null ? null : parent.scope;
     this.gen = null;
     return this;
   }

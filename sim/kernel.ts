@@ -168,12 +168,15 @@ export class Kernel {
   readonly #live = new List<Fiber>();
   #liveNonDaemon = 0;
   #eligible: Fiber[] = [];
-  #coreCurrent = new Int32Array(16);
+  #coreCurrent = new Int32Array(16).fill(NO_CORE);
   #coreLoad = new Int32Array(16);
+  /** One past the highest core a fiber of this run was spawned on: what `reset` clears. */
+  #coresTouched = 0;
   #coresShared = false;
   #readyById = new Uint8Array(16);
   readonly #objNames = new List<string>();
   readonly #opCache: Op[] = [];
+  readonly #cellOps: CellOps[] = [];
   readonly #cells = new List<Cell<unknown>>();
   readonly #ghosts = new List<Ghost<unknown>>();
   #atomicScope: { objs: number[]; writes: boolean[] } | null = null;
@@ -187,6 +190,7 @@ export class Kernel {
   #stopAt = -1;
   #stopOutcome: StopAt["outcome"] | null = null;
   #strategyObserves = false;
+  #strategySpawns = false;
   #pickAlways = false;
   #observer: StepObserver | null = null;
   /** What the step in progress really touched, when less than its pending op (see `narrowStep`). */
@@ -219,8 +223,15 @@ export class Kernel {
     this.#live.clear();
     this.#liveNonDaemon = 0;
     this.#growCores(config.cores);
-    this.#coreCurrent.fill(NO_CORE);
-    this.#coreLoad.fill(0);
+    // Only the cores the last run's fibers used hold anything: `fill` over
+    // the whole array is a visible part of a small run.
+    const current = this.#coreCurrent;
+    const load = this.#coreLoad;
+    for (let i = 0; i < this.#coresTouched; i++) {
+      current[i] = NO_CORE;
+      load[i] = 0;
+    }
+    this.#coresTouched = 0;
     this.#coresShared = false;
     this.#objNames.clear();
     this.#cells.clear();
@@ -241,6 +252,7 @@ export class Kernel {
       (this.#heartbeat as Heartbeat).seed[0] = seed;
     }
     this.#strategyObserves = strategy.onStep !== undefined;
+    this.#strategySpawns = strategy.onSpawn !== undefined;
     this.#pickAlways = strategy.pickAlways === true;
     this.#observer = null;
     if (this.#attached.size !== 0) this.#attached.clear();
@@ -376,6 +388,28 @@ export class Kernel {
     return (cache[at] = new Op(kind, obj, write, null, cost));
   }
 
+  /**
+   * @internal The read, write and read-modify-write operations of cell `obj`,
+   * kept across runs as `plainOp`'s are: with the default costs a cell gets
+   * its three descriptors with one lookup.
+   */
+  cellOps(obj: number): CellOps {
+    const cache = this.#cellOps;
+    const old = cache[obj];
+    if (this.#costs.size === 0) {
+      if (old !== undefined && old.unit) return old;
+      return (cache[obj] = new CellOps(obj, 1, 1, 1));
+    }
+    const read = this.costOf("read"), write = this.costOf("write"), rmw = this.costOf("rmw");
+    if (
+      old !== undefined && old.read.cost === read && old.write.cost === write &&
+      old.rmw.cost === rmw
+    ) {
+      return old;
+    }
+    return (cache[obj] = new CellOps(obj, read, write, rmw));
+  }
+
   /** The name an object was registered with. */
   objectName(id: number): string {
     return id >= 0 && id < this.#objNames.length ? this.#objNames.items[id] : `#${id}`;
@@ -505,25 +539,34 @@ export class Kernel {
       );
     }
     const cores = this.#cores;
-    const core = (byName ? undefined : nameOrOptions.core) ??
-      (cores === 0 ? this.#nextCore++ : this.#nextCore++ % cores);
-    if (!Number.isInteger(core) || core < 0 || (cores > 0 && core >= cores)) {
-      throw new RangeError(`Cannot spawn ${name} on core ${core}: cores are 0..${cores - 1}`);
+    const asked = byName ? undefined : nameOrOptions.core;
+    let core: number;
+    if (asked === undefined) {
+      core = cores === 0 ? this.#nextCore++ : this.#nextCore++ % cores;
+    } else if (!Number.isInteger(asked) || asked < 0 || (cores > 0 && asked >= cores)) {
+      throw new RangeError(`Cannot spawn ${name} on core ${asked}: cores are 0..${cores - 1}`);
+    } else {
+      core = asked;
     }
-    this.#growCores(core + 1);
+    if (core >= this.#coresTouched) {
+      this.#growCores(core + 1);
+      this.#coresTouched = core + 1;
+    }
     const parent = this.current;
     const id = this.#fibers.length;
     const daemon = !byName && nameOrOptions.daemon === true;
-    const init = { id, name, core, obj: this.newObject(name), parent, daemon };
+    const obj = this.newObject(name);
     // Fiber objects of earlier runs sit past the list's length: reuse them.
     const old = this.#fibers.items[id];
-    const f = old === undefined ? new Fiber(init, this.step) : old.reuse(init, this.step);
+    const f = old === undefined
+      ? new Fiber({ id, name, core, obj, parent, daemon }, this.step)
+      : old.reuse(id, name, core, obj, parent, daemon, this.step);
     const detached = !byName && nameOrOptions.detached === true;
     if (f.detached !== detached) f.detached = detached;
     this.#fibers.push(f);
     if (!detached && ++this.#coreLoad[core] > 1) this.#coresShared = true;
     if (id >= this.#readyById.length) this.#readyById = new Uint8Array(id * 2);
-    this.#strategy?.onSpawn?.(f, this);
+    if (this.#strategySpawns) (this.#strategy as Strategy).onSpawn!(f, this);
     this.#live.push(f);
     if (!daemon) this.#liveNonDaemon++;
     this.current = f;
@@ -892,7 +935,11 @@ export class Kernel {
     const stepInvariants = this.#stepInvariants;
     for (;;) {
       // Under a weak model the run ends once the store buffers are drained too.
-      if (this.#liveNonDaemon === 0 && (this.#memory?.buffered ?? 0) === 0) return this.#finish();
+      if (
+        this.#liveNonDaemon === 0 && (this.#memory === null || this.#memory.buffered === 0)
+      ) {
+        return this.#finish();
+      }
       const n = this.#coresShared ? this.#collectShared() : this.#collect();
       if (n === 0) {
         const end = this.#idle();
@@ -1043,7 +1090,7 @@ export class Kernel {
   #finish(): Outcome {
     const broken = this.#check(this.#endInvariants) ?? this.#check(this.#stepInvariants);
     if (broken !== null) return broken;
-    return this.#end({ verdict: "pass", check: "", message: "", step: this.step, fiber: null });
+    return this.#end(passAt(this.step));
   }
 
   #stepLimit(): Outcome {
@@ -1126,9 +1173,45 @@ function crash(e: unknown, step: number, f: Fiber | null, context: string): Outc
   };
 }
 
+// Pass outcomes of short runs, made once: outcomes are never changed, and
+// allocating one is a visible part of a sub-microsecond run.
+const PASSES: Outcome[] = [];
+const PASSES_MAX = 1024;
+
+function passAt(step: number): Outcome {
+  if (step >= PASSES_MAX) return { verdict: "pass", check: "", message: "", step, fiber: null };
+  return PASSES[step] ??= Object.freeze({
+    verdict: "pass",
+    check: "",
+    message: "",
+    step,
+    fiber: null,
+  });
+}
+
 /** The pause operation: no footprint, and it lets other fibers of the core run. */
 const PAUSE = new Op("pause", -1, false);
 const SPAWN = new Op("spawn", -1, false);
+
+/** @internal A cell's three operation descriptors (see `Kernel.cellOps`). */
+export class CellOps {
+  /** The read. */
+  readonly read: Op;
+  /** The write. */
+  readonly write: Op;
+  /** Compare-and-swap, swap and fetch-and-add. */
+  readonly rmw: Op;
+  /** True when every cost is 1, the default. */
+  readonly unit: boolean;
+
+  /** Makes the descriptors of cell `obj` with these costs. */
+  constructor(obj: number, read: number, write: number, rmw: number) {
+    this.read = new Op("read", obj, false, null, read);
+    this.write = new Op("write", obj, true, null, write);
+    this.rmw = new Op("rmw", obj, true, null, rmw);
+    this.unit = read === 1 && write === 1 && rmw === 1;
+  }
+}
 
 /**
  * Data outside the shared-memory model: read and written with no scheduling
