@@ -63,14 +63,16 @@ export class SourceTracker {
     let found: Error | null = null;
     GeneratorPrototype.next = function (this: Generator, value?: unknown) {
       if (!tracker.active) return original.call(this, value);
-      const here = new Error();
       found = null;
       const r = original.call(this, value);
       if (r.done) {
         found = null;
       } else {
-        // The innermost yielding call found the site; outer levels keep it.
-        found ??= here;
+        // The innermost yielding call takes the stack once its generator has
+        // yielded: the frames above this one are its callers, as they were
+        // when it was called. Outer levels keep that site, so a step costs
+        // one stack capture however deep its `yield*` chain is.
+        found ??= new Error();
         sites.set(this, found);
       }
       return r;
@@ -138,16 +140,19 @@ function callSites(e: Error): CallSite[] {
 /** The project frames of call sites, innermost first, as `path:line`, joined by " ← ". */
 function formatFrames(sites: readonly CallSite[]): string | null {
   const shown: string[] = [];
-  for (const site of sites.slice(1)) {
+  for (let i = 1; i < sites.length; i++) {
+    const site = sites[i];
     const file = site.getFileName();
-    const line = site.getLineNumber();
-    if (file === null || file === undefined || line === null) continue;
+    if (file === null || file === undefined) continue;
     const url = file.startsWith("/") ? `file://${file}` : file;
-    if (!/^(file|https?):/.test(url) || url === HERE) continue;
+    if (url === HERE || !/^(file|https?):/.test(url)) continue;
     if (url.startsWith(KERNEL)) {
       if (shown.length > 0) break;
       continue;
     }
+    // Only for frames shown: working out a line is most of a frame's cost.
+    const line = site.getLineNumber();
+    if (line === null) continue;
     const where = `${relative(url)}:${line}`;
     if (shown.at(-1) === where) continue;
     shown.push(where);
@@ -191,7 +196,9 @@ export class StepSources implements StepObserver {
 
   onStep(fiber: Fiber, _op: Op, kernel: Kernel): void {
     this.sites.push(this.#pending[fiber.id] ?? null);
-    this.#pending[fiber.id] = this.#tracker.siteOf(fiber);
+    // A site is the fiber's only if it was captured in this step: before
+    // capturing starts, its generator still holds the site of an earlier yield.
+    this.#pending[fiber.id] = this.#tracker.active ? this.#tracker.siteOf(fiber) : null;
     this.#spawned(kernel);
     if (!this.#tracker.active && kernel.step >= this.#from) this.#tracker.active = true;
   }
