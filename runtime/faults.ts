@@ -47,8 +47,10 @@ const probability = z.number().min(0).max(1);
  * assertThrows(() => FaultsSchema.parse({ alloc: 2 }));
  * assertThrows(() => FaultsSchema.parse({ alocc: 0.1 }));
  * ```
+ *
+ * @ignore a zod schema: its type is zod's, not the package's (see `FaultConfig`)
  */
-export const FaultsSchema = z.object({
+export const FaultsSchema: z.ZodType<FaultConfig> = z.object({
   alloc: probability.default(0),
   delay: probability.default(0),
   stall: probability.default(0),
@@ -57,8 +59,21 @@ export const FaultsSchema = z.object({
   delayTicksMax: z.number().int().min(1).max(FAULT_TICKS_MAX).default(8),
 }).strict();
 
-/** A fault configuration, as `FaultsSchema` gives it. */
-export type FaultConfig = z.infer<typeof FaultsSchema>;
+/** A fault configuration, as `FaultsSchema` gives it: a probability per kind of fault. */
+export interface FaultConfig {
+  /** An allocation fails with a resumable `HeapExhausted`. */
+  readonly alloc: number;
+  /** A channel post or retrieve waits first. */
+  readonly delay: number;
+  /** A worker waits before its next job. */
+  readonly stall: number;
+  /** A timer fires after its deadline. */
+  readonly late: number;
+  /** A collection runs before its trigger says it must. */
+  readonly collect: number;
+  /** The longest delay, stall or lateness, in ticks. */
+  readonly delayTicksMax: number;
+}
 
 /** Every fault off. */
 export const NO_FAULTS: FaultConfig = Object.freeze(FaultsSchema.parse({}));

@@ -67,6 +67,7 @@ const STATES: readonly MutatorState[] = ["running", "parked", "safe", "done"];
 
 /** A registered mutator fiber: the handle it passes to every safepoint operation. */
 export class Mutator {
+  /** The mutator's name, for reports. */
   readonly name: string;
   /** Its index among the mutators of its `Safepoints`. */
   readonly index: number;
@@ -89,6 +90,7 @@ export class Mutator {
     return STATES[this.#states[0][this.index]];
   }
 
+  /** The mutator's name. */
   toString(): string {
     return this.name;
   }
@@ -177,9 +179,13 @@ class MutatorObjects implements Footprint {
  * ```
  */
 export class Safepoints implements StateSource {
+  /** The name, which prefixes its objects' names. */
   readonly name: string;
+  /** The kernel of the run. */
   readonly kernel: Kernel;
+  /** How leaving a safe region treats a stop in progress. */
   readonly regionExit: RegionExit;
+  /** Which mutators a stop's end resumes. */
   readonly resume: ResumePolicy;
   /** The kernel object of the stop flag: requests and resumes write it, polls read it. */
   readonly id: number;
@@ -201,6 +207,7 @@ export class Safepoints implements StateSource {
   readonly #ops: { poll: Op; park: Op; leave: Op; enter: Op; done: Op; request: Op }[] = [];
   readonly #faults: Faults;
 
+  /** Makes the safepoint state of a run (in setup); mutators then `register`. */
   constructor(kernel: Kernel, options: SafepointOptions = {}) {
     this.kernel = kernel;
     this.name = options.name ?? "safepoints";

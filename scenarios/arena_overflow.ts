@@ -124,7 +124,7 @@ function checkResults(s: Shared, cellsMax: number): string | null {
 }
 
 /** The parameters of `arenaOverflow` (see its `params` schema for ranges and defaults). */
-export interface ArenaOverflowParams {
+export type ArenaOverflowParams = {
   /** Worker fibers, each with its own arena. */
   readonly workers: number;
   /** Jobs shared out among the workers. */
@@ -133,7 +133,7 @@ export interface ArenaOverflowParams {
   readonly arenaCells: number;
   /** Make every third job one cell larger than an arena, so it can never fit. */
   readonly oversized: boolean;
-}
+};
 
 /** `drop-and-reset` (pass); `eager-publish` writes partial results into the context. */
 export const arenaOverflow: Scenario<ArenaOverflowParams> = defineScenario({

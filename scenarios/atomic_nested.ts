@@ -53,12 +53,12 @@ function* mover(
 }
 
 /** The parameters of `atomicNested` (see its `params` schema for ranges and defaults). */
-export interface AtomicNestedParams {
+export type AtomicNestedParams = {
   /** Movers: fibers that each withdraw from a wallet and deposit into the shared pool. */
   readonly movers: number;
   /** Withdraw-and-deposit rounds each mover makes. */
   readonly rounds: number;
-}
+};
 
 /** Closed nesting keeps the outer withdrawal across inner aborts; flat abort drops it. */
 export const atomicNested: Scenario<AtomicNestedParams> = defineScenario({

@@ -183,7 +183,7 @@ const variants = {
 } as const;
 
 /** The parameters of `channelMpmc` (see its `params` schema for ranges and defaults). */
-export interface ChannelMpmcParams {
+export type ChannelMpmcParams = {
   /** Producer fibers. */
   readonly producers: number;
   /** Consumer fibers. */
@@ -192,7 +192,7 @@ export interface ChannelMpmcParams {
   readonly messages: number;
   /** Slots in the channel's ring. */
   readonly capacity: number;
-}
+};
 
 /**
  * `channel-mpmc`: producers post numbered messages into one bounded channel,

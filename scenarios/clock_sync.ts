@@ -248,7 +248,7 @@ function* berkeleyMaster(w: World) {
 const TINY = { clients: 1, rounds: 1, minDelay: 0, maxDelay: 1, driftPpmMax: 0, offsetMax: 0 };
 
 /** The parameters of `clockSync` (see its `params` schema for ranges and defaults). */
-export interface ClockSyncParams {
+export type ClockSyncParams = {
   /** Client cores synchronising with the server. */
   readonly clients: number;
   /** Synchronisation rounds each client (or the Berkeley master) runs. */
@@ -267,7 +267,7 @@ export interface ClockSyncParams {
   readonly stepTicks: number;
   /** Error the check allows beyond what the correct algorithm guarantees. */
   readonly slackTicks: number;
-}
+};
 
 /** `cristian` and `berkeley` pass; `no-rtt` and `berkeley-no-rtt` ignore the round trip. */
 export const clockSync: Scenario<ClockSyncParams> = defineScenario({

@@ -60,7 +60,7 @@ function* receive(
 }
 
 /** The parameters of `comms` (see its `params` schema for ranges and defaults). */
-export interface CommsParams {
+export type CommsParams = {
   /** Messages context A sends to context B. */
   readonly messages: number;
   /** Words in each message. */
@@ -69,7 +69,7 @@ export interface CommsParams {
   readonly slots: number;
   /** Compactions A runs after each send. */
   readonly gcs: number;
-}
+};
 
 /**
  * `comms`: context A builds messages in its own heap and announces them in

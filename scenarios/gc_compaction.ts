@@ -79,7 +79,7 @@ function* compactor(ctx: Context, compactions: number) {
 }
 
 /** The parameters of `gcCompaction` (see its `params` schema for ranges and defaults). */
-export interface GcCompactionParams {
+export type GcCompactionParams = {
   /** Messages the sender builds and posts. */
   readonly messages: number;
   /** Cells in each message's list. */
@@ -88,7 +88,7 @@ export interface GcCompactionParams {
   readonly compactions: number;
   /** Unreachable cells allocated between a message's cells. */
   readonly garbage: number;
-}
+};
 
 /** `rwlock`: readers hold the read lock. `unguarded`: they read during compaction. */
 export const gcCompaction: Scenario<GcCompactionParams> = defineScenario({

@@ -108,14 +108,14 @@ function* reactor(
 }
 
 /** The parameters of `gcCopying` (see its `params` schema for ranges and defaults). */
-export interface GcCopyingParams {
+export type GcCopyingParams = {
   /** Start-up script fibers. */
   readonly scripts: number;
   /** Cells in each script's list. */
   readonly length: number;
   /** The cell at which a script looks for its peer's structure to link to. */
   readonly linkAt: number;
-}
+};
 
 /**
  * `cheney`: forwarding addresses (pass). `no-forwarding`: a shared head is

@@ -65,14 +65,14 @@ function* reader(heap: Heap, w: Worker, reg: Cell<number>) {
 }
 
 /** The parameters of `gcFreeList` (see its `params` schema for ranges and defaults). */
-export interface GcFreeListParams {
+export type GcFreeListParams = {
   /** Worker fibers, each with its own page. */
   readonly workers: number;
   /** Cells in a page (3 at least: the pinned message and two churn objects). */
   readonly cells: number;
   /** Allocations a worker makes after posting its message. */
   readonly churn: number;
-}
+};
 
 /** `pinned` (pass): posted messages are pinned. `unpinned`: a local sweep frees one. */
 export const gcFreeList: Scenario<GcFreeListParams> = defineScenario({

@@ -69,14 +69,14 @@ function* collector(w: World, collections: number) {
 }
 
 /** The parameters of `lazySlice` (see its `params` schema for ranges and defaults). */
-export interface LazySliceParams {
+export type LazySliceParams = {
   /** Words in the text that is sliced. */
   readonly words: number;
   /** Collections the collector runs. */
   readonly collections: number;
   /** Times the mutator reads the slices again. */
   readonly reads: number;
-}
+};
 
 /** `copy-out` (pass); `pin` keeps whole parents; `no-copy-out` leaves slices dangling. */
 export const lazySlice: Scenario<LazySliceParams> = defineScenario({

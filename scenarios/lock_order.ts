@@ -18,10 +18,10 @@ function* takeBoth(first: Mutex, second: Mutex, held: Cell<number>, rounds: numb
 }
 
 /** The parameters of `lockOrder` (see its `params` schema for ranges and defaults). */
-export interface LockOrderParams {
+export type LockOrderParams = {
   /** Times each fiber takes both locks. */
   readonly rounds: number;
-}
+};
 
 /** `opposite` takes the locks in opposite orders (deadlock); `fixed` in the same order. */
 export const lockOrder: Scenario<LockOrderParams> = defineScenario({

@@ -149,12 +149,12 @@ function* main(w: World) {
 }
 
 /** The parameters of `logicalTimers` (see its `params` schema for ranges and defaults). */
-export interface LogicalTimersParams {
+export type LogicalTimersParams = {
   /** Timer fibers in each region. */
   readonly fibers: number;
   /** Messages sent down through the nested regions. */
   readonly messages: number;
-}
+};
 
 /** `nested` passes; `parent-future` has an inner fiber wait for the outer region's future. */
 export const logicalTimers: Scenario<LogicalTimersParams> = defineScenario({

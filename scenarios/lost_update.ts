@@ -47,14 +47,14 @@ function* incrementLocked(
 }
 
 /** The parameters of `lostUpdate` (see its `params` schema for ranges and defaults). */
-export interface LostUpdateParams {
+export type LostUpdateParams = {
   /** Fibers incrementing the counter. */
   readonly fibers: number;
   /** Increments each fiber makes. */
   readonly increments: number;
   /** Writes to the fiber's own cell before each increment: work that commutes. */
   readonly localWork: number;
-}
+};
 
 /** `racy` reads then writes without a lock (an update can be lost); `locked` holds a mutex. */
 export const lostUpdate: Scenario<LostUpdateParams> = defineScenario({

@@ -94,7 +94,7 @@ function* inject(
 }
 
 /** The parameters of `pfPipeline` (see its `params` schema for ranges and defaults). */
-export interface PfPipelineParams {
+export type PfPipelineParams = {
   /** Stages in the line (`acyclic`). */
   readonly stages: number;
   /** Fibers sending tasks into the line. */
@@ -105,7 +105,7 @@ export interface PfPipelineParams {
   readonly bound: number;
   /** Times a task passes between the two processes (`cyclic`). */
   readonly hops: number;
-}
+};
 
 /**
  * `pf-pipeline`: `acyclic` sends tasks from several producers through a line

@@ -81,7 +81,7 @@ function expected(event: ReactorEvent, arenaBytes: number): JobOutcome {
 }
 
 /** The parameters of `reactor` (see its `params` schema for ranges and defaults). */
-export interface ReactorParams {
+export type ReactorParams = {
   /** Worker fibers running jobs. */
   readonly workers: number;
   /** Events that arrive. */
@@ -92,7 +92,7 @@ export interface ReactorParams {
   readonly queue: number;
   /** The longest delay before an event arrives, in ticks. */
   readonly delayMax: number;
-}
+};
 
 /**
  * `reactor`: the start-up script builds a weight table amid garbage and binds

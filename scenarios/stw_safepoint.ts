@@ -26,7 +26,7 @@ import { Heap, HeapExhausted, type Ref, type Shape, shapeBytes } from "../runtim
 import { type Collectable, type Mutator, Safepoints } from "../runtime/safepoint.ts";
 import type { Cell } from "../sim/kernel.ts";
 import { Violation } from "../sim/outcome.ts";
-import { defineScenario } from "../sim/scenario.ts";
+import { defineScenario, type Scenario } from "../sim/scenario.ts";
 
 /** A mutator's record: its item, and (mutator, events counted) as immediates. */
 const RECORD_BYTES = shapeBytes({ ptrs: [0], imms: [0, 0] });
@@ -99,12 +99,22 @@ function checkRecords(heap: Heap, roots: readonly Cell<number>[], events: number
   return null;
 }
 
+/** The parameters of `stwSafepoint` (see its `params` schema for ranges and defaults). */
+export type StwSafepointParams = {
+  /** Mutator fibers. */
+  readonly mutators: number;
+  /** Events each mutator waits for and records. */
+  readonly events: number;
+  /** Bytes of each semispace: small enough that the events overflow it. */
+  readonly semispaceBytes: number;
+};
+
 /**
  * `correct` (pass); `missing-safepoint`: leaving a safe region does not wait
  * for a running collection; `lost-resume`: a mutator parked after the stop
  * was granted is never resumed.
  */
-export const stwSafepoint = defineScenario({
+export const stwSafepoint: Scenario<StwSafepointParams> = defineScenario({
   name: "stw-safepoint",
   description: "mutators wait for events in safe regions and allocate into a semispace; the " +
     "allocation that overflows stops the world at safepoints and copies the live objects",

@@ -78,7 +78,7 @@ const found = (runs: number) =>
   }) as const;
 
 /** The parameters of `workStealing` (see its `params` schema for ranges and defaults). */
-export interface WorkStealingParams {
+export type WorkStealingParams = {
   /** Thief fibers. */
   readonly thieves: number;
   /** Tasks the owner pushes. */
@@ -87,7 +87,7 @@ export interface WorkStealingParams {
   readonly takeEvery: number;
   /** Slots in the deque's first array (a power of two; it grows). */
   readonly capacity: number;
-}
+};
 
 /**
  * `work-stealing`: an owner pushes numbered tasks into its deque (first array

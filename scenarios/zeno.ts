@@ -48,10 +48,10 @@ function* main(k: Kernel, r: Regions, flag: Cell<boolean>, variant: string) {
 }
 
 /** The parameters of `zeno` (see its `params` schema for ranges and defaults). */
-export interface ZenoParams {
+export type ZenoParams = {
   /** Steps a region may take at one logical instant before the run ends as `zeno`. */
   readonly instantStepsMax: number;
-}
+};
 
 /** `busy-wait` and `endless-nested` are Zeno; `timed-wait` passes. */
 export const zeno: Scenario<ZenoParams> = defineScenario({

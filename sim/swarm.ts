@@ -35,8 +35,12 @@ export const SWARM_CHARS_MAX = 4096;
 /** A drawn configuration: the values the hook returned, as merged over the parameters. */
 export type SwarmConfig = Record<string, unknown>;
 
-/** The schema of a trace's `swarm` field: a small JSON object. */
-export const SwarmConfigSchema = z.record(z.string().max(100), z.unknown())
+/**
+ * The schema of a trace's `swarm` field: a small JSON object.
+ *
+ * @ignore a zod schema: its type is zod's, not the package's (see `SwarmConfig`)
+ */
+export const SwarmConfigSchema: z.ZodType<SwarmConfig> = z.record(z.string().max(100), z.unknown())
   .refine((c) => Object.keys(c).length <= SWARM_DRAWS_MAX, {
     message: `at most ${SWARM_DRAWS_MAX} configuration values`,
   })
@@ -133,8 +137,11 @@ export function configOfDecisions(
 
 /** What a swarm draw is for: a scenario, its parameters and the variant. */
 export interface SwarmRun {
+  /** The scenario run. */
   readonly scenario: AnyScenario;
+  /** Its parameters, before the draw is merged over them. */
   readonly params: Record<string, unknown>;
+  /** The variant run. */
   readonly variant: string;
 }
 

@@ -9,7 +9,7 @@ import { MEMORY_MODELS, type MemoryModel } from "./ordering.ts";
 import { type Outcome, VERDICTS } from "./outcome.ts";
 import { CORES_MAX, DECISIONS_MAX, STEPS_MAX } from "./limits.ts";
 import { UsageError } from "./scenario.ts";
-import { SwarmConfigSchema } from "./swarm.ts";
+import { type SwarmConfig, SwarmConfigSchema } from "./swarm.ts";
 
 /** The trace format this tool writes and reads. */
 export const TRACE_FORMAT = 1;
@@ -43,7 +43,11 @@ export interface TraceOutcome {
   fiber: string | null;
 }
 
-/** A trace file's fields as read, before the verdict and memory model are narrowed. */
+/**
+ * A trace file's fields as read, before the verdict and memory model are
+ * narrowed. A field added to `TraceSchema` is declared here too: the package's
+ * public types are written out, not inferred (JSR's "no slow types").
+ */
 export interface TraceFile {
   /** The trace format version. */
   format: typeof TRACE_FORMAT;
@@ -71,6 +75,8 @@ export interface TraceFile {
   outcome: TraceOutcome;
   /** The memory model's name, when not `sc`. */
   memory?: string | undefined;
+  /** The configuration a swarm run drew (absent in traces of other runs). */
+  swarm?: SwarmConfig | undefined;
 }
 
 /** The schema every trace file is validated against when read. */
