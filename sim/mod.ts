@@ -29,6 +29,11 @@ export * from "./streams.ts";
 export * from "./swarm.ts";
 export * from "./trace.ts";
 export type { Change, StateRecording, StateSource, StateWriter } from "./state.ts";
-export type { ExhaustiveStrategy, ExplorationResult, ExplorationStats } from "./exhaustive.ts";
+export type {
+  ExhaustiveStrategy,
+  ExplorationResult,
+  ExplorationStats,
+  ExploreOptions,
+} from "./exhaustive.ts";
 export type { TreeSpec } from "./split.ts";
 export type { DporVariant } from "./dpor.ts";
