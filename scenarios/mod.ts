@@ -44,7 +44,7 @@ export { logicalTimers, type LogicalTimersParams } from "./logical_timers.ts";
 export { lostUpdate, type LostUpdateParams } from "./lost_update.ts";
 export { pfPipeline, type PfPipelineParams } from "./pf_pipeline.ts";
 export { reactor, type ReactorParams } from "./reactor.ts";
-export { runtime } from "./runtime.ts";
+export { runtime, type RuntimeParams } from "./runtime.ts";
 export { stwSafepoint, type StwSafepointParams } from "./stw_safepoint.ts";
 export { workStealing, type WorkStealingParams } from "./work_stealing.ts";
 export { zeno, type ZenoParams } from "./zeno.ts";

@@ -23,7 +23,7 @@ import {
 } from "../runtime/system.ts";
 import type { Action } from "../sim/op.ts";
 import { Violation } from "../sim/outcome.ts";
-import { defineScenario } from "../sim/scenario.ts";
+import { defineScenario, type Scenario } from "../sim/scenario.ts";
 import { RunLedger } from "./_ledger.ts";
 
 /** The weights the start-up script leaves in the global heap. */
@@ -185,24 +185,33 @@ export function lastSystem(): System | null {
   return last;
 }
 
-/** The runtime scenario's parameters. */
-interface Params {
-  readonly workers: number;
-  readonly events: number;
-  readonly arenaNodes: number;
-  readonly contextMessages: number;
-  readonly queue: number;
-  readonly gcCycles: number;
-  readonly delayMax: number;
-  readonly timerTicks: number;
-  readonly faults?: FaultConfig;
-}
-
 const FLAWS: Record<string, SystemFlaw | null> = {
   correct: null,
   "gc-during-read": "gc-during-read",
   "reset-with-timer": "reset-with-timer",
   "steal-during-overflow": "steal-during-overflow",
+};
+
+/** The parameters of `runtime` (see its `params` schema for ranges and defaults). */
+export type RuntimeParams = {
+  /** Worker fibers running jobs. */
+  readonly workers: number;
+  /** Events that arrive. */
+  readonly events: number;
+  /** Each worker's arena, in list nodes. */
+  readonly arenaNodes: number;
+  /** Each context semispace, in two-word messages. */
+  readonly contextMessages: number;
+  /** Capacity of each inbound event channel. */
+  readonly queue: number;
+  /** Mark-and-sweep cycles that run while the workers do (one more runs at the end). */
+  readonly gcCycles: number;
+  /** Each event arrives 0..delayMax ticks after the one before on its channel. */
+  readonly delayMax: number;
+  /** A timer of weight w waits 1..w * timerTicks ticks. */
+  readonly timerTicks: number;
+  /** Faults to inject (runtime/faults.ts); off when absent. */
+  readonly faults?: FaultConfig | undefined;
 };
 
 /**
@@ -216,7 +225,7 @@ const FLAWS: Record<string, SystemFlaw | null> = {
  * monitor, timers never early); and live-set accounting matches a traversal
  * (the global heap, and the shared heap after the last collection).
  */
-export const runtime = defineScenario({
+export const runtime: Scenario<RuntimeParams> = defineScenario({
   name: "runtime",
   description: "the composed runtime: start-up, compaction, work-stealing jobs on arenas, " +
     "messages between contexts, timers in regions, concurrent mark-and-sweep",
@@ -259,7 +268,7 @@ export const runtime = defineScenario({
       expect: { verdict: "bug", budget: { strategy: "random", runs: 300 } },
     },
   },
-  stepsMax: (p: Params) => 4_000 + 600 * p.events * p.workers,
+  stepsMax: (p: RuntimeParams) => 4_000 + 600 * p.events * p.workers,
   // Swarm: how many workers and events, arena and context heap sizes, queue,
   // collector cycles, arrival pace, timer lengths, and which faults are on.
   swarm: (draw) => ({
@@ -273,7 +282,7 @@ export const runtime = defineScenario({
     timerTicks: draw.pick("timerTicks", [250, 50, 400]),
     faults: drawFaults(draw),
   }),
-  setup(k, p: Params, variant) {
+  setup(k, p: RuntimeParams, variant) {
     const flaw = FLAWS[variant];
     if (flaw === undefined) throw new RangeError(`runtime has no variant ${variant}`);
     Faults.enable(k, p.faults);
