@@ -73,6 +73,7 @@ export interface HandshakeOptions {
  * ```
  */
 export class Handshake implements WorldLock {
+  /** The handshake's name, which prefixes its cells' names. */
   readonly name: string;
   readonly #k: Kernel;
   readonly #fenced: boolean;
@@ -82,6 +83,7 @@ export class Handshake implements WorldLock {
   readonly #resumed: ParkingSpot;
   readonly #slots = new Map<Fiber, number>();
 
+  /** Makes the stop flag and each mutator's busy flag (in setup). */
   constructor(k: Kernel, name: string, options: HandshakeOptions) {
     this.name = name;
     this.#k = k;

@@ -34,6 +34,7 @@ export * from "./deque.ts";
 export * from "./faults.ts";
 export * from "./freelist.ts";
 export * from "./future.ts";
+export * from "./handshake.ts";
 // Processes moving between contexts: the message set of the parallel-runtime seed note.
 export * from "./forwarding.ts";
 export * from "./heap.ts";

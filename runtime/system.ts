@@ -91,9 +91,11 @@ export const SYSTEM_FLAWS: readonly SystemFlaw[] = [
 
 /** An event: the channel it is bound to, a payload, and its number. */
 export interface SystemEvent {
+  /** The event's number. */
   readonly id: number;
   /** The callback's channel name (`bind`). */
   readonly channel: string;
+  /** Its payload. */
   readonly payload: number;
   /** The worker whose inbound channel it arrives on; `id % workers` by default. */
   readonly inbox?: number;
@@ -101,13 +103,17 @@ export interface SystemEvent {
 
 /** What a callback works with while it runs as a job. */
 export interface SystemJob {
+  /** The heap the job allocates in. */
   readonly heap: Heap;
+  /** The worker running the job. */
   readonly worker: number;
+  /** The event the job handles. */
   readonly event: SystemEvent;
   /** The worker's arena: the job allocates here. */
   readonly arena: Arena;
   /** The worker's stack slots (roots). */
   readonly registers: readonly Cell<number>[];
+  /** The run's regions: timers and clocks. */
   readonly regions: Regions;
   /** The global root `name` bound by the start-up script. */
   global(name: string): Cell<number>;
@@ -135,6 +141,7 @@ export type TimerCallback = (heap: Heap, ref: Ref, event: SystemEvent) => Action
 
 /** What the start-up script works with. */
 export interface SystemStartup {
+  /** The heap the script allocates in. */
   readonly heap: Heap;
   /**
    * Allocates in the start-up heap. When it does not fit, the world is
@@ -177,6 +184,7 @@ export interface SystemHooks {
 
 /** How a system is built. */
 export interface SystemOptions {
+  /** Worker fibers running jobs. */
   readonly workers: number;
   /** Each of the two start-up semispaces; the one compacted last is split among the workers. */
   readonly startupBytes: number;
@@ -192,12 +200,14 @@ export interface SystemOptions {
   readonly gcCycles: number;
   /** Each event arrives 0..delayMax ticks after the one before on its channel (stream "arrival"). */
   readonly delayMax: number;
+  /** A deliberate bug for a broken variant, or null for the correct system. */
   readonly flaw?: SystemFlaw | null;
+  /** Where a scenario observes the system (for its end-to-end checks). */
   readonly hooks?: SystemHooks;
 }
 
 /** Bytes of one message node: header, next pointer, one word. */
-export const MESSAGE_NODE_BYTES = 8 + 2 * WORD_BYTES;
+export const MESSAGE_NODE_BYTES: number = 8 + 2 * WORD_BYTES;
 /** Result nodes a worker keeps reachable in the shared heap. */
 const KEPT = 2;
 
@@ -215,9 +225,11 @@ export interface SystemStats {
   resets: number;
   /** Resets that had to wait for a timer holding one of the arena's objects. */
   resetsWaited: number;
+  /** Messages sent between contexts. */
   messages: number;
   /** Compactions of a context's message heap. */
   contextCollections: number;
+  /** Timers that fired. */
   timers: number;
   /** Requests for work an idle worker sent to the context before it (which may move a process). */
   workRequests: number;
@@ -281,15 +293,23 @@ interface Worker {
  * ```
  */
 export class System {
+  /** The kernel of the run. */
   readonly kernel: Kernel;
+  /** The heap of start-up, the global heap and the workers' arenas. */
   readonly heap: Heap;
   /** The shared heap, collected concurrently by `gc`. */
   readonly shared: Heap;
+  /** The concurrent mark-and-sweep collector of the shared heap. */
   readonly gc: MarkSweep;
+  /** The fixed global heap the start-up heap is compacted into. */
   readonly global: Arena;
+  /** The run's regions: timers and clocks. */
   readonly regions: Regions;
+  /** Message counts between contexts. */
   readonly comms: CommsMatrix;
+  /** The deliberate bug this system has, or null. */
   readonly flaw: SystemFlaw | null;
+  /** What the run did so far. */
   readonly stats: SystemStats = {
     startupCollections: 0,
     attempts: 0,
@@ -305,6 +325,7 @@ export class System {
   };
   /** Safepoints: the workers and the start-up fiber are its mutators. */
   readonly safepoints: Safepoints;
+  /** The run's fault injector. */
   readonly faults: Faults;
   /** Processes and the forwarding of messages to them as they move between contexts. */
   readonly net: ForwardingNet;
@@ -332,6 +353,7 @@ export class System {
   /** @internal */
   readonly hooks: SystemHooks | undefined;
 
+  /** Builds the system's heaps, channels, contexts and fibers (in setup); `start` runs it. */
   constructor(kernel: Kernel, options: SystemOptions) {
     const w = options.workers;
     if (!Number.isInteger(w) || w < 2) {

@@ -33,9 +33,11 @@ export type BufferedModel = "tso" | "pso";
  * in `sim/ra.ts`). Under `sc` there is none and the kernel pays nothing.
  */
 export interface WeakMemory {
+  /** The model: `tso`, `pso` or `ra`. */
   readonly model: Exclude<MemoryModel, "sc">;
   /** Stores not yet in memory: the run may end only once this is 0. */
   readonly buffered: number;
+  /** Makes a cell under the model (`k.cell` calls it). */
   cell<T>(name: string, init: T): Cell<T>;
   /** The current fiber's fence. */
   fence(order: Ordering): Generator<Op, void, void>;

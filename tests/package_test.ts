@@ -36,4 +36,5 @@ Deno.test("deno task doc-lint covers every entry point of the export map", async
     p.replace(/^\.\//, "")
   );
   assertEquals([...linted].sort(), [...entries].sort());
+  assert(meta.tasks.ok.includes("deno task doc-lint"), "deno task ok runs doc-lint");
 });
