@@ -153,6 +153,14 @@ function swarmOf(
     throw new UsageError(`${scenario.name} declares no swarm configuration`);
   }
   const config = scenario.swarm(new Draws(next), params, variant) as SwarmConfig;
+  // What a trace cannot store, a run must not draw: it is refused here, not when read back.
+  const bounded = SwarmConfigSchema.safeParse(config);
+  if (!bounded.success) {
+    throw new RangeError(
+      `${scenario.name}'s swarm hook drew a configuration a trace cannot hold: ` +
+        bounded.error.issues.map((i) => i.message).join("; "),
+    );
+  }
   const parsed = scenario.params.safeParse({ ...params, ...config });
   if (!parsed.success) {
     const why = parsed.error.issues

@@ -88,6 +88,15 @@ Deno.test("swarm: a hook drawing a value the parameters refuse fails the run wit
     if (o.verdict === "crash") crashed = o.message;
   }
   assertMatch(crashed, /bad-swarm's swarm hook drew a configuration its parameters refuse: n: .*3/);
+  // A configuration too big for a trace is refused when drawn, not when read back.
+  const huge = defineScenario({
+    ...bad,
+    name: "huge-swarm",
+    swarm: () => ({ n: "x".repeat(5000) }),
+  });
+  const o = new Runner(makeTarget(huge, "default", { swarm: true }))
+    .run(createStrategy("random", makeTarget(huge, "default")), 1);
+  assertMatch(o.message, /a trace cannot hold: at most 4096 characters/);
 });
 
 Deno.test("swarm: the configuration is stored in the trace, round-trips, replays and is checked", () => {
