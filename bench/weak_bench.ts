@@ -2,7 +2,7 @@
  * Weak memory: the cost of a step under each memory model, how fast each
  * strategy finds work-stealing's missing fence, and litmus enumeration time.
  */
-import { litmus, workStealing } from "../scenarios/mod.ts";
+import { channelMpmc, gcMarkSweep, litmus, workStealing } from "../scenarios/mod.ts";
 import { judge, makeTarget, planFor } from "../sim/explore.ts";
 import { type Cell, Kernel } from "../sim/kernel.ts";
 import type { Op } from "../sim/op.ts";
@@ -70,6 +70,30 @@ function randomFraction(): string {
   return `${j.failures.length}/${runs}`;
 }
 
+/** Runs to the first failure of the other weak-memory variants, under their own models. */
+function findWeakVariants(): (string | number)[][] {
+  const rows: (string | number)[][] = [];
+  const targets = [
+    ["channel-mpmc/relaxed-publish (pso)", makeTarget(channelMpmc, "relaxed-publish")],
+    [
+      "channel-mpmc/relaxed-publish (ra)",
+      makeTarget(channelMpmc, "relaxed-publish", { memory: "ra" }),
+    ],
+    ["gc-mark-sweep/handshake-no-fence (tso)", makeTarget(gcMarkSweep, "handshake-no-fence")],
+  ] as const;
+  for (const [name, target] of targets) {
+    for (const [strategy, runs] of [["random", 5_000], ["pct", 5_000]] as const) {
+      const needed: (number | string)[] = [];
+      for (const seed of [1, 100_001, 200_001]) {
+        const j = judge(target, { ...planFor(target, { strategy, runs }), seed });
+        needed.push(j.outcome === undefined ? `>${runs}` : j.runs);
+      }
+      rows.push([name, strategy, needed.join(", ")]);
+    }
+  }
+  return rows;
+}
+
 function litmusDfs(): (string | number)[][] {
   const rows: (string | number)[][] = [];
   for (const memory of ["sc", "tso", "pso", "ra"] as const) {
@@ -111,6 +135,9 @@ export function weakBench(): void {
   console.log("work-stealing/take-no-fence under tso: runs or schedules to the first failure");
   printTable(["strategy", "runs (per seed)", "ms"], findTakeNoFence());
   console.log(`random runs that fail: ${randomFraction()}\n`);
+  console.log("other weak-memory variants: runs to the first failure (3 seeds)");
+  printTable(["variant", "strategy", "runs (per seed)"], findWeakVariants());
+  console.log("");
   console.log("litmus: DFS over every variant of a model, to exhaustion");
   printTable(["model", "schedules", "ms", "schedules/s"], litmusDfs());
 }
