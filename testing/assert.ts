@@ -158,7 +158,8 @@ async function report(
 ): Promise<string> {
   const { rerunCommand, writeTrace } = await import("../cli.ts");
   const name = `${target.scenario.name}/${target.variant}`;
-  const want = expect.check === undefined ? expect.verdict : `${expect.verdict} (${expect.check})`;
+  const check = expect.check ?? expect.checks?.join(" or ");
+  const want = check === undefined ? expect.verdict : `${expect.verdict} (${check})`;
   const strategy = j.strategy;
   if (first === undefined) {
     const how = j.exploration?.exhausted
