@@ -71,6 +71,8 @@ export interface TreeInitMessage {
   readonly params: Record<string, unknown>;
   readonly cores: number;
   readonly stepsMax: number;
+  /** The memory model the subtrees run under (the target's, `sc` by default). */
+  readonly memory: string;
   readonly swarm?: boolean;
   readonly spec: TreeSpec;
   readonly prefixes: readonly (readonly number[])[];

@@ -1,5 +1,5 @@
 import { assertEquals } from "../deps.ts";
-import { lockOrder, lostUpdate } from "../scenarios/mod.ts";
+import { litmus, lockOrder, lostUpdate } from "../scenarios/mod.ts";
 import { makeTarget } from "../sim/explore.ts";
 import { exploreSplit, type TreeSpec } from "../sim/split.ts";
 import { WorkerPool } from "./workers.ts";
@@ -44,6 +44,14 @@ const cases: [string, ReturnType<typeof makeTarget>, TreeSpec, number, boolean][
     true,
   ],
   ["opposite dpor", makeTarget(lockOrder, "opposite"), { strategy: "dpor" }, 1e6, false],
+  // --memory over a variant judged under sc: the subtrees must run under tso too (drains are steps).
+  [
+    "sb --memory tso dfs",
+    makeTarget(litmus, "sb", { memory: "tso" }),
+    { strategy: "dfs" },
+    1e6,
+    true,
+  ],
   [
     "budget",
     makeTarget(lostUpdate, "locked", { params: { fibers: 4, localWork: 1 } }),

@@ -50,6 +50,7 @@ async function initTree(m: TreeInitMessage): Promise<void> {
     params: m.params,
     cores: m.cores,
     stepsMax: m.stepsMax,
+    memory: m.memory,
     swarm: m.swarm,
     source: scenario.name === m.scenario ? null : m.scenario,
   });

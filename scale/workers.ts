@@ -129,6 +129,7 @@ export class WorkerPool {
       params: target.params,
       cores: target.cores,
       stepsMax: target.stepsMax,
+      memory: target.memory,
       swarm: target.swarm,
       spec,
       prefixes: frontier.prefixes,
