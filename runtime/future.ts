@@ -38,9 +38,11 @@ export class Future<T> implements Guard {
   #value: T | undefined = undefined;
   readonly #resolveOp: Op;
   readonly #joinOp: Op;
+  readonly #kernel: Kernel;
 
   /** Makes an unresolved future. */
   constructor(kernel: Kernel, name: string) {
+    this.#kernel = kernel;
     this.id = kernel.newObject(name);
     this.name = name;
     this.#resolveOp = new Op("resolve", this.id, true);
@@ -59,9 +61,15 @@ export class Future<T> implements Guard {
     return `future ${this.name}`;
   }
 
-  /** Assigns the value; a second assignment is a bug. */
+  /**
+   * Assigns the value; a second assignment is a bug. Under a weak memory
+   * model resolving releases (the resolver's earlier stores are published)
+   * and joining acquires, as for a lock.
+   */
   *resolve(value: T): Action<void> {
+    if (this.#kernel.weak) yield* this.#kernel.releasing(this);
     yield this.#resolveOp;
+    if (this.#kernel.weak) this.#kernel.released(this);
     if (this.#resolved) {
       throw new Violation("future-single-assignment", `future ${this.name} resolved twice`);
     }
@@ -72,6 +80,7 @@ export class Future<T> implements Guard {
   /** Waits until the value is assigned and gives it. */
   *join(): Action<T> {
     yield this.#joinOp;
+    if (this.#kernel.weak) this.#kernel.acquired(this);
     return this.#value as T;
   }
 

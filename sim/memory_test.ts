@@ -14,6 +14,7 @@ import type { Outcome } from "./outcome.ts";
 import { defineScenario, UsageError } from "./scenario.ts";
 import type { Strategy } from "./strategy.ts";
 import { parseTrace, serializeTrace } from "./trace.ts";
+import { Future } from "../runtime/future.ts";
 
 /** Always the first eligible fiber: user fibers (lower ids) before drain fibers. */
 const first: Strategy = {
@@ -520,6 +521,46 @@ Deno.test("ra: a relaxed load may read stale values, but a join acquires what th
   // Before the join y may be 0 or 1; after it x is always 1.
   assertEquals(seen.sort(), ["01", "11"]);
   assertEquals(finals(target, new DporStrategy()).states, dfs.states);
+});
+
+function* storeResolve(x: Cell<number>, f: Future<number>) {
+  yield* x.write(1);
+  yield* f.resolve(7);
+}
+
+function* joinRead(x: Cell<number>, f: Future<number>, seen: number[]) {
+  seen.push(yield* f.join());
+  seen.push(yield* x.read());
+}
+
+const futureScenario = defineScenario({
+  name: "future-publish",
+  description: "a fiber stores x and resolves a future; another joins it and reads x (tests only)",
+  params: z.object({}),
+  variants: {
+    only: { description: "-", expect: { verdict: "pass", budget: { strategy: "dfs", runs: 1 } } },
+  },
+  cores: () => 2,
+  setup(k, _p) {
+    const x = k.cell("x", 0);
+    const f = new Future<number>(k, "f");
+    const seen: number[] = [];
+    registers.length = 0;
+    registers.push(seen);
+    k.spawn({ name: "resolver", core: 0 }, storeResolve, x, f);
+    k.spawn({ name: "reader", core: 1 }, joinRead, x, f, seen);
+  },
+});
+
+Deno.test("a future's join sees what the resolver stored before resolving (tso, pso, ra)", () => {
+  for (const memory of ["tso", "pso", "ra"] as const) {
+    const target = makeTarget(futureScenario, "only", { memory });
+    const dfs = finals(target, new DfsStrategy());
+    const seen = dfs.states.map((s) => JSON.parse(s.slice(s.indexOf(" ") + 1))[1][0].join(""));
+    // Resolving releases, joining acquires: x = 1 is always seen after the join.
+    assertEquals([...new Set(seen)], ["71"], memory);
+    assertEquals(finals(target, new DporStrategy()).states, dfs.states, memory);
+  }
 });
 
 Deno.test("work-stealing under ra: the fenced Chase-Lev deque passes, take-no-fence is found", () => {
