@@ -215,6 +215,21 @@ export class Supervisor {
     return await this.#sweep(target, plan, options);
   }
 
+  /** The part of a judge job a sweep and an exploration share. */
+  #judgeJob(target: Target, plan: PlanOptions, options: JudgeOptions): JudgeJob {
+    return {
+      type: "judge",
+      job: 0,
+      target: specOf(target),
+      heartbeat: this.#heartbeat,
+      plan,
+      stats: this.#stats,
+      seed: options.seed,
+      runs: options.runs,
+      keepGoing: options.keepGoing ?? false,
+    };
+  }
+
   async #sweep(target: Target, plan: PlanOptions, options: JudgeOptions): Promise<Judgement> {
     const failures: Failure[] = [];
     const shard = options.shard ?? { index: 0, of: 1 };
@@ -230,18 +245,7 @@ export class Supervisor {
       if (info.failure !== null && !options.keepGoing) stop = true;
     };
     const r = await this.#job(
-      {
-        type: "judge",
-        job: 0,
-        target: specOf(target),
-        heartbeat: this.#heartbeat,
-        plan,
-        stats: this.#stats,
-        seed: options.seed,
-        runs: options.runs,
-        keepGoing: options.keepGoing ?? false,
-        shard,
-      },
+      { ...this.#judgeJob(target, plan, options), shard },
       (m) => {
         if (m.type !== "batch") return;
         let f = 0;
@@ -286,15 +290,7 @@ export class Supervisor {
     let last: Record<string, unknown> | null = null;
     const r = await this.#job(
       {
-        type: "judge",
-        job: 0,
-        target: specOf(target),
-        heartbeat: this.#heartbeat,
-        plan,
-        stats: this.#stats,
-        seed: options.seed,
-        runs: options.runs,
-        keepGoing: options.keepGoing ?? false,
+        ...this.#judgeJob(target, plan, options),
         ...(options.shard === undefined ? {} : { shard: options.shard, split: true }),
       },
       (m) => {
