@@ -100,6 +100,7 @@ const BROKEN: [string, string, Record<string, unknown>][] = [
   ["comms", "no-gc-lock", {}],
   ["forwarding", "drop-on-forward", {}],
   ["forwarding", "stale-forward", {}],
+  ["forwarding", "lost-resolve", {}],
   ["pf-pipeline", "cyclic", {}],
   ["work-stealing", "no-cas-last", {}],
   ["work-stealing", "steal-read-after-cas", {}],

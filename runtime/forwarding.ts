@@ -8,6 +8,11 @@
  * (`retire`, `retired`). Every message is marked done as deleted (served) or
  * forwarded.
  *
+ * Futures can live in a context too (`locate`): a located future's cell
+ * belongs to a process and travels with it. Resolving one (`resolve`) and
+ * asking for its value (`read`) are messages to the owning process, routed
+ * like any other; the value comes back to the reader's context as a message.
+ *
  * @module
  */
 import type { Cell } from "../sim/cell.ts";
@@ -18,6 +23,7 @@ import { Channel } from "./channel.ts";
 import { Faults } from "./faults.ts";
 import { Future } from "./future.ts";
 import { ParkingSpot } from "./park.ts";
+import { Violation } from "../sim/outcome.ts";
 import type { ProcessFn } from "./process.ts";
 
 /**
@@ -28,8 +34,10 @@ import type { ProcessFn } from "./process.ts";
  * - `stale-forward`: a context drops its forwarding entry as soon as it has
  *   told the home where the process went, while messages the home forwarded
  *   before it learned may still name that entry.
+ * - `lost-resolve`: a resolve that reaches a context its future's owner has
+ *   left (or is leaving) is deleted, as if the future still lived there.
  */
-export type ForwardingFlaw = "drop-on-forward" | "stale-forward";
+export type ForwardingFlaw = "drop-on-forward" | "stale-forward" | "lost-resolve";
 
 /** A process's number in its net: the order `host` was called in. */
 export type Pid = number;
@@ -64,15 +72,36 @@ interface Message {
   readonly reply: Future<unknown>;
 }
 
+/** Assigns a located future's value, at the context its owner lives in. */
+interface Resolve {
+  readonly kind: "resolve";
+  readonly pid: Pid;
+  readonly fid: number;
+  readonly value: unknown;
+}
+
+/** Asks for a located future's value, to be sent back to mailbox `box`. */
+interface Read {
+  readonly kind: "read";
+  readonly pid: Pid;
+  readonly fid: number;
+  readonly box: number;
+}
+
+/** What is addressed to a process, and routed along its forwarding entries. */
+type Routed = Message | Resolve | Read;
+
 type Envelope =
-  | Message
+  | Routed
   | { readonly kind: "request-work"; readonly from: number }
   | {
     readonly kind: "send-work";
     readonly pid: Pid;
     readonly state: unknown;
     readonly queued: readonly Message[];
+    readonly cells: Map<number, FutureCell>;
   }
+  | { readonly kind: "value"; readonly box: number; readonly value: unknown }
   | { readonly kind: "moved"; readonly pid: Pid; readonly from: number; readonly to: number }
   | { readonly kind: "retire"; readonly pid: Pid }
   | { readonly kind: "retired"; readonly pid: Pid; readonly from: number };
@@ -96,10 +125,62 @@ interface ProcessInfo {
   readonly home: number;
 }
 
-/** A process while a context hosts it: its state and the inputs queued for it. */
+/** A located future's cell: where its value lives, and who still waits for it. */
+interface FutureCell {
+  resolved: boolean;
+  value: unknown;
+  /** Mailboxes to send the value to once it is resolved. */
+  readonly waiting: number[];
+}
+
+/** A process while a context hosts it: its state, the inputs queued for it, the futures it owns. */
 interface Hosted {
   state: unknown;
   readonly queue: Message[];
+  readonly cells: Map<number, FutureCell>;
+}
+
+/**
+ * A future that lives in a context: its cell belongs to process `owner` and
+ * moves with it. Made by `ForwardingNet.locate`.
+ */
+export interface LocatedFuture {
+  /** The future's number in its net. */
+  readonly fid: number;
+  /** The process whose context holds the cell. */
+  readonly owner: Pid;
+  /** The future's name, for reports. */
+  readonly name: string;
+}
+
+/**
+ * Where a located future's value comes back to: a mailbox in the reader's
+ * context, filled by that context's dispatcher. Made by `ForwardingNet.read`.
+ */
+export class Reading<T> {
+  readonly #box: Channel<unknown>;
+
+  /** Wraps a mailbox; `ForwardingNet.read` makes these. */
+  constructor(box: Channel<unknown>) {
+    this.#box = box;
+  }
+
+  /** Waits until the value arrives and gives it. */
+  *take(): Action<T> {
+    const r = yield* this.#box.retrieve();
+    if (r.tag === "closed") throw new Error("Cannot take a future's value: its mailbox is closed");
+    return r.value as T;
+  }
+
+  /** Every value that has arrived so far and not been taken (one, when all is well): never waits. */
+  *drain(): Action<T[]> {
+    const out: T[] = [];
+    for (;;) {
+      const r = yield* this.#box.tryRetrieve();
+      if (r.tag !== "ok") return out;
+      out.push(r.value as T);
+    }
+  }
 }
 
 /** What the home keeps per process while it redirects its entry. */
@@ -120,7 +201,7 @@ class Site {
   readonly lock: Mutex;
   readonly entries: Cell<number>[] = [];
   readonly hosted: (Hosted | undefined)[] = [];
-  readonly held: Message[][] = [];
+  readonly held: Routed[][] = [];
   /** Only at a process's home, only touched by the home's dispatcher. */
   readonly routes: HomeRoute[] = [];
 
@@ -188,6 +269,10 @@ export class ForwardingNet {
   readonly #k: Kernel;
   readonly #sites: Site[] = [];
   readonly #procs: ProcessInfo[] = [];
+  /** Located futures, by fid. */
+  readonly #futures: LocatedFuture[] = [];
+  /** Readers' mailboxes, by number, and the context each is in. */
+  readonly #boxes: { readonly at: number; readonly box: Channel<unknown> }[] = [];
   /** Envelopes and queued inputs not yet marked done, and moves not yet finished. */
   readonly #outstanding: Cell<number>;
   readonly #quiet: ParkingSpot;
@@ -230,11 +315,28 @@ export class ForwardingNet {
     for (const s of this.#sites) {
       const here = s.index === home;
       s.entries.push(this.#k.cell(`${s.name}.entry[${name}]`, here ? HERE : NONE));
-      s.hosted.push(here ? { state, queue: [] } : undefined);
+      s.hosted.push(here ? { state, queue: [], cells: new Map() } : undefined);
       s.held.push([]);
       s.routes.push({ drainTo: NONE, deferred: [] });
     }
     return pid;
+  }
+
+  /**
+   * Makes a future whose cell lives with process `owner` (at its home until
+   * it moves). Setup time only, before `start`.
+   */
+  locate(name: string, owner: Pid): LocatedFuture {
+    if (this.#started) throw new Error(`Cannot locate future ${name}: the net has started`);
+    const home = this.#proc(owner).home;
+    const f: LocatedFuture = { fid: this.#futures.length, owner, name };
+    this.#futures.push(f);
+    this.#sites[home].hosted[owner]!.cells.set(f.fid, {
+      resolved: false,
+      value: undefined,
+      waiting: [],
+    });
+    return f;
   }
 
   /** Spawns each context's dispatcher and worker, as daemons. Once, after `host`. */
@@ -258,6 +360,34 @@ export class ForwardingNet {
     const m: Message = { kind: "message", pid, sender, input, reply: reply as Future<unknown> };
     yield* this.#post(p.home, m);
     return reply;
+  }
+
+  /**
+   * Resolves located future `f` with `value`: a message to its owner, sent to
+   * the owner's home and forwarded from there to wherever the owner lives.
+   */
+  *resolve(f: LocatedFuture, value: unknown): Action<void> {
+    const p = this.#proc(this.#future(f).owner);
+    yield* this.#outstanding.fetchAdd(1);
+    yield* this.#post(p.home, { kind: "resolve", pid: f.owner, fid: f.fid, value });
+  }
+
+  /**
+   * Asks for located future `f`'s value, for a reader in context `at`: the
+   * owner's context sends the value back once it is resolved.
+   */
+  *read<T = unknown>(f: LocatedFuture, at: number): Action<Reading<T>> {
+    const p = this.#proc(this.#future(f).owner);
+    const site = this.#site(at, `read ${f.name}`);
+    const box = new Channel<unknown>(this.#k, `${site.name}.box${this.#boxes.length}`, {
+      capacity: "unbounded",
+      lengthMax: 16,
+    });
+    const n = this.#boxes.length;
+    this.#boxes.push({ at, box });
+    yield* this.#outstanding.fetchAdd(1);
+    yield* this.#post(p.home, { kind: "read", pid: f.owner, fid: f.fid, box: n });
+    return new Reading<T>(box);
   }
 
   /** Context `from` asks context `to` for work; `to` hands over a process if it can. */
@@ -310,6 +440,12 @@ export class ForwardingNet {
     return s;
   }
 
+  #future(f: LocatedFuture): LocatedFuture {
+    const g = this.#futures[f.fid];
+    if (g !== f) throw new RangeError(`No future ${f.name} in the forwarding net`);
+    return g;
+  }
+
   #proc(pid: Pid): ProcessInfo {
     const p = this.#procs[pid];
     if (p === undefined) throw new RangeError(`No process ${pid} in the forwarding net`);
@@ -326,7 +462,7 @@ export class ForwardingNet {
     yield* this.#outstanding.fetchAdd(-1);
   }
 
-  *#forward(to: number, m: Message): Action<void> {
+  *#forward(to: number, m: Routed): Action<void> {
     this.marks.forward++;
     yield* this.#post(to, m);
   }
@@ -355,7 +491,17 @@ export class ForwardingNet {
   *#dispatchOne(s: Site, e: Envelope): Action<void> {
     switch (e.kind) {
       case "message":
+      case "resolve":
+      case "read":
         return yield* this.#route(s, e);
+      case "value": {
+        // The mailbox lives in this context: the reader takes the value from it.
+        const r = yield* this.#boxes[e.box].box.post(e.value);
+        if (r.tag === "closed") {
+          throw new Error(`Cannot deliver a value: mailbox ${e.box} is closed`);
+        }
+        return yield* this.#done();
+      }
       case "request-work": {
         // Marked done by the worker once the move is over (or refused).
         const r = yield* s.jobs.post({ kind: "give", to: e.from });
@@ -383,16 +529,23 @@ export class ForwardingNet {
     }
   }
 
-  *#route(s: Site, m: Message): Action<void> {
+  *#route(s: Site, m: Routed): Action<void> {
     // A notice that had to wait for the home's own hand-over takes effect first.
     yield* this.#redirect(s, m.pid);
     yield* s.lock.lock();
     const e = yield* s.entries[m.pid].read();
     if (e === HERE) {
+      if (m.kind !== "message") return yield* this.#atCell(s, m);
       s.hosted[m.pid]!.queue.push(m);
       yield* s.lock.unlock();
       yield* s.jobs.post({ kind: "input", pid: m.pid });
       return;
+    }
+    if (m.kind === "resolve" && this.flaw === "lost-resolve") {
+      // The flaw: "the future is not here any more", so its resolve is deleted.
+      yield* s.lock.unlock();
+      this.marks.delete++;
+      return yield* this.#done();
     }
     if (e === MOVING || e === DRAINING) {
       if (e === MOVING && this.flaw === "drop-on-forward") {
@@ -414,6 +567,37 @@ export class ForwardingNet {
     yield* this.#done();
   }
 
+  /**
+   * A resolve or read where the future's cell lives; called with the table
+   * locked, unlocks it. Values go back to readers as messages.
+   */
+  *#atCell(s: Site, m: Resolve | Read): Action<void> {
+    const cell = s.hosted[m.pid]!.cells.get(m.fid)!;
+    let to: readonly number[] = [];
+    if (m.kind === "read") {
+      if (cell.resolved) to = [m.box];
+      else cell.waiting.push(m.box);
+    } else {
+      if (cell.resolved) {
+        yield* s.lock.unlock();
+        throw new Violation(
+          "future-single-assignment",
+          `located future ${this.#futures[m.fid].name} resolved twice`,
+        );
+      }
+      cell.resolved = true;
+      cell.value = m.value;
+      to = cell.waiting.splice(0);
+    }
+    yield* s.lock.unlock();
+    for (const box of to) {
+      yield* this.#outstanding.fetchAdd(1);
+      yield* this.#post(this.#boxes[box].at, { kind: "value", box, value: cell.value });
+    }
+    this.marks.delete++;
+    yield* this.#done();
+  }
+
   *#install(s: Site, e: Extract<Envelope, { kind: "send-work" }>): Action<void> {
     yield* s.lock.lock();
     const before = yield* s.entries[e.pid].read();
@@ -422,7 +606,7 @@ export class ForwardingNet {
         `Cannot install ${this.#procs[e.pid].name} at ${s.name}: it still has an entry (${before})`,
       );
     }
-    s.hosted[e.pid] = { state: e.state, queue: [...e.queued] };
+    s.hosted[e.pid] = { state: e.state, queue: [...e.queued], cells: e.cells };
     yield* s.entries[e.pid].write(HERE);
     yield* s.lock.unlock();
     for (let i = 0; i < e.queued.length; i++) yield* s.jobs.post({ kind: "input", pid: e.pid });
@@ -500,7 +684,13 @@ export class ForwardingNet {
     s.hosted[pid] = undefined;
     yield* s.lock.unlock();
     // The process travels as a message of its own; the table is not locked meanwhile.
-    yield* this.#post(to, { kind: "send-work", pid, state: h.state, queued: h.queue.slice() });
+    yield* this.#post(to, {
+      kind: "send-work",
+      pid,
+      state: h.state,
+      queued: h.queue.slice(),
+      cells: h.cells,
+    });
     yield* s.lock.lock();
     yield* entry.write(to);
     for (const m of s.held[pid].splice(0)) yield* this.#forward(to, m);

@@ -222,3 +222,78 @@ Deno.test("forwarding: order and exactly-once hold with channel delays and worke
   }
   assert(stalls > 0 && delays > 0, `stalls ${stalls}, delays ${delays}`);
 });
+
+interface FutureRun {
+  /** Per reader context: the values its mailbox got. */
+  readonly seen: number[][];
+  readonly net: ForwardingNet;
+  readonly verdict: string;
+}
+
+/**
+ * A located future owned by P (home ctx0), a reader at every context, ctx1
+ * and ctx2 asking for work; resolved at once, or only after P has left ctx0.
+ */
+function futureRun(
+  seed: number,
+  afterMove: boolean,
+  flaw: ForwardingFlaw | null = null,
+): FutureRun {
+  const { k } = world(seed);
+  const net = new ForwardingNet(k, { contexts: 3, flaw });
+  const pid = net.host("P", record, [], { home: 0 });
+  const f = net.locate("F", pid);
+  net.start();
+  const seen: number[][] = [[], [], []];
+  const resolver = k.spawn("resolver", function* () {
+    while (afterMove && net.peekWhere(pid) === 0) yield* k.pause();
+    yield* net.resolve(f, 42);
+  });
+  for (let c = 0; c < 3; c++) {
+    k.spawn(`reader${c}`, function* () {
+      const r = yield* net.read<number>(f, c);
+      if (c > 0) yield* net.requestWork(c, c - 1);
+      yield* k.join(resolver);
+      yield* net.quiesce();
+      seen[c].push(...(yield* r.drain()));
+    });
+  }
+  const verdict = k.execute().verdict;
+  return { seen, net, verdict };
+}
+
+Deno.test("forwarding: a located future's value reaches every reader once, resolved before or after its owner moved", () => {
+  for (let seed = 1; seed <= 30; seed++) {
+    for (const afterMove of [false, true]) {
+      const r = futureRun(seed, afterMove);
+      assertEquals([r.verdict, r.seen], ["pass", [[42], [42], [42]]], `seed ${seed} ${afterMove}`);
+      // Sent to the home after the owner left it, the resolve was held or forwarded.
+      if (afterMove) assert(r.net.marks.forward + r.net.marks.held > 0, `seed ${seed}`);
+    }
+  }
+});
+
+Deno.test("forwarding: lost-resolve loses a resolve that finds its owner gone, in some schedules only", () => {
+  let lost = 0;
+  for (let seed = 1; seed <= 30; seed++) {
+    const late = futureRun(seed, true, "lost-resolve");
+    assertEquals([late.verdict, late.seen], ["pass", [[], [], []]], `seed ${seed}: after the move`);
+    const r = futureRun(seed, false, "lost-resolve");
+    if (r.seen.every((s) => s.length === 1 && s[0] === 42)) continue;
+    lost++;
+    assertEquals(r.seen, [[], [], []], `seed ${seed}: a lost resolve reaches no reader`);
+  }
+  assert(lost > 0 && lost < 30, `${lost} of 30 runs lost a resolve sent at once`);
+});
+
+Deno.test("forwarding: locating a future after start, or a foreign one, is refused", () => {
+  const { k } = world(1);
+  const net = new ForwardingNet(k, { contexts: 2 });
+  const pid = net.host("P", record, [], { home: 0 });
+  net.start();
+  assertThrows(() => net.locate("F", pid), Error, "Cannot locate future F: the net has started");
+  const other = new ForwardingNet(k, { contexts: 2 });
+  other.host("Q", record, [], { home: 1 });
+  const g = other.locate("G", 0);
+  assertThrows(() => net.resolve(g, 1).next(), RangeError, "No future G in the forwarding net");
+});

@@ -5,7 +5,13 @@
  */
 import { z } from "zod";
 import { drawFaults, type FaultConfig, Faults, FaultsSchema } from "../runtime/faults.ts";
-import { type ForwardingFlaw, ForwardingNet, type Pid } from "../runtime/forwarding.ts";
+import {
+  type ForwardingFlaw,
+  ForwardingNet,
+  type LocatedFuture,
+  type Pid,
+  type Reading,
+} from "../runtime/forwarding.ts";
 import type { Future } from "../runtime/future.ts";
 import type { Stepped } from "../runtime/process.ts";
 import type { Fiber } from "../sim/fiber.ts";
@@ -67,6 +73,53 @@ class DeliveryLedger {
   }
 }
 
+/**
+ * Ghost bookkeeping for the located futures, independent of the net: the
+ * value each was resolved with, and every value each reader took from its
+ * mailbox. Recording is not a scheduling point.
+ */
+class ReadLedger {
+  readonly #resolved: (number | undefined)[];
+  /** Per reader (its context), per future: the values it saw. */
+  readonly #seen: number[][][];
+
+  constructor(readers: number, futures: number) {
+    this.#resolved = new Array(futures).fill(undefined);
+    this.#seen = Array.from({ length: readers }, () => Array.from({ length: futures }, () => []));
+  }
+
+  /** Future `f` is resolved with `value`, by the scenario's resolver. */
+  resolve(f: number, value: number): void {
+    this.#resolved[f] = value;
+  }
+
+  /** The reader at context `reader` took `value` for future `f`: a second value, or a wrong one, fails. */
+  see(reader: number, f: number, value: number): void {
+    const seen = this.#seen[reader][f];
+    seen.push(value);
+    if (seen.length > 1) {
+      throw new Violation("future-value", `the reader at ctx${reader} saw F${f}'s value twice`);
+    }
+    if (value !== this.#resolved[f]) {
+      throw new Violation(
+        "future-value",
+        `the reader at ctx${reader} saw ${value} for F${f}, which was resolved as ${
+          this.#resolved[f]
+        }`,
+      );
+    }
+  }
+
+  /** True when every reader saw every future's value, else the first that did not. */
+  missing(): true | string {
+    for (let r = 0; r < this.#seen.length; r++) {
+      const f = this.#seen[r].findIndex((v) => v.length === 0);
+      if (f >= 0) return `the reader at ctx${r} never saw F${f}'s value`;
+    }
+    return true;
+  }
+}
+
 /** The process's state: how many messages it has served, and a ledger to record them. */
 interface Served {
   readonly ledger: DeliveryLedger;
@@ -110,6 +163,35 @@ interface World {
   readonly ledger: DeliveryLedger;
   /** Per sender, per message: the future its send gave. */
   readonly futures: Future<number>[][];
+  /** Futures that live with the first process, wherever it is. */
+  readonly located: readonly LocatedFuture[];
+  readonly reads: ReadLedger;
+  /** The fibers that resolve the located futures. */
+  readonly resolvers: Fiber[];
+}
+
+/** Asks for every located future's value, to be sent to context `at`. */
+function* askAll(w: World, at: number): Action<Reading<number>[]> {
+  const out: Reading<number>[] = [];
+  for (const f of w.located) out.push(yield* w.net.read<number>(f, at));
+  return out;
+}
+
+/** Once every resolve is done and nothing is in flight, takes what came back to context `at`. */
+function* takeAll(w: World, at: number, readings: readonly Reading<number>[]): Action<void> {
+  for (const r of w.resolvers) yield* w.k.join(r);
+  yield* w.net.quiesce();
+  for (let f = 0; f < readings.length; f++) {
+    for (const v of yield* readings[f].drain()) w.reads.see(at, f, v);
+  }
+}
+
+/** Resolves located future `f` after `pauses` pauses, from some context. */
+function* resolveOne(w: World, f: number, pauses: number): Action<void> {
+  for (let t = 0; t < pauses; t++) yield* w.k.pause();
+  const value = 7_000 + f;
+  w.reads.resolve(f, value);
+  yield* w.net.resolve(w.located[f], value);
 }
 
 function* send(w: World, sender: number, messages: number): Action<void> {
@@ -129,13 +211,19 @@ function* send(w: World, sender: number, messages: number): Action<void> {
 }
 
 function* requestWork(w: World, from: number, to: number, patience: number): Action<void> {
+  // It asks for the located futures' values first: the answers may come
+  // from wherever their owner is by then.
+  const readings = yield* askAll(w, from);
   // An idle context looks for work of its own a while before it asks.
   for (let t = 0; t < patience; t++) yield* w.k.pause();
   yield* w.net.requestWork(from, to);
+  yield* takeAll(w, from, readings);
 }
 
-/** A second reader of every future, once every sender is done. */
+/** A second reader of every future, once every sender is done; reads the located ones from ctx0. */
 function* observe(k: Kernel, w: World, senders: Fiber[]): Action<void> {
+  const readings = yield* askAll(w, 0);
+  yield* takeAll(w, 0, readings);
   for (const f of senders) yield* k.join(f);
   yield* w.net.quiesce();
   for (let s = 0; s < w.futures.length; s++) {
@@ -157,6 +245,8 @@ export interface ForwardingParams {
   readonly messages: number;
   /** Pauses context c waits, times c, before it asks the one before it for work. */
   readonly patience: number;
+  /** Futures that live with the first process; each is resolved, by a message, after `patience` pauses. */
+  readonly futures: number;
   /** Faults (runtime/faults.ts): channel delays and worker stalls. Off when absent. */
   readonly faults?: FaultConfig;
 }
@@ -179,6 +269,7 @@ export const forwarding: Scenario<ForwardingParams> = defineScenario({
     processes: z.number().int().min(1).max(3).default(1),
     messages: z.number().int().min(1).max(6).default(2),
     patience: z.number().int().min(0).max(16).default(8),
+    futures: z.number().int().min(0).max(3).default(1),
     faults: FaultsSchema.optional(),
   }),
   variants: {
@@ -195,7 +286,16 @@ export const forwarding: Scenario<ForwardingParams> = defineScenario({
       description: "a message that arrives while its process is handed over is deleted",
       expect: {
         verdict: "bug",
-        check: "delivered-once",
+        // A lost message, or a lost resolve or read of a located future.
+        checks: ["delivered-once", "future-value"],
+        budget: { strategy: "pct", runs: 2_000 },
+      },
+    },
+    "lost-resolve": {
+      description: "a resolve that reaches a context its future's owner has left is deleted",
+      expect: {
+        verdict: "bug",
+        check: "future-value",
         budget: { strategy: "pct", runs: 2_000 },
       },
     },
@@ -204,7 +304,8 @@ export const forwarding: Scenario<ForwardingParams> = defineScenario({
         "while messages forwarded to it may still be on the way",
       expect: {
         verdict: "bug",
-        check: "delivered-once",
+        // A lost message, or a lost resolve or read of a located future.
+        checks: ["delivered-once", "future-value"],
         budget: { strategy: "pct", runs: 2_000 },
       },
     },
@@ -217,9 +318,10 @@ export const forwarding: Scenario<ForwardingParams> = defineScenario({
     processes: draw.int("processes", 1, 2),
     messages: draw.int("messages", 1, 3),
     patience: draw.int("patience", 0, 8),
+    futures: draw.int("futures", 0, 2),
     faults: drawFaults(draw, ["delay", "stall"]),
   }),
-  setup(k, { contexts, senders, processes, messages, patience, faults }, variant) {
+  setup(k, { contexts, senders, processes, messages, patience, futures: nf, faults }, variant) {
     Faults.enable(k, faults);
     const flaw = variant === "correct" ? null : variant as ForwardingFlaw;
     const net = new ForwardingNet(k, { contexts, flaw });
@@ -228,9 +330,14 @@ export const forwarding: Scenario<ForwardingParams> = defineScenario({
     for (let p = 0; p < processes; p++) {
       pids.push(net.host("PQR"[p], serveOne, { ledger, count: 0 }, { home: 0 }));
     }
+    const located: LocatedFuture[] = [];
+    for (let f = 0; f < nf; f++) located.push(net.locate(`F${f}`, pids[0]));
     net.start();
     const futures = Array.from({ length: senders }, () => new Array<Future<number>>(messages));
-    const w: World = { k, net, pids, ledger, futures };
+    const reads = new ReadLedger(contexts, nf);
+    const resolvers: Fiber[] = [];
+    const w: World = { k, net, pids, ledger, futures, located, reads, resolvers };
+    for (let f = 0; f < nf; f++) resolvers.push(k.spawn(`resolve${f}`, resolveOne, w, f, patience));
     const fibers: Fiber[] = [];
     for (let s = 0; s < senders; s++) fibers.push(k.spawn(`s${s}`, send, w, s, messages));
     for (let c = 1; c < contexts; c++) {
@@ -238,5 +345,6 @@ export const forwarding: Scenario<ForwardingParams> = defineScenario({
     }
     k.spawn("observer", observe, k, w, fibers);
     k.invariant("delivered-once", () => ledger.missing());
+    k.invariant("future-value", () => reads.missing());
   },
 });
