@@ -1,7 +1,10 @@
 /**
  * DPOR against DFS, cost per schedule: what race analysis adds to a run. Both
  * walk the first schedules of the same target, alternately in one process, so
- * the ratio compares like with like on a shared machine.
+ * the ratio compares like with like on a shared machine. Times are CPU time
+ * (the wall clock counts waiting for a core). Run on its own:
+ *
+ *   deno run -A bench/dpor_bench.ts [name filter]
  */
 import { catalog, channelMpmc, gcMarkSweep, lostUpdate, workStealing } from "../scenarios/mod.ts";
 import { DfsStrategy } from "../sim/dfs.ts";
@@ -10,55 +13,96 @@ import { type ExhaustiveStrategy, exploreExhaustive } from "../sim/exhaustive.ts
 import { makeTarget, type Target } from "../sim/explore.ts";
 import { boundedBufferScenario, largeProgram, programScenario } from "../sim/_programs.ts";
 import { nearRoot } from "./order_bench.ts";
-import { median, printTable } from "./_measure.ts";
+import { cpuMs, median, printTable } from "./_measure.ts";
 
-/** Schedules timed per measurement, and measurements per strategy. */
+/** Schedules timed per measurement (at least), and measurements per strategy. */
 const SCHEDULES = 200;
-const REPS = 5;
+const REPS = 7;
+/** A measurement runs at least this much CPU time: rusage is too coarse for less. */
+const CPU_MS_MIN = 4;
 
-interface Cost {
-  /** Median microseconds per schedule. */
+/** The cost of one strategy on one target: medians over the measurements. */
+export interface Cost {
+  /** Median CPU microseconds per schedule. */
   readonly us: number;
+  /** Median CPU microseconds per step. */
+  readonly usPerStep: number;
   readonly stepsPerSchedule: number;
+  /** Schedules in one exploration (the whole space, when smaller than SCHEDULES). */
+  readonly space: number;
+}
+
+interface Samples {
+  perSchedule: number[];
+  perStep: number[];
+  steps: number;
+  schedules: number;
+  space: number;
 }
 
 // A space smaller than SCHEDULES is explored again (a fresh strategy each
-// time) until SCHEDULES schedules ran: one tiny exploration is too short to time.
-function timeSchedules(target: Target, make: () => ExhaustiveStrategy, samples: number[]) {
-  const t0 = performance.now();
-  let schedules = 0, steps = 0;
-  while (schedules < SCHEDULES) {
-    const r = exploreExhaustive(target, make(), { runs: SCHEDULES - schedules, keepGoing: true });
+// time) until SCHEDULES schedules ran: one tiny exploration is too short to
+// time. So the fixed cost of starting an exploration is in the numbers, in
+// proportion to how few schedules the space has.
+function timeSchedules(target: Target, make: () => ExhaustiveStrategy, into: Samples): void {
+  const t0 = cpuMs();
+  let schedules = 0, steps = 0, space = 0;
+  while (schedules < SCHEDULES || cpuMs() - t0 < CPU_MS_MIN) {
+    const r = exploreExhaustive(target, make(), { runs: SCHEDULES, keepGoing: true });
+    if (space === 0) space = r.schedules;
     schedules += r.schedules;
     steps += r.steps;
   }
-  samples.push(((performance.now() - t0) * 1000) / schedules);
-  return steps / schedules;
+  const us = (cpuMs() - t0) * 1000;
+  into.perSchedule.push(us / schedules);
+  into.perStep.push(us / Math.max(1, steps));
+  into.steps = steps;
+  into.schedules = schedules;
+  into.space = space;
 }
 
-/** DFS's and DPOR's cost per schedule on `target`, measured alternately. */
-export function costPerSchedule(target: Target): { dfs: Cost; dpor: Cost } {
-  const dfs: number[] = [];
-  const dpor: number[] = [];
-  let dfsSteps = 0, dporSteps = 0;
-  // Warm up both, then alternate so that load on the machine hits both alike.
-  timeSchedules(target, () => new DfsStrategy(), []);
-  timeSchedules(target, () => new DporStrategy(), []);
-  for (let i = 0; i < REPS; i++) {
-    dfsSteps = timeSchedules(target, () => new DfsStrategy(), dfs);
-    dporSteps = timeSchedules(target, () => new DporStrategy(), dpor);
-  }
+function samples(): Samples {
+  return { perSchedule: [], perStep: [], steps: 0, schedules: 0, space: 0 };
+}
+
+function cost(s: Samples): Cost {
   return {
-    dfs: { us: median(dfs), stepsPerSchedule: dfsSteps },
-    dpor: { us: median(dpor), stepsPerSchedule: dporSteps },
+    us: median(s.perSchedule),
+    usPerStep: median(s.perStep),
+    stepsPerSchedule: s.steps / s.schedules,
+    space: s.space,
   };
 }
 
-/** Prints DPOR/DFS cost per schedule for every catalog variant and two large programs. */
-export function dporCostBench(): void {
-  console.log(
-    `\n## DPOR vs DFS: cost per schedule (first ${SCHEDULES} schedules, median of ${REPS})\n`,
-  );
+/**
+ * DFS's and DPOR's CPU cost per schedule and per step on `target`, measured
+ * alternately in this process so that load on the machine hits both alike;
+ * `ratio` is the median of the ratios of back-to-back measurements, which
+ * drifts in the machine's load cancel out of.
+ */
+export function costPerSchedule(
+  target: Target,
+  makeDpor: () => ExhaustiveStrategy = () => new DporStrategy(),
+): { dfs: Cost; dpor: Cost; ratio: number; stepRatio: number } {
+  const dfs = samples();
+  const dpor = samples();
+  for (let i = 0; i < 2; i++) { // warm-up
+    timeSchedules(target, () => new DfsStrategy(), samples());
+    timeSchedules(target, makeDpor, samples());
+  }
+  const ratios: number[] = [];
+  const stepRatios: number[] = [];
+  for (let i = 0; i < REPS; i++) {
+    timeSchedules(target, () => new DfsStrategy(), dfs);
+    timeSchedules(target, makeDpor, dpor);
+    ratios.push(dpor.perSchedule[i] / dfs.perSchedule[i]);
+    stepRatios.push(dpor.perStep[i] / dfs.perStep[i]);
+  }
+  return { dfs: cost(dfs), dpor: cost(dpor), ratio: median(ratios), stepRatio: median(stepRatios) };
+}
+
+/** Every catalog variant, then the large programs of issue 10. */
+export function costTargets(): [string, Target][] {
   const targets: [string, Target][] = [];
   for (const s of catalog) {
     for (const v of Object.keys(s.variants)) targets.push([`${s.name}/${v}`, makeTarget(s, v)]);
@@ -74,30 +118,72 @@ export function dporCostBench(): void {
       stepsMax: 10_000,
     }),
   ]);
+  return targets;
+}
+
+/**
+ * DPOR's time to explore the whole space over DFS's, when DPOR's space has
+ * fewer than SCHEDULES schedules: "<" when DFS's has more (only its first
+ * SCHEDULES were timed, so the true ratio is lower).
+ */
+function wholeSpace(dfs: Cost, dpor: Cost, ratio: number): string {
+  if (dpor.space >= SCHEDULES) return "-";
+  const r = (ratio * dpor.space) / dfs.space;
+  return `${dfs.space >= SCHEDULES ? "<" : ""}${r.toFixed(2)}x`;
+}
+
+/**
+ * Prints DPOR/DFS CPU cost per schedule and per step for every catalog
+ * variant and two large programs (or the targets whose name contains
+ * `filter`), with the median ratio and how many are over 2x.
+ */
+export function dporCostBench(filter = ""): void {
+  console.log(
+    `\n## DPOR vs DFS: CPU cost per schedule (first ${SCHEDULES} schedules, median of ${REPS})\n`,
+  );
   const rows: (string | number)[][] = [];
-  let worst = 0;
-  for (const [name, target] of targets) {
-    const { dfs, dpor } = costPerSchedule(target);
-    const ratio = dpor.us / dfs.us;
-    worst = Math.max(worst, ratio);
+  const ratios: number[] = [];
+  const stepRatios: number[] = [];
+  for (const [name, target] of costTargets()) {
+    if (!name.includes(filter)) continue;
+    const { dfs, dpor, ratio, stepRatio } = costPerSchedule(target);
+    ratios.push(ratio);
+    stepRatios.push(stepRatio);
     rows.push([
       name,
+      `${dfs.space}`,
+      `${dpor.space}`,
+      dfs.stepsPerSchedule.toFixed(0),
+      dpor.stepsPerSchedule.toFixed(0),
       dfs.us.toFixed(1),
       dpor.us.toFixed(1),
       `${ratio.toFixed(2)}x`,
-      dfs.stepsPerSchedule.toFixed(0),
-      dpor.stepsPerSchedule.toFixed(0),
+      `${stepRatio.toFixed(2)}x`,
+      wholeSpace(dfs, dpor, ratio),
     ]);
   }
   printTable([
     "target",
-    "DFS µs/schedule",
-    "DPOR µs/schedule",
-    "DPOR/DFS",
-    "DFS steps/schedule",
-    "DPOR steps/schedule",
+    "DFS sched",
+    "DPOR sched",
+    "DFS steps/sched",
+    "DPOR steps/sched",
+    "DFS µs/sched",
+    "DPOR µs/sched",
+    "per sched",
+    "per step",
+    "whole space",
   ], rows);
-  console.log(`\nWorst DPOR/DFS ratio: ${worst.toFixed(2)}x (the target is at most 2x).`);
+  const over = ratios.filter((r) => r > 2).length;
+  const overStep = stepRatios.filter((r) => r > 2).length;
+  console.log(
+    `\nDPOR/DFS per schedule: median ${median(ratios).toFixed(2)}x, worst ` +
+      `${Math.max(...ratios).toFixed(2)}x, ${over} of ${ratios.length} over 2x. ` +
+      `Per step: median ${median(stepRatios).toFixed(2)}x, worst ` +
+      `${Math.max(...stepRatios).toFixed(2)}x, ${overStep} over 2x. ` +
+      `"sched" columns: schedules in one exploration, capped at ${SCHEDULES}; "whole ` +
+      `space": CPU time of DPOR's whole exploration over DFS's, where DPOR's is smaller.`,
+  );
 }
 
 function exhaustDpor(target: Target, variant: "optimal" | "source", runs: number) {
@@ -205,3 +291,5 @@ export function boundedDporBench(): void {
   }
   printTable(["target", "preemptions", "DFS", "DPOR"], rows);
 }
+
+if (import.meta.main) dporCostBench(Deno.args[0] ?? "");

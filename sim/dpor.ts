@@ -17,8 +17,10 @@
  * and each step remembers its direct predecessors: its fiber's previous step,
  * the last write of each object it touches (and the reads since, when it
  * writes), and the steps that changed whether its fiber could go on. Every
- * immediate race of a step is with one of those, so finding a step's races
- * costs about (predecessors² + fibers), never a scan of the whole execution.
+ * immediate race of a step is with one of those that happens before no
+ * other (the frontier, found while merging their clocks latest first), so
+ * finding a step's races costs about predecessors x fibers, never a scan of
+ * the whole execution.
  * And a replayed prefix is not analysed again: its races were found when it
  * first ran.
  *
@@ -104,8 +106,9 @@ interface Event {
   /** Those of `changers` that let it go on (it could not step before them). */
   readonly enablers: readonly number[];
   /**
-   * Indices of the steps this one directly depends on (its fiber's previous
-   * step or its spawn, the last accesses of its objects, its changers): every
+   * Indices of the latest steps this one directly depends on (among its
+   * fiber's previous step or its spawn, the last accesses of its objects,
+   * its changers, those that happen before no other), latest first: every
    * step that happens before this one happens before one of them or is one.
    */
   readonly preds: readonly number[];
@@ -154,6 +157,24 @@ function addChild(node: WakeupNode, child: WakeupNode): void {
   else node.children.push(child);
 }
 
+/**
+ * Removes child `i` of `node`. The last one goes by sharing `NO_CHILDREN`
+ * again: emptying an array by `shift` trims its store, which costs more.
+ */
+function dropChild(node: WakeupNode, i: number): void {
+  if (node.children.length === 1) node.children = NO_CHILDREN;
+  else node.children.splice(i, 1);
+}
+
+/** Zeros, copied for a new vector clock; grown as needed. */
+let ZEROS: number[] = [0, 0, 0, 0, 0, 0, 0, 0];
+
+/** A new list of `n` zeros. */
+function zeros(n: number): number[] {
+  while (ZEROS.length < n) ZEROS = ZEROS.concat(ZEROS);
+  return ZEROS.slice(0, n);
+}
+
 function withFiber(set: Set<number>, p: number): Set<number> {
   if (set === NO_FIBERS) set = new Set();
   set.add(p);
@@ -165,6 +186,30 @@ function pushTo(lists: number[][], i: number, n: number): void {
   const list = lists[i];
   if (list === undefined || list === NOTHING) lists[i] = [n];
   else list.push(n);
+}
+
+/** Sorts the first `n` numbers of a list, largest first (an insertion sort when few). */
+function sortDescending(list: number[], n: number): void {
+  if (n > 16) {
+    const sorted = list.slice(0, n).sort((a, b) => b - a);
+    for (let i = 0; i < n; i++) list[i] = sorted[i];
+    return;
+  }
+  for (let i = 1; i < n; i++) {
+    const x = list[i];
+    let k = i - 1;
+    while (k >= 0 && list[k] < x) {
+      list[k + 1] = list[k];
+      k--;
+    }
+    list[k + 1] = x;
+  }
+}
+
+/** True when `x` is among the first `n` entries of `list`. */
+function inFirst(list: readonly number[], n: number, x: number): boolean {
+  for (let i = 0; i < n; i++) if (list[i] === x) return true;
+  return false;
 }
 
 /** 1 when bit `p` of `bits` is set. */
@@ -250,20 +295,28 @@ export class DporStrategy implements ExhaustiveStrategy {
   /** Steps whose operation has a guard reading state outside its footprint. */
   #opaque: number[] = [];
   /** Optimal: per object id, the watched guards that read it. */
-  #watchers: Watch[][] = [];
+  #watchers: (Watch[] | undefined)[] = [];
   /** Optimal: the watch of each guard that is the same for every fiber. */
   readonly #shared = new Map<Guard, Watch>();
   /** Optimal: per fiber id, the watch of its pending operation. */
   #watchOf: (Watch | null)[] = [];
+  /** Scratch for `#predsOf`: a step's direct predecessors, and how many. */
+  readonly #cands: number[] = [];
+  #candCount = 0;
+  /** What `#clockOf` leaves: the predecessors that happen before no other. */
+  #frontier: readonly number[] = NOTHING;
   /** Scratch lists for `#newState`: the fibers that stay asleep, and their steps. */
   readonly #keep: number[] = [];
   readonly #keepEv: Event[] = [];
   /** Optimal: per fiber id, its last step-to-be made by `#pseudoOf`. */
   #pseudos: (Event | undefined)[] = [];
+  /** Optimal: per fiber id, the event `#placeholder` gives. */
+  #placeholders: (Event | undefined)[] = [];
   /** Optimal: the wakeup subtree the next new state starts from. */
   #handDown: WakeupNode | null = null;
   /** Per fiber id, 1 when it can step now (set while `pickFiber` runs). */
-  #now = new Uint8Array(16);
+  // A plain array: a typed array costs more to make than small runs use it.
+  readonly #now: number[] = [];
   /** The state node of the step in progress, and the fibers alive before it. */
   #current: StateNode | null = null;
   #fibersBefore = 0;
@@ -327,10 +380,10 @@ export class DporStrategy implements ExhaustiveStrategy {
     this.#enablers.fill(NOTHING as number[]);
     this.#lastWrite.fill(-1);
     this.#readCount.fill(0);
-    this.#opaque.length = 0;
-    this.#watchers.length = 0;
-    this.#watchOf.length = 0;
-    this.#shared.clear();
+    if (this.#opaque.length > 0) this.#opaque.length = 0;
+    this.#watchers.fill(undefined);
+    this.#watchOf.fill(null);
+    if (this.#shared.size > 0) this.#shared.clear();
     this.#handDown = null;
     this.#cut = false;
     this.#current = null;
@@ -347,8 +400,8 @@ export class DporStrategy implements ExhaustiveStrategy {
           "miss schedules; use --strategy dfs, or give every fiber its own core (--cores 0)",
       );
     }
-    if (this.#now.length < kernel.fiberCount) this.#now = new Uint8Array(kernel.fiberCount * 2);
     const now = this.#now;
+    while (now.length < kernel.fiberCount) now.push(0);
     for (let i = 0; i < count; i++) now[eligible[i].id] = 1;
     if (this.#current !== null) this.#afterStep(kernel, count);
     else if (this.#optimal) {
@@ -392,18 +445,28 @@ export class DporStrategy implements ExhaustiveStrategy {
     kernel: Kernel,
     forced: number | undefined,
   ): StateNode {
-    const ids: number[] = [];
-    const on: number[] = [0];
-    for (let i = 0; i < count; i++) {
-      const id = eligible[i].id;
-      ids.push(id);
-      on[id >>> 5] = (on[id >>> 5] ?? 0) | (1 << (id & 31));
+    const prev = this.#steps > 0 ? this.#events[this.#steps - 1] : undefined;
+    let ids: readonly number[];
+    let on: readonly number[];
+    if (prev !== undefined && sameIds(prev.state.eligible, eligible, count)) {
+      // Most often the same fibers as before: share the lists.
+      ids = prev.state.eligible;
+      on = prev.state.on;
+    } else {
+      const list: number[] = [];
+      const bits: number[] = [0];
+      for (let i = 0; i < count; i++) {
+        const id = eligible[i].id;
+        list.push(id);
+        bits[id >>> 5] = (bits[id >>> 5] ?? 0) | (1 << (id & 31));
+      }
+      ids = list;
+      on = bits;
     }
     let sleep = NO_FIBERS;
     let sleepEv = NO_EVENTS;
     let tainted = NO_FIBERS;
     let ownEv = true;
-    const prev = this.#steps > 0 ? this.#events[this.#steps - 1] : undefined;
     const spent = prev === undefined ? 0 : prev.state.spent + preemption(prev.state, prev.fiber);
     // Bounded search keeps no sleep sets: a step asleep here may be the only
     // way to reach, within the bound, what its equivalent schedule reached.
@@ -413,14 +476,15 @@ export class DporStrategy implements ExhaustiveStrategy {
       // often they are exactly the sleep set before, which is then shared.
       const keep = this.#keep;
       const keepEv = this.#keepEv;
-      keep.length = 0;
-      keepEv.length = 0;
+      // Counted, not truncated: `length = 0` drops the backing store, and
+      // every state would grow it again.
+      let kept = 0;
       let fromDone = false;
       for (let s = 0; s < 2; s++) {
         const set = s === 0 ? before.sleep : before.done;
         if (set.size === 0) continue;
         for (const r of set) {
-          if (r === prev.fiber || keep.includes(r)) continue;
+          if (r === prev.fiber || inFirst(keep, kept, r)) continue;
           const f = kernel.fiber(r);
           if (f === undefined || f.done || f.pending === null) continue;
           const changed = bit(before.on, r) !== bit(on, r);
@@ -429,22 +493,24 @@ export class DporStrategy implements ExhaustiveStrategy {
             // A step that ended the run does not commute with any other.
             const se = before.sleepEv.get(r) ?? this.#pseudo(f, before);
             if (se.ends) continue;
-            keepEv.push(se);
+            keepEv[kept] = se;
           }
-          keep.push(r);
+          keep[kept++] = r;
           if (s === 1) fromDone = true;
         }
       }
-      if (keep.length > 0 && !fromDone && keep.length === before.sleep.size) {
+      if (kept > 0 && !fromDone && kept === before.sleep.size) {
         // Never changed in place while shared: see `#nextBranch`.
         sleep = before.sleep;
         sleepEv = before.sleepEv;
         ownEv = false;
         if (before.tainted.size > 0) {
-          for (const r of keep) if (before.tainted.has(r)) tainted = withFiber(tainted, r);
+          for (let i = 0; i < kept; i++) {
+            if (before.tainted.has(keep[i])) tainted = withFiber(tainted, keep[i]);
+          }
         }
       } else {
-        for (let i = 0; i < keep.length; i++) {
+        for (let i = 0; i < kept; i++) {
           const r = keep[i];
           if (this.#optimal) {
             if (sleepEv === NO_EVENTS) sleepEv = new Map();
@@ -475,7 +541,7 @@ export class DporStrategy implements ExhaustiveStrategy {
       while (root.children.length > 0 && current === null) {
         const c = root.children[0];
         if (bit(on, c.ev.fiber) === 1 && !sleep.has(c.ev.fiber)) current = c;
-        else root.children.shift();
+        else dropChild(root, 0);
       }
     }
     if (current === null) {
@@ -491,7 +557,7 @@ export class DporStrategy implements ExhaustiveStrategy {
         ? last
         : awake[0];
       if (optimal) {
-        current = { ev: this.#pseudoOf(kernel.fiber(chosen) as Fiber), children: NO_CHILDREN };
+        current = { ev: this.#placeholder(kernel.fiber(chosen) as Fiber), children: NO_CHILDREN };
         addChild(root, current);
       }
     } else {
@@ -531,6 +597,16 @@ export class DporStrategy implements ExhaustiveStrategy {
     return e;
   }
 
+  /**
+   * Stands for the step fiber `f` is about to take from a new state, in the
+   * wakeup node made for it: `#afterStep` replaces it with the step before
+   * anything reads more than its fiber. One per fiber, made once: a new
+   * event per state was a visible part of a step's cost.
+   */
+  #placeholder(f: Fiber): Event {
+    return this.#placeholders[f.id] ??= this.#pseudo(f, null);
+  }
+
   #pseudo(f: Fiber, state: StateNode | null): Event {
     return {
       index: -1,
@@ -556,50 +632,75 @@ export class DporStrategy implements ExhaustiveStrategy {
       (f.completed >= 0 && touches(e.op, f.completed));
   }
 
-  /** The direct predecessors of a step of fiber `q` doing `op` now. */
-  #predsOf(q: number, op: Op, completed: number, changers: readonly number[]): number[] {
-    const preds: number[] = [];
+  /**
+   * Gathers the direct predecessors of a step of fiber `q` doing `op` now
+   * into `#cands` (in no order, maybe twice).
+   */
+  #predsOf(q: number, op: Op, completed: number, changers: readonly number[]): void {
+    this.#candCount = 0;
     const own = this.#fiberLast[q] ?? -1;
-    if (own >= 0) preds.push(own);
+    if (own >= 0) this.#cand(own);
     for (let i = 0, n = accessCount(op); i < n; i++) {
-      this.#objectPreds(preds, accessObj(op, i), accessWrites(op, i));
+      this.#objectPreds(accessObj(op, i), accessWrites(op, i));
     }
-    if (completed >= 0) this.#objectPreds(preds, completed, true);
-    for (const c of changers) preds.push(c);
+    if (completed >= 0) this.#objectPreds(completed, true);
+    for (let i = 0; i < changers.length; i++) this.#cand(changers[i]);
     if (this.#optimal) {
       // An opaque guard makes its step dependent with every other step.
-      const o = this.#opaque.at(-1);
-      if (o !== undefined) preds.push(o);
+      if (this.#opaque.length > 0) this.#cand(this.#opaque[this.#opaque.length - 1]);
       if (op.guard !== null && op.guard.footprintOnly !== true) {
-        for (const l of this.#fiberLast) if (l >= 0) preds.push(l);
+        const last = this.#fiberLast;
+        for (let i = 0; i < last.length; i++) if (last[i] >= 0) this.#cand(last[i]);
       }
     }
-    return preds;
+  }
+
+  #cand(n: number): void {
+    this.#cands[this.#candCount++] = n;
   }
 
   /** Adds the accesses of `obj` an access (a write when `write`) now depends on. */
-  #objectPreds(preds: number[], obj: number, write: boolean): void {
+  #objectPreds(obj: number, write: boolean): void {
     if (obj < 0) return;
     const w = this.#lastWrite[obj] ?? -1;
-    if (w >= 0) preds.push(w);
+    if (w >= 0) this.#cand(w);
     if (!write) return;
     const reads = this.#reads[obj];
-    for (let i = 0, n = this.#readCount[obj] ?? 0; i < n; i++) preds.push(reads[i]);
+    for (let i = 0, n = this.#readCount[obj] ?? 0; i < n; i++) this.#cand(reads[i]);
   }
 
-  /** The vector clock of a step of fiber `q` with direct predecessors `preds`. */
-  #clockOf(q: number, preds: readonly number[], fibers: number): number[] {
+  /**
+   * The vector clock of a step of fiber `q` whose direct predecessors are
+   * in `#cands`; leaves in `#frontier` those that happen before no other,
+   * latest first. The rest add nothing to the clock, and cannot be in an
+   * immediate race with the step. Costs O(predecessors x fibers), and so
+   * does `#racesOf` after it.
+   */
+  #clockOf(q: number, fibers: number): number[] {
     const events = this.#events;
+    const cands = this.#cands;
+    const n = this.#candCount;
     let clock: number[];
-    if (preds.length === 0) clock = new Array<number>(fibers).fill(0);
-    else {
-      // Start from the first predecessor's clock (usually the fiber's own).
-      clock = events[preds[0]].clock.slice();
+    if (n === 0) {
+      clock = zeros(fibers);
+      this.#frontier = NOTHING;
+    } else {
+      sortDescending(cands, n);
+      // The latest predecessor happens before no other; start from its clock.
+      const frontier = [cands[0]];
+      clock = events[cands[0]].clock.slice();
       for (let i = clock.length; i < fibers; i++) clock.push(0);
-      for (let k = 1; k < preds.length; k++) {
-        const c = events[preds[k]].clock;
+      for (let k = 1; k < n; k++) {
+        const j = cands[k];
+        if (j === cands[k - 1]) continue;
+        const c = events[j].clock;
+        const p = events[j].fiber;
+        // Known to a later predecessor already (the clock so far is theirs).
+        if (clock[p] >= c[p]) continue;
         for (let i = 0; i < c.length; i++) if (c[i] > clock[i]) clock[i] = c[i];
+        frontier.push(j);
       }
+      this.#frontier = frontier;
     }
     clock[q]++;
     return clock;
@@ -702,8 +803,9 @@ export class DporStrategy implements ExhaustiveStrategy {
       const fq = kernel.fiber(q) as Fiber;
       const op = this.#lastOp as Op;
       const completed = fq.done ? fq.obj : -1;
-      const preds = this.#predsOf(q, op, completed, changers);
-      const clock = this.#clockOf(q, preds, kernel.fiberCount);
+      this.#predsOf(q, op, completed, changers);
+      const clock = this.#clockOf(q, kernel.fiberCount);
+      const preds = this.#frontier;
       const watch = this.#watchOf[q] ?? null;
       const ends = count === 0 && kernel.liveCount > 0;
       event = {
@@ -791,8 +893,9 @@ export class DporStrategy implements ExhaustiveStrategy {
       let changers = this.#changers[p.id] ?? [];
       const enablers = this.#enablers[p.id] ?? [];
       if (cut && changers.at(-1) === last) changers = changers.slice(0, -1);
-      const preds = this.#predsOf(p.id, op, -1, changers);
-      const clock = this.#clockOf(p.id, preds, kernel.fiberCount);
+      this.#predsOf(p.id, op, -1, changers);
+      const clock = this.#clockOf(p.id, kernel.fiberCount);
+      const preds = this.#frontier;
       const watch = this.#optimal ? this.#watchOf[p.id] ?? null : null;
       out.push({
         index: -1,
@@ -811,25 +914,23 @@ export class DporStrategy implements ExhaustiveStrategy {
     return out;
   }
 
-  /** The immediate races of `f`: its dependent direct predecessors that precede no other. */
+  /**
+   * The immediate races of `f`, latest first: its dependent direct
+   * predecessors, all of which precede no other (see `#clockOf`).
+   */
   #racesOf(f: Event): number[] {
     const events = this.#events;
     const preds = f.preds;
-    const races: number[] = [];
+    let races: number[] = NOTHING as number[];
     for (let a = 0; a < preds.length; a++) {
       const j = preds[a];
-      if (preds.indexOf(j) < a) continue;
-      const e = events[j];
-      if (!this.#dependent(e, j, f)) continue;
-      let immediate = true;
-      for (let b = 0; b < preds.length && immediate; b++) {
-        if (preds[b] !== j && before(e, events[preds[b]])) immediate = false;
-      }
-      if (immediate) races.push(j);
+      if (!this.#dependent(events[j], j, f)) continue;
+      if (races === NOTHING) races = [j];
+      else races.push(j);
     }
-    // Latest race first: which initial a reversal adds depends on what is
-    // in the backtrack set already.
-    return races.sort((a, b) => b - a);
+    // Latest race first (the order of `preds`): which initial a reversal
+    // adds depends on what is in the backtrack set already.
+    return races;
   }
 
   /** notdep(e).f: the steps after `e` (index j) that do not depend on it, then `f`. */
@@ -1256,15 +1357,16 @@ export class DporStrategy implements ExhaustiveStrategy {
   /** Optimal: the current branch of `node` is explored; moves to its next wakeup sequence. */
   #nextBranch(node: StateNode, taken: Event | undefined): boolean {
     const cur = node.current as WakeupNode;
-    const children = node.root.children;
-    const i = children.indexOf(cur);
-    if (i >= 0) children.splice(i, 1);
+    const root = node.root;
+    const i = root.children.indexOf(cur);
+    if (i >= 0) dropChild(root, i);
     const q = cur.ev.fiber;
-    while (children.length > 0) {
-      const p = children[0].ev.fiber;
+    while (root.children.length > 0) {
+      const p = root.children[0].ev.fiber;
       if (p !== q && bit(node.on, p) === 1 && !node.sleep.has(p) && !node.done.has(p)) break;
-      children.shift();
+      dropChild(root, 0);
     }
+    const children = root.children;
     // A node with no branch left is dropped: what it explored need not be noted.
     if (children.length === 0) {
       node.current = null;
