@@ -115,6 +115,11 @@ export class ChoicePath<S extends { readonly kind: string }> {
     return this.prefix[d];
   }
 
+  /** How many decisions this run has taken so far. */
+  get decided(): number {
+    return this.#decision;
+  }
+
   /** The next node when replaying the explored prefix; undefined past its end. */
   replayed(): S | ValueNode | undefined {
     return this.#pos < this.nodes.length ? this.nodes[this.#pos++] : undefined;

@@ -240,6 +240,14 @@ export interface DporOptions {
    */
   readonly prefix?: readonly number[];
   /**
+   * Per decision of `prefix`: the fibers a split search explores before the
+   * prefix's own at that state, in the subtrees before this one. They start
+   * out done there, so their steps go to sleep below as a whole search's
+   * would, and a subtree that starts by reordering independent steps of an
+   * earlier one is cut short at once (unbounded search only).
+   */
+  readonly siblings?: readonly (readonly number[])[];
+  /**
    * At most this many preemptions per schedule: bounded partial-order
    * reduction (Coons, Musuvathi and McKinley, OOPSLA 2013). It runs
    * source-DPOR's backtrack sets without sleep sets.
@@ -322,6 +330,8 @@ export class DporStrategy implements ExhaustiveStrategy {
   #fibersBefore = 0;
   #lastOp: Op | null = null;
   #kernel: Kernel | null = null;
+  /** See `DporOptions.siblings`. */
+  readonly #siblings: readonly (readonly number[])[];
   /** The run being ended was cut short with fibers that could go on. */
   #cut = false;
 
@@ -349,6 +359,7 @@ export class DporStrategy implements ExhaustiveStrategy {
     this.#order = order === "random" ? new PathOrder() : null;
     this.#path.order = this.#order;
     this.#path.prefix = options.prefix ?? [];
+    this.#siblings = options.siblings ?? [];
   }
 
   get bound(): string {
@@ -421,7 +432,8 @@ export class DporStrategy implements ExhaustiveStrategy {
       node = n;
     } else {
       try {
-        node = this.#newState(eligible, count, kernel, forced);
+        const earlier = forced === undefined ? undefined : this.#siblings[this.#path.decided - 1];
+        node = this.#newState(eligible, count, kernel, forced, earlier);
       } catch (e) {
         for (let i = 0; i < count; i++) now[eligible[i].id] = 0;
         if (e instanceof PrunedRun && this.#optimal) this.#analyse(kernel, true);
@@ -444,6 +456,7 @@ export class DporStrategy implements ExhaustiveStrategy {
     count: number,
     kernel: Kernel,
     forced: number | undefined,
+    earlier: readonly number[] | undefined,
   ): StateNode {
     const prev = this.#steps > 0 ? this.#events[this.#steps - 1] : undefined;
     let ids: readonly number[];
@@ -521,6 +534,16 @@ export class DporStrategy implements ExhaustiveStrategy {
         }
       }
     }
+    let done = NO_FIBERS;
+    if (earlier !== undefined && earlier.length > 0 && this.#preemptions === Infinity) {
+      // The subtrees before this one explored these fibers' steps from here.
+      // Whether runs were cut short below them is not known here, so they
+      // count as tainted: a reversal they cover is still started (see
+      // `#insertAt`).
+      if (sleep.has(forced as number)) throw new PrunedRun();
+      done = new Set(earlier);
+      tainted = new Set([...tainted, ...earlier]);
+    }
     const optimal = this.#optimal;
     const root: WakeupNode = this.#handDown ??
       { ev: undefined as unknown as Event, children: NO_CHILDREN };
@@ -569,7 +592,7 @@ export class DporStrategy implements ExhaustiveStrategy {
       eligible: ids,
       on,
       backtrack: optimal ? NO_FIBERS : new Set([chosen]),
-      done: optimal ? NO_FIBERS : new Set([chosen]),
+      done: optimal ? done : done === NO_FIBERS ? new Set([chosen]) : new Set([...done, chosen]),
       sleep,
       sleepEv,
       root,
