@@ -93,6 +93,8 @@ export interface SubtreeResultMessage {
   readonly type: "subtree-result";
   readonly sweep: number;
   readonly result: SubtreeResult;
+  /** Milliseconds the worker spent exploring it (wall clock). */
+  readonly ms: number;
 }
 
 /**

@@ -1,4 +1,6 @@
-import { assertEquals } from "../deps.ts";
+import { assert, assertEquals } from "../deps.ts";
+import { DporStrategy } from "../sim/dpor.ts";
+import { exploreExhaustive } from "../sim/exhaustive.ts";
 import { litmus, lockOrder, lostUpdate } from "../scenarios/mod.ts";
 import { makeTarget } from "../sim/explore.ts";
 import { exploreSplit, type TreeSpec } from "../sim/split.ts";
@@ -81,6 +83,34 @@ Deno.test("a split tree on 2 workers: the same schedules, failures and verdict a
           assertEquals([many.complete, many.steps], [one.complete, one.steps], label);
         }
       }
+    } finally {
+      pool.close();
+    }
+  }
+});
+
+Deno.test("split DPOR on 1 and 3 workers: the same result, and one DPOR's complete schedules", async () => {
+  const target = makeTarget(lostUpdate, "locked", { params: { fibers: 4, localWork: 1 } });
+  const whole = exploreExhaustive(target, new DporStrategy(), { runs: 1e6 });
+  const one = exploreSplit(target, { strategy: "dpor" }, { runs: 1e6, seed: 0 });
+  // Subtrees that only reorder an earlier one's first steps stop at their prefix.
+  assert(one.pruned > 0 && one.frontier.prefixes.length >= 32, `${one.pruned} pruned`);
+  assertEquals([one.complete, one.exhausted], [whole.complete, true]);
+  for (const workers of [1, 3]) {
+    const pool = new WorkerPool(workers);
+    try {
+      const done: number[] = [];
+      const r = await pool.explore(target, { strategy: "dpor" }, {
+        runs: 1e6,
+        seed: 0,
+        onSubtree: (d) => done.push(d.index),
+      });
+      assertEquals(
+        [r.schedules, r.complete, r.pruned, r.exhausted],
+        [one.schedules, one.complete, one.pruned, true],
+        `${workers} workers`,
+      );
+      assertEquals(done.sort((a, b) => a - b), one.frontier.prefixes.map((_, i) => i));
     } finally {
       pool.close();
     }

@@ -62,13 +62,14 @@ function runSubtree(m: SubtreeMessage): void {
   if (tree === null) throw new Error("subtree before tree-init");
   const { target, init } = tree;
   const frontier = { prefixes: init.prefixes, boundHit: false, runs: 0 };
+  const t0 = performance.now();
   const result = exploreSubtree(target, init.spec, frontier, m.index, {
     runs: m.runs,
     seed: init.seed,
     keepGoing: init.keepGoing,
     heartbeat: watch?.heartbeat,
   });
-  post({ type: "subtree-result", sweep: m.sweep, result });
+  post({ type: "subtree-result", sweep: m.sweep, result, ms: performance.now() - t0 });
 }
 
 function runChunk(m: ChunkMessage): void {

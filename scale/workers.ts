@@ -23,6 +23,7 @@ import type {
   InitMessage,
   ResultMessage,
   SubtreeMessage,
+  SubtreeResultMessage,
   TreeInitMessage,
   WatchMessage,
 } from "./_protocol.ts";
@@ -117,7 +118,13 @@ export class WorkerPool {
   explore(
     target: Target,
     spec: TreeSpec,
-    options: { readonly runs: number; readonly seed: number; readonly keepGoing?: boolean },
+    options: {
+      readonly runs: number;
+      readonly seed: number;
+      readonly keepGoing?: boolean;
+      /** Called as each subtree's result comes in (the bench measures balance with it). */
+      readonly onSubtree?: (done: SubtreeDone) => void;
+    },
   ): Promise<ExplorationResult> {
     if (this.#current !== null) throw new Error("WorkerPool runs one sweep at a time");
     const frontier = listFrontier(target, spec, { seed: options.seed });
@@ -137,7 +144,13 @@ export class WorkerPool {
       keepGoing: options.keepGoing ?? false,
     };
     this.#start();
-    const run = new TreeRun(init, spec, frontier, options.runs);
+    const run = new TreeRun(init, spec, frontier, options.runs, (w, m) =>
+      options.onSubtree?.({
+        index: m.result.index,
+        worker: this.#workers.indexOf(w),
+        schedules: m.result.schedules,
+        ms: m.ms,
+      }));
     this.#current = run;
     for (const w of this.#workers) w.postMessage(init);
     return this.#watching(run.done).finally(() => (this.#current = null));
@@ -215,6 +228,17 @@ export class WorkerPool {
   #post(m: { worker: Worker; chunk: ChunkMessage }): void {
     m.worker.postMessage(m.chunk);
   }
+}
+
+/** One subtree's result as it comes in from a worker. */
+export interface SubtreeDone {
+  /** Its index in the frontier. */
+  readonly index: number;
+  /** Which of the pool's workers explored it, from 0. */
+  readonly worker: number;
+  readonly schedules: number;
+  /** Milliseconds the worker spent on it. */
+  readonly ms: number;
 }
 
 /** How a pool watches its workers (the same as a `Supervisor`'s options). */
@@ -410,6 +434,7 @@ class TreeRun {
   readonly #spec: TreeSpec;
   readonly #frontier: Frontier;
   readonly #runs: number;
+  readonly #onResult: (w: Worker, m: SubtreeResultMessage) => void;
   readonly #results: (SubtreeResult | undefined)[] = [];
   #next = 0;
   #inFlight = 0;
@@ -418,8 +443,15 @@ class TreeRun {
   #resolve: (r: ExplorationResult) => void = () => {};
   #reject: (e: Error) => void = () => {};
 
-  constructor(init: TreeInitMessage, spec: TreeSpec, frontier: Frontier, runs: number) {
+  constructor(
+    init: TreeInitMessage,
+    spec: TreeSpec,
+    frontier: Frontier,
+    runs: number,
+    onResult: (w: Worker, m: SubtreeResultMessage) => void,
+  ) {
     this.id = init.sweep;
+    this.#onResult = onResult;
     this.#init = init;
     this.#spec = spec;
     this.#frontier = frontier;
@@ -444,6 +476,7 @@ class TreeRun {
       this.#inFlight--;
       const r = m.result;
       this.#results[r.index] = r;
+      this.#onResult(w, m);
       if (r.failures.length > 0 && !this.#init.keepGoing) {
         this.#firstFailing = Math.min(this.#firstFailing, r.index);
       }
