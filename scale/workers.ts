@@ -236,6 +236,7 @@ export interface SubtreeDone {
   readonly index: number;
   /** Which of the pool's workers explored it, from 0. */
   readonly worker: number;
+  /** Schedules it ran. */
   readonly schedules: number;
   /** Milliseconds the worker spent on it. */
   readonly ms: number;
