@@ -886,7 +886,7 @@ async function runReplay(file: string, opts: CliOptions, io: Io): Promise<number
     }));
   } else {
     io.out(`replaying ${file}: ${trace.scenario}/${trace.variant}, seed ${trace.seed}`);
-    for (const line of log.format(replaySources(trace, scenario) ?? undefined)) io.out(line);
+    for (const line of log.format(replaySources(trace, scenario, log) ?? undefined)) io.out(line);
     io.out(`final state: ${JSON.stringify(result.snapshot)}`);
     io.out(
       result.reproduced

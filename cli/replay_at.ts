@@ -6,7 +6,9 @@
  * @module
  */
 import { changedKeys, formatState } from "../reports/state_text.ts";
-import { timelineOf } from "../reports/timeline.ts";
+import { SOURCE_STEPS_MAX, type StepRange } from "../reports/sources.ts";
+import type { StepLog } from "../reports/steps.ts";
+import { sourcesOf, timelineOf } from "../reports/timeline.ts";
 import { loadTrace } from "../scenarios/load.ts";
 import { replay } from "../sim/explore.ts";
 import type { AnyScenario } from "../sim/scenario.ts";
@@ -14,9 +16,6 @@ import type { Trace } from "../sim/trace.ts";
 import { describeOutcome } from "../sim/outcome.ts";
 import { UsageError } from "../sim/scenario.ts";
 import { stateAt } from "../sim/state.ts";
-
-/** Steps up to N that get source lines (the last ones); reading a stack costs about 0.2 ms. */
-const AT_SOURCE_STEPS_MAX = 5_000;
 
 /** Where the command prints. */
 export interface ReplayAtIo {
@@ -45,12 +44,17 @@ export async function replayAtCommand(
     eventsMax: at,
     stateBytesMax: Infinity,
     sourcesUpTo: at,
-    sourceStepsMax: AT_SOURCE_STEPS_MAX,
   });
   const rec = t.state;
   const state = rec === null ? null : stateAt(rec, at);
   if (state === null) throw new Error(`state at step ${at} was not recorded`);
   io.out(`replaying ${file}: ${trace.scenario}/${trace.variant}, seed ${trace.seed}`);
+  const first = t.sourceSteps?.[0] ?? 1;
+  if (first > 1) {
+    io.out(
+      `source lines for steps ${first} to ${at} only: at most ${SOURCE_STEPS_MAX} steps get them`,
+    );
+  }
   const width = Math.max(4, ...t.events.map((e) => e.name.length));
   const kinds = Math.max(4, ...t.events.map((e) => e.kind.length));
   const objects = Math.max(6, ...t.events.map((e) => e.object.length));
@@ -80,20 +84,21 @@ export async function replayAtCommand(
 }
 
 /**
- * The source line of each step of `trace` (for the last 1,000 steps), for
- * `--replay`'s listing; null when the trace does not fit the scenario.
+ * The source line of each step a `--replay` listing shows (`log`'s first and
+ * last steps), for the listing; null when the trace does not fit the scenario.
  */
 export function replaySources(
   trace: Trace,
   scenario: AnyScenario,
+  log: StepLog,
 ): ((step: number) => string | null) | null {
-  let t;
+  const ranges = [log.head, log.tail]
+    .filter((lines) => lines.length > 0)
+    .map((lines): StepRange => [lines[0].step, lines[lines.length - 1].step]);
   try {
-    t = timelineOf(trace, scenario);
+    return sourcesOf(trace, scenario, ranges);
   } catch (e) {
     if (e instanceof RangeError) return null;
     throw e;
   }
-  const sources = t.sources;
-  return (step) => sources[step - 1] ?? null;
 }

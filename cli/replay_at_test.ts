@@ -1,5 +1,8 @@
 import { assert, assertEquals, assertMatch } from "../deps.ts";
 import { main } from "../cli.ts";
+import { lostUpdate } from "../scenarios/mod.ts";
+import { judge, makeTarget, makeTrace, planFor } from "../sim/explore.ts";
+import { serializeTrace } from "../sim/trace.ts";
 import { captured, type Ran } from "../tests/_io.ts";
 
 const run = (args: string[]): Promise<Ran> => captured(main, args);
@@ -46,4 +49,25 @@ Deno.test("bad --at values get a one-line error and exit 2", async () => {
   }
   const alone = await run(["--at", "3"]);
   assertEquals([alone.code, alone.err], [2, ["error: --at needs --replay"]]);
+});
+
+Deno.test("--at and --replay name the source line of step 1 of a 5,000-step run", async () => {
+  const target = makeTarget(lostUpdate, "racy", { params: { fibers: 10, increments: 250 } });
+  const j = judge(target, { ...planFor(target, { strategy: "random" }), seed: 1 });
+  const file = `${tmp}/long.json`;
+  await Deno.writeTextFile(file, serializeTrace(makeTrace(target, j.strategy, j.failures[0])));
+  const source = /scenarios\/lost_update\.ts:\d+$/;
+  const at = await run(["--replay", file, "--at", "5000"]);
+  assertEquals(at.code, 0, at.err.join("\n"));
+  const stepLines = at.out.filter((l) => /^\s+\d+ {2}core /.test(l));
+  assertEquals(stepLines.length, 5_000);
+  // A window of the last 1,000 steps left steps 1 to 4,000 without one.
+  assertMatch(stepLines[0], /^\s+1 {2}core .*read/);
+  assert(stepLines.every((l) => source.test(l)), stepLines.find((l) => !source.test(l)));
+  // The plain listing shows the first 200 and the last 50 steps, each with its line.
+  const whole = await run(["--replay", file]);
+  const listed = whole.out.filter((l) => /^\s+\d+ {2}core /.test(l));
+  assertEquals(listed.length, 250);
+  assertMatch(listed[0], /^\s+1 {2}core /);
+  assert(listed.every((l) => source.test(l)), listed.find((l) => !source.test(l)));
 });

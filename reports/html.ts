@@ -8,6 +8,7 @@
 import type { StepEvent } from "../sim/events.ts";
 import type { ScheduleStats } from "../sim/guided.ts";
 import { describeOutcome } from "../sim/outcome.ts";
+import { SOURCE_STEPS_MAX } from "./sources.ts";
 import { panelData, STATE_CSS, STATE_SCRIPT, stateMarkup } from "./html_state.ts";
 import { firstDifference, zenoInstant } from "./state_view.ts";
 import type { Timeline } from "./timeline.ts";
@@ -199,6 +200,11 @@ function panel(
   const cut = t.steps > t.events.length
     ? `<p class="note">The run took ${t.steps} steps; the first ${t.events.length} are drawn.</p>`
     : "";
+  const firstSource = t.sourceSteps?.[0] ?? 1;
+  const sourcesCut = t.events.length > 0 && firstSource > t.events[0].step
+    ? `<p class="note">Source lines are recorded for steps ${firstSource} to ` +
+      `${t.sourceSteps?.[1]} only: at most ${SOURCE_STEPS_MAX} steps get them.</p>`
+    : "";
   const data = panelData(t, firstDiff);
   return `<section class="panel" id="${id}">
 <h2>${esc(heading)}</h2>
@@ -208,7 +214,7 @@ function panel(
 <p>Replay: <code>deno task sim --replay ${esc(path)}</code></p>
 <div class="legend">${legend} <span class="key"><span class="swatch failing"></span>failing step</span></div>
 <div class="scroll">${svg(id, t)}</div>
-${cut}
+${cut}${sourcesCut}
 ${stateMarkup(id, t, firstDiff)}
 <details><summary>Steps as text</summary>${stepTable(t.events)}</details>
 <script type="application/json" data-timeline="${id}">${data}</script>

@@ -136,3 +136,16 @@ Deno.test("kinds keep their colours: pinned for known kinds, hashed stably for n
   });
   assert(html.includes('fill="#4e79a7"') && html.includes('fill="#86bcb6"'));
 });
+
+Deno.test("a report says when source lines cover only part of the steps drawn", () => {
+  const render = (sourceSteps: [number, number]) =>
+    renderHtml({
+      title: "s/v",
+      original: timeline([ev(1, 0, "read"), ev(2, 1, "write")], { sourceSteps }),
+      shrunk: null,
+      originalPath: "a.json",
+      shrunkPath: null,
+    });
+  assertMatch(render([2, 2]), /Source lines are recorded for steps 2 to 2 only/);
+  assert(!render([1, 2]).includes("Source lines are recorded"));
+});

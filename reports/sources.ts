@@ -32,9 +32,13 @@ const HERE = import.meta.url;
 /** Frames shown per step: the innermost runtime frame out to the scenario's. */
 const FRAMES_SHOWN = 3;
 const STACK_FRAMES = 16;
-/** Steps of a run that get source lines by default: the last ones, where it fails. */
-export const SOURCE_STEPS_MAX_DEFAULT = 1_000;
-/** Capturing starts this many steps before the window, so its first steps know their sites. */
+/**
+ * Steps of a run that get source lines at most: as many as a report draws.
+ * A step's source line costs about 0.1 ms (most of it V8 working out the
+ * stack's frames), so 20,000 steps cost about 2 s of a report's replay.
+ */
+export const SOURCE_STEPS_MAX = 20_000;
+/** Capturing starts this many steps before a range, so its first steps know their sites. */
 const LEAD_STEPS = 100;
 
 /**
@@ -47,8 +51,8 @@ export class SourceTracker {
   #original: Next | null = null;
   #stackLimit = 10;
   /**
-   * Capturing is on: a stack costs tens of microseconds to read, so long
-   * runs capture only their last steps (see `StepSources`).
+   * Capturing is on: a stack costs tens of microseconds to read, so a run
+   * captures only around the steps that get source lines (see `StepSources`).
    */
   active = true;
 
@@ -166,51 +170,69 @@ function relative(url: string): string {
   return url.startsWith("file://") ? decodeURIComponent(url.slice("file://".length)) : url;
 }
 
+/** A range of steps, first and last (from 1, inclusive). */
+export type StepRange = readonly [first: number, last: number];
+
 /**
  * A step observer giving each step the site its operation was yielded at:
  * a fiber's pending operation was yielded in its previous step (or when it
  * was spawned), so the site is taken then and used when the operation runs.
  */
 export class StepSources implements StepObserver {
-  /** The site of each step, in order (index 0 is step 1). */
-  readonly sites: (Error | null)[] = [];
+  readonly #sites = new Map<number, Error | null>();
   readonly #tracker: SourceTracker;
   readonly #pending: (Error | null)[] = [];
-  readonly #from: number;
+  readonly #ranges: readonly StepRange[];
   #known = 0;
 
   /**
-   * Sites are kept for steps `firstStep` on (capturing starts a little
-   * before); earlier steps get none.
+   * Sites are kept for the steps in `ranges` (capturing starts a little
+   * before each); other steps get none.
    */
-  constructor(tracker: SourceTracker, firstStep = 1) {
+  constructor(tracker: SourceTracker, ranges: readonly StepRange[]) {
     this.#tracker = tracker;
-    this.#from = firstStep - LEAD_STEPS;
+    this.#ranges = ranges.filter(([first, last]) => first <= last);
   }
 
   /** Takes the sites of the fibers setup spawned. */
   start(kernel: Kernel): void {
-    this.#tracker.active = kernel.step >= this.#from;
+    this.#tracker.active = this.#capturing(kernel.step);
     this.#spawned(kernel);
   }
 
   onStep(fiber: Fiber, _op: Op, kernel: Kernel): void {
-    this.sites.push(this.#pending[fiber.id] ?? null);
-    // A site is the fiber's only if it was captured in this step: before
-    // capturing starts, its generator still holds the site of an earlier yield.
+    const step = kernel.step;
+    if (this.#kept(step)) this.#sites.set(step, this.#pending[fiber.id] ?? null);
+    // A site is the fiber's only if it was captured in this step: while
+    // capturing was off, its generator kept the site of an earlier yield.
     this.#pending[fiber.id] = this.#tracker.active ? this.#tracker.siteOf(fiber) : null;
     this.#spawned(kernel);
-    if (!this.#tracker.active && kernel.step >= this.#from) this.#tracker.active = true;
+    this.#tracker.active = this.#capturing(step + 1);
   }
 
   #spawned(kernel: Kernel): void {
     for (; this.#known < kernel.fiberCount; this.#known++) {
-      this.#pending[this.#known] = this.#tracker.siteOf(kernel.fiber(this.#known) as Fiber);
+      this.#pending[this.#known] = this.#tracker.active
+        ? this.#tracker.siteOf(kernel.fiber(this.#known) as Fiber)
+        : null;
     }
+  }
+
+  /** Whether step `step` keeps its site. */
+  #kept(step: number): boolean {
+    return this.#ranges.some(([first, last]) => step >= first && step <= last);
+  }
+
+  /**
+   * Whether step `step` (0: setup) captures: the site it yields is used by a
+   * later step of the same fiber, which may be kept.
+   */
+  #capturing(step: number): boolean {
+    return this.#ranges.some(([first, last]) => step >= first - LEAD_STEPS && step < last);
   }
 
   /** The site text of step `step` (from 1), or null. */
   textOf(step: number): string | null {
-    return this.#tracker.text(this.sites[step - 1] ?? null);
+    return this.#tracker.text(this.#sites.get(step) ?? null);
   }
 }

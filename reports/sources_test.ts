@@ -1,6 +1,7 @@
 import { assert, assertEquals } from "../deps.ts";
 import { lostUpdate } from "../scenarios/mod.ts";
 import { judge, makeTarget, makeTrace, planFor } from "../sim/explore.ts";
+import { panelData } from "./html_state.ts";
 import { timelineOf } from "./timeline.ts";
 
 // lost-update's racy body reads the counter on one line and writes it on the next.
@@ -27,9 +28,27 @@ Deno.test("every source line shown is the line of its step's operation, inside t
       shown++;
       assertEquals(s, e.kind === "read" ? READ : WRITE, `step ${e.step} (${e.kind})`);
     });
-    // Inside the window every step has its line; before it, at most the first step of
-    // each fiber (whose site was taken when setup spawned it).
-    if (sourceStepsMax > t.steps) assertEquals(shown, t.steps);
-    else assert(shown >= sourceStepsMax && shown <= sourceStepsMax + 100 + 3, `${shown} shown`);
+    // Every step of the window (the last steps) has its line; no step before it has one.
+    const first = Math.max(1, t.steps - sourceStepsMax + 1);
+    assertEquals(t.sourceSteps, [first, t.steps]);
+    assertEquals(shown, t.steps - first + 1);
+    assert(t.sources.slice(0, first - 1).every((s) => s === null));
   }
+});
+
+Deno.test("every step of a 5,000-step run has its source line, in the timeline and the report's data", () => {
+  const target = makeTarget(lostUpdate, "racy", { params: { fibers: 10, increments: 250 } });
+  const r = judge(target, { ...planFor(target, { strategy: "random" }), seed: 1 });
+  const t = timelineOf(makeTrace(target, r.strategy, r.failures[0]), lostUpdate);
+  assertEquals(t.steps, 5_000);
+  assertEquals(t.sourceSteps, [1, 5_000]);
+  // A window of the last 1,000 steps left step 1 without one.
+  assertEquals([t.events[0].step, t.sources[0]], [1, READ]);
+  t.events.forEach((e, i) => assertEquals(t.sources[i], e.kind === "read" ? READ : WRITE));
+  // The page script shows a step's line from the embedded table: two lines, one index per step.
+  const data = JSON.parse(panelData(t, null));
+  assertEquals(data.files.length, 2);
+  assertEquals(data.src.length, 5_000);
+  assertEquals(data.files[data.src[0]], READ);
+  assert(data.src.every((i: number) => i >= 0));
 });

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { EventLog, type StepEvent } from "../sim/events.ts";
+import { EventLog, EVENTS_MAX_DEFAULT, type StepEvent } from "../sim/events.ts";
 import { Runner, startRun, stopAtOf, targetOfTrace } from "../sim/explore.ts";
 import type { Fiber } from "../sim/fiber.ts";
 import { GuidedStrategy, type ScheduleStats } from "../sim/guided.ts";
@@ -15,7 +15,7 @@ import type { AnyScenario } from "../sim/scenario.ts";
 import { StateRecorder, type StateRecording } from "../sim/state.ts";
 import { decodeDecisions, type Trace } from "../sim/trace.ts";
 import { findRace, type Race } from "./race.ts";
-import { SOURCE_STEPS_MAX_DEFAULT, SourceTracker, StepSources } from "./sources.ts";
+import { SOURCE_STEPS_MAX, SourceTracker, type StepRange, StepSources } from "./sources.ts";
 
 /** A fiber as a report shows it. */
 export interface FiberInfo {
@@ -49,6 +49,11 @@ export interface Timeline {
   readonly usesClock: boolean;
   /** Where each drawn step's operation was yielded (`file:line ← ...`), by event index. */
   readonly sources: readonly (string | null)[];
+  /**
+   * The steps that have source lines, first and last, or null when none
+   * were recorded. Fewer than the steps drawn when the cap was hit.
+   */
+  readonly sourceSteps?: StepRange | null;
   /** The state at every step, or null when not recorded. */
   readonly state: StateRecording | null;
   /** For a `bug` with state recorded: the race behind it. */
@@ -61,13 +66,13 @@ export interface Timeline {
 export interface TimelineOptions {
   /** Steps drawn at most. */
   readonly eventsMax?: number;
-  /** Record the state at every step and the source of every step (default true). */
+  /** Record the state and the source line of every step (default true). */
   readonly state?: boolean;
   /** The state recording's size cap in bytes. */
   readonly stateBytesMax?: number;
-  /** Source lines for at most this many steps, the last of the run (default 1,000). */
+  /** Source lines for at most this many steps, the last up to `sourcesUpTo` (default 20,000). */
   readonly sourceStepsMax?: number;
-  /** With `sourceStepsMax`: the window of steps with source lines ends here (default: the run's end). */
+  /** The last step with a source line (default: the last step drawn). */
   readonly sourcesUpTo?: number;
 }
 
@@ -112,6 +117,7 @@ export function timelineOf(
   let outcome: Outcome;
   let state: StateRecording | null = null;
   let sources: (string | null)[] = [];
+  let sourceSteps: StepRange | null = null;
   // A run the supervisor stopped (a hang) is drawn up to the step that never returned.
   const stopAt = stopAtOf(trace.outcome);
   let rf: ReadsFromLog | null = null;
@@ -120,11 +126,10 @@ export function timelineOf(
   } else {
     const recorder = new StateRecorder(opts.stateBytesMax);
     const tracker = new SourceTracker();
-    const upTo = opts.sourcesUpTo ?? trace.outcome.step;
-    const steps = new StepSources(
-      tracker,
-      upTo - (opts.sourceStepsMax ?? SOURCE_STEPS_MAX_DEFAULT) + 1,
-    );
+    const last = opts.sourcesUpTo ??
+      Math.min(trace.outcome.step, opts.eventsMax ?? EVENTS_MAX_DEFAULT);
+    sourceSteps = [Math.max(1, last - (opts.sourceStepsMax ?? SOURCE_STEPS_MAX) + 1), last];
+    const steps = new StepSources(tracker, [sourceSteps]);
     tracker.install();
     try {
       startRun(k, target, guided, trace.seed, (k) => {
@@ -141,12 +146,7 @@ export function timelineOf(
     state = recorder.result();
     sources = log.events.map((e) => steps.textOf(e.step));
   }
-  if (guided.misfits > 0 || guided.remaining > 0) {
-    throw new RangeError(
-      `Cannot draw trace of ${trace.scenario}/${trace.variant}: it does not fit the scenario ` +
-        `(replay it with --replay to see where)`,
-    );
-  }
+  if (guided.misfits > 0 || guided.remaining > 0) throw misfit(trace);
   const fibers = k.fibers.map((f) => ({
     id: f.id,
     name: f.name,
@@ -164,10 +164,46 @@ export function timelineOf(
     stats: guided.stats(k),
     usesClock: log.events.some((e) => e.time !== e.step),
     sources,
+    sourceSteps,
     state,
     race: state === null ? null : findRace(trace, scenario, log.events, cellsOf(state)),
     readsFrom: rf,
   };
+}
+
+/**
+ * Replays `trace` for the source lines of the steps in `ranges` only (a
+ * `--replay` listing shows the first and the last steps of a run); gives the
+ * source line of a step, or null. A trace that does not fit the scenario
+ * gives a `RangeError`.
+ */
+export function sourcesOf(
+  trace: Trace,
+  scenario: AnyScenario,
+  ranges: readonly StepRange[],
+): (step: number) => string | null {
+  const target = targetOfTrace(trace, scenario);
+  const k = new Runner(target).kernel;
+  const guided = new GuidedStrategy(decodeDecisions(trace.decisions));
+  const tracker = new SourceTracker();
+  const steps = new StepSources(tracker, ranges);
+  tracker.install();
+  try {
+    startRun(k, target, guided, trace.seed, (k) => k.observe(steps), stopAtOf(trace.outcome));
+    steps.start(k);
+    k.execute();
+  } finally {
+    tracker.uninstall();
+  }
+  if (guided.misfits > 0 || guided.remaining > 0) throw misfit(trace);
+  return (step) => steps.textOf(step);
+}
+
+function misfit(trace: Trace): RangeError {
+  return new RangeError(
+    `Cannot draw trace of ${trace.scenario}/${trace.variant}: it does not fit the scenario ` +
+      `(replay it with --replay to see where)`,
+  );
 }
 
 function cellsOf(rec: StateRecording): Set<string> {
