@@ -12,3 +12,4 @@ export * from "./steps.ts";
 export * from "./text.ts";
 export * from "./timeline.ts";
 export type { Race } from "./race.ts";
+export type { StepRange } from "./sources.ts";
