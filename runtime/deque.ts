@@ -229,6 +229,11 @@ export class Deque<T> implements StateSource {
     return this.#bottom.id;
   }
 
+  /** The id of the top cell, which steals and the owner's last take write. */
+  get topId(): number {
+    return this.#top.id;
+  }
+
   /** Elements in the deque now, for checks: not a scheduling point. */
   peekLength(): number {
     return Math.max(0, this.#bottom.peek() - this.#top.peek());

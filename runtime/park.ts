@@ -5,15 +5,15 @@
  */
 import type { Fiber } from "../sim/fiber.ts";
 import { readsAs } from "../sim/memory.ts";
-import { type Action, type Guard, Op } from "../sim/op.ts";
+import { type Action, type Footprint, type Guard, Op } from "../sim/op.ts";
 
 /** How a parking spot is built. */
 export interface ParkingOptions {
   /**
-   * The ids of the objects (one or two) whose writes make `ready` true (a
-   * queue's bottom, a flag): the footprint of the wait, read-only.
+   * The ids of the objects whose writes make `ready` true (a queue's bottom
+   * and top, a flag): the footprint of the wait, read-only.
    */
-  readonly watches: number | readonly [number, number];
+  readonly watches: number | readonly number[];
   /**
    * True when `ready` reads only the watched objects; DPOR then trusts the
    * footprint. Leave it out when `ready` reads anything else.
@@ -60,11 +60,16 @@ export class ParkingSpot implements Guard {
     this.name = name;
     this.#ready = options.ready;
     this.#reason = options.reason;
-    const [obj, obj2] = typeof options.watches === "number"
-      ? [options.watches, -1]
-      : options.watches;
+    const ids = typeof options.watches === "number" ? [options.watches] : options.watches;
+    if (ids.length === 0) {
+      throw new RangeError(`Cannot make parking spot ${name}: it watches nothing`);
+    }
+    // Past two objects, the rest go in the operation's extra footprint, all read.
+    const more: Footprint | null = ids.length > 2
+      ? { objs: ids.slice(2), writes: ids.slice(2).map(() => false) }
+      : null;
     this.footprintOnly = options.watchesAll === true;
-    this.#op = new Op("park", obj, false, this, 1, -1, obj2);
+    this.#op = new Op("park", ids[0], false, this, 1, -1, ids[1] ?? -1, more);
   }
 
   /**

@@ -155,8 +155,10 @@ export const workStealing: Scenario<WorkStealingParams> = defineScenario({
     const flaw = variant.startsWith("chase-lev") ? null : variant as DequeFlaw;
     const dq = new Deque<number>(k, "dq", { capacity, flaw });
     const done = k.cell("done", false);
+    // What ready() peeks at: DPOR may trust the footprint.
     const idle = new ParkingSpot("idle", {
-      watches: dq.bottomId,
+      watches: [dq.bottomId, dq.topId, done.id],
+      watchesAll: true,
       ready: () => dq.peekLength() > 0 || done.peek(),
       reason: "work in the deque, or the owner to be done",
     });
