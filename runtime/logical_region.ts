@@ -120,6 +120,12 @@ export class LogicalRegion implements RegionScope, Guard {
     return this.#deadline[fiber.id];
   }
 
+  /**
+   * A timer's guard reads the clock, which only ticks (writes of `id`) move,
+   * and the fiber's own deadline: DPOR may trust the timer's footprint.
+   */
+  readonly footprintOnly = true;
+
   /** Guard of a logical timer: the region's clock has reached its deadline. */
   ready(fiber: Fiber): boolean {
     return this.now >= this.#deadline[fiber.id];

@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { assert, assertEquals, assertMatch } from "../deps.ts";
 import type { Cell } from "../sim/cell.ts";
 import { Kernel } from "../sim/kernel.ts";
@@ -22,6 +23,8 @@ function kernel(strategy: Strategy = new RandomStrategy(), seed = 1, stepsMax = 
 
 /** A test-only unbounded FIFO: one object, sends never wait, receives wait for an item. */
 class Queue<T> implements Guard {
+  /** `ready` reads the items, which only sends and receives (writes of its object) change. */
+  readonly footprintOnly = true;
   readonly #items: T[] = [];
   readonly #send: Op;
   readonly #recv: Op;
@@ -456,4 +459,92 @@ Deno.test("DFS and DPOR show exactly the inner instants a cross-region message c
       "sent at outer 0, received at inner 3",
     ], strategy.name);
   }
+});
+
+/** One step of a generated region program: a write, a read into the fiber's log, or a timer. */
+type RegionStep =
+  | { readonly op: "write"; readonly cell: number }
+  | { readonly op: "read"; readonly cell: number }
+  | { readonly op: "timer"; readonly t: number }
+  | { readonly op: "send" }
+  | { readonly op: "recv" };
+
+function* regionFiber(
+  me: number,
+  r: Regions,
+  cells: Cell<number>[],
+  q: Queue<number>,
+  steps: readonly RegionStep[],
+  logs: string[][],
+) {
+  // Each fiber its own log: the order of independent steps is no outcome.
+  const log: string[] = logs[me] = [];
+  for (const s of steps) {
+    if (s.op === "write") yield* cells[s.cell].write(me * 10 + r.lclock());
+    else if (s.op === "read") log.push(`${me}:${yield* cells[s.cell].read()}@${r.lclock()}`);
+    else if (s.op === "timer") yield* r.ltimer(s.t);
+    else if (s.op === "send") yield* q.send(r.lclock());
+    else log.push(`${me}<${yield* q.recv()}@${r.lclock()}`);
+  }
+}
+
+function* regionProgram(
+  r: Regions,
+  k: Kernel,
+  cells: Cell<number>[],
+  q: Queue<number>,
+  fibers: readonly (readonly RegionStep[])[],
+  logs: string[][],
+) {
+  for (let i = 0; i < fibers.length; i++) {
+    k.spawn(`f${i}`, regionFiber, i + 1, r, cells, q, fibers[i], logs);
+  }
+  yield* r.ltimer(1);
+}
+
+// Timers trust their footprint (the region's clock): on generated programs of
+// writes, reads, timers and a mailbox in a logical region, DPOR must still
+// reach exactly the final logs DFS reaches.
+Deno.test("DPOR reaches exactly DFS's outcomes on generated logical-region programs", () => {
+  const step: fc.Arbitrary<RegionStep> = fc.oneof(
+    fc.record({ op: fc.constant("write" as const), cell: fc.integer({ min: 0, max: 1 }) }),
+    fc.record({ op: fc.constant("read" as const), cell: fc.integer({ min: 0, max: 1 }) }),
+    fc.record({ op: fc.constant("timer" as const), t: fc.integer({ min: 0, max: 2 }) }),
+  );
+  const program = fc.array(fc.array(step, { minLength: 1, maxLength: 3 }), {
+    minLength: 1,
+    maxLength: 3,
+  });
+  fc.assert(
+    fc.property(program, fc.boolean(), (fibers, mail) => {
+      // With `mail`, the first fiber ends with a send and the last with a receive.
+      const plan: RegionStep[][] = fibers.map((f) => [...f]);
+      if (mail) {
+        plan[0].push({ op: "send" });
+        plan[plan.length - 1].push({ op: "recv" });
+      }
+      const build = (k: Kernel, r: Regions) => {
+        const cells = [k.cell("x", 0), k.cell("y", 0)];
+        const logs: string[][] = [];
+        k.spawn(
+          "main",
+          enter,
+          r,
+          regionProgram,
+          r,
+          k,
+          cells,
+          new Queue<number>(k, "q"),
+          plan,
+          logs,
+        );
+        return () => `${logs.map((l) => l.join(" ")).join(" / ")} | ${cells.map((c) => c.peek())}`;
+      };
+      const dfs = outcomes(new DfsStrategy(), build);
+      const dpor = outcomes(new DporStrategy(), build);
+      assert(dfs.exhausted && dpor.exhausted);
+      assertEquals(dpor.seen, dfs.seen);
+    }),
+    { numRuns: 150, seed: 7 },
+  );
 });

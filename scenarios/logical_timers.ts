@@ -17,6 +17,8 @@ import { Regions } from "../runtime/regions.ts";
  */
 class Mailbox<T> implements Guard {
   readonly name: string;
+  /** A receive waits for items, which only sends and receives (writes of its object) change. */
+  readonly footprintOnly = true;
   readonly #items: T[] = [];
   readonly #sendOp: Op;
   readonly #recvOp: Op;
@@ -167,7 +169,14 @@ export const logicalTimers: Scenario<LogicalTimersParams> = defineScenario({
   variants: {
     nested: {
       description: "the outer region feeds the innermost one at its current instant",
-      expect: { verdict: "pass", budget: { strategy: "random", runs: 500 } },
+      // Verified with no timer fibers and one message each way: 780 DPOR schedules (the
+      // tickers' guards read every member, so each tick is dependent with every step).
+      // `parent-future` deadlocks there in its first schedule.
+      expect: {
+        verdict: "pass",
+        budget: { strategy: "random", runs: 500 },
+        verify: { runs: 2_000, params: { fibers: 0, messages: 1 } },
+      },
     },
     "parent-future": {
       description: "the outer feeder waits one outer tick first: the innermost region waits for " +

@@ -1,5 +1,7 @@
 import { assert, assertEquals } from "../deps.ts";
 import { catalog, lostUpdate } from "../scenarios/mod.ts";
+import { DporStrategy } from "./dpor.ts";
+import { exploreExhaustive } from "./exhaustive.ts";
 import { makeTarget } from "./explore.ts";
 import type { AnyScenario } from "./scenario.ts";
 import { verifyPass } from "./verified.ts";
@@ -56,4 +58,33 @@ Deno.test("a size too large for its schedule budget is not verified", () => {
   } as AnyScenario;
   const r = verifyPass(makeTarget(big, "locked"));
   assertEquals([r?.ok, r?.result.exhausted, r?.result.schedules], [false, false, 3]);
+});
+
+/**
+ * A declared size must still hold the bug: the broken siblings of a verified
+ * variant fail at that size, found by DPOR within the same schedule budget.
+ */
+const SIBLINGS: Record<string, readonly string[]> = {
+  "gc-free-list/pinned": ["unpinned"],
+  "gc-mark-sweep/no-reset": ["no-barrier"],
+  "logical-timers/nested": ["parent-future"],
+  "work-stealing/chase-lev": ["no-cas-last"],
+};
+
+Deno.test("the broken siblings of a verified variant fail at its declared size", () => {
+  for (const [label, broken] of Object.entries(SIBLINGS)) {
+    const [name, variant] = label.split("/");
+    const s = catalog.find((c) => c.name === name);
+    assert(s !== undefined, name);
+    const verify = s.variants[variant].expect.verify;
+    assert(verify !== undefined, `${label} declares no size`);
+    for (const b of broken) {
+      const target = makeTarget(s, b, { params: verify.params ?? {} });
+      const r = exploreExhaustive(target, new DporStrategy(), { runs: verify.runs });
+      assert(r.failures.length > 0, `${name}/${b} passes at ${label}'s size`);
+      const expect = s.variants[b].expect;
+      const checks = expect.checks ?? (expect.check === undefined ? [] : [expect.check]);
+      if (checks.length > 0) assert(checks.includes(r.failures[0].outcome.check), `${name}/${b}`);
+    }
+  }
 });
