@@ -68,6 +68,8 @@ interface Message {
   readonly kind: "message";
   readonly pid: Pid;
   readonly sender: string;
+  /** The message's number in its sender's stream to this process: the process serves them in this order. */
+  readonly seq: number;
   readonly input: unknown;
   readonly reply: Future<unknown>;
 }
@@ -91,20 +93,33 @@ interface Read {
 /** What is addressed to a process, and routed along its forwarding entries. */
 type Routed = Message | Resolve | Read;
 
+/** A process on its way to another context, with everything it owns. */
+interface SendWork {
+  readonly kind: "send-work";
+  readonly pid: Pid;
+  readonly state: unknown;
+  readonly queued: readonly Message[];
+  readonly cells: Map<number, FutureCell>;
+  readonly next: Map<string, number>;
+  readonly parked: Set<Message>;
+  /** The move's number: the process's first move is 1. */
+  readonly epoch: number;
+}
+
 type Envelope =
   | Routed
   | { readonly kind: "request-work"; readonly from: number }
-  | {
-    readonly kind: "send-work";
-    readonly pid: Pid;
-    readonly state: unknown;
-    readonly queued: readonly Message[];
-    readonly cells: Map<number, FutureCell>;
-  }
+  | SendWork
   | { readonly kind: "value"; readonly box: number; readonly value: unknown }
-  | { readonly kind: "moved"; readonly pid: Pid; readonly from: number; readonly to: number }
-  | { readonly kind: "retire"; readonly pid: Pid }
-  | { readonly kind: "retired"; readonly pid: Pid; readonly from: number };
+  | {
+    readonly kind: "moved";
+    readonly pid: Pid;
+    readonly from: number;
+    readonly to: number;
+    readonly epoch: number;
+  }
+  | { readonly kind: "retire"; readonly pid: Pid; readonly epoch: number }
+  | { readonly kind: "retired"; readonly pid: Pid; readonly epoch: number };
 
 type Job = { readonly kind: "input"; readonly pid: Pid } | {
   readonly kind: "give";
@@ -136,8 +151,15 @@ interface FutureCell {
 /** A process while a context hosts it: its state, the inputs queued for it, the futures it owns. */
 interface Hosted {
   state: unknown;
+  /** Inputs arrived and not yet served, in arrival order (not always sender order). */
   readonly queue: Message[];
   readonly cells: Map<number, FutureCell>;
+  /** Per sender: the number of the next message to serve. */
+  readonly next: Map<string, number>;
+  /** Inputs in `queue` waiting for an earlier one of their sender: not counted as in flight. */
+  readonly parked: Set<Message>;
+  /** How many times the process has moved. */
+  readonly epoch: number;
 }
 
 /**
@@ -183,12 +205,20 @@ export class Reading<T> {
   }
 }
 
-/** What the home keeps per process while it redirects its entry. */
+/**
+ * What the home keeps per process to retire old entries: the process's moves
+ * are retired one at a time, in the order they happened.
+ */
 interface HomeRoute {
-  /** Where the process is going, while the entry is DRAINING. */
+  /** Moves up to this one have had their old entry retired. */
+  done: number;
+  /** A retire is on its way (the next move waits for it). */
+  busy: boolean;
+  /** Where the process went, while the home's entry is DRAINING; and that move's number. */
   drainTo: number;
-  /** `moved` notices that came before the notice they follow. */
-  readonly deferred: { from: number; to: number }[];
+  drainEpoch: number;
+  /** `moved` notices not yet taken, in any order. */
+  readonly deferred: { from: number; to: number; epoch: number }[];
 }
 
 /** One context: an inbox, a table of entries, a lock, and what it hosts. */
@@ -200,8 +230,12 @@ class Site {
   /** Guards `entries`, `hosted` and `held` between the dispatcher and the worker. */
   readonly lock: Mutex;
   readonly entries: Cell<number>[] = [];
+  /** Per process: the move its entry belongs to (HERE: the move that brought it; a forward: the move it went by). */
+  readonly epochs: number[] = [];
   readonly hosted: (Hosted | undefined)[] = [];
   readonly held: Routed[][] = [];
+  /** A process that came back while this context was still handing it over: installed once that is done. */
+  readonly returned: (SendWork | undefined)[] = [];
   /** Only at a process's home, only touched by the home's dispatcher. */
   readonly routes: HomeRoute[] = [];
 
@@ -226,10 +260,10 @@ class Site {
  * its inbox in order (delivers, forwards, holds, installs, redirects) and a
  * worker that serves the processes it hosts and hands one over when asked.
  * A sender names only the process; its message goes to the process's home
- * and from there along the forwarding entries. Moves go to higher-numbered
- * contexts only, so a process never comes back to a context that may still
- * route for it: that keeps every sender's messages in order without
- * sequence numbers.
+ * and from there along the forwarding entries. A process may move to any
+ * context, back to one it left too, so messages can overtake each other on
+ * different paths: each carries its number in its sender's stream, and the
+ * process serves them in that order.
  *
  * @example
  * ```ts
@@ -277,6 +311,8 @@ export class ForwardingNet {
   readonly #outstanding: Cell<number>;
   readonly #quiet: ParkingSpot;
   #sent = 0;
+  /** Per process and sender: the next message number. */
+  readonly #seqs = new Map<string, number>();
   #started = false;
 
   /** Builds the contexts; `host` processes on them, then `start` them. */
@@ -315,9 +351,15 @@ export class ForwardingNet {
     for (const s of this.#sites) {
       const here = s.index === home;
       s.entries.push(this.#k.cell(`${s.name}.entry[${name}]`, here ? HERE : NONE));
-      s.hosted.push(here ? { state, queue: [], cells: new Map() } : undefined);
+      s.epochs.push(0);
+      s.hosted.push(
+        here
+          ? { state, queue: [], cells: new Map(), next: new Map(), parked: new Set(), epoch: 0 }
+          : undefined,
+      );
       s.held.push([]);
-      s.routes.push({ drainTo: NONE, deferred: [] });
+      s.returned.push(undefined);
+      s.routes.push({ done: 0, busy: false, drainTo: NONE, drainEpoch: 0, deferred: [] });
     }
     return pid;
   }
@@ -357,7 +399,17 @@ export class ForwardingNet {
     const p = this.#proc(pid);
     const reply = new Future<O>(this.#k, `${p.name}#${this.#sent++}`);
     yield* this.#outstanding.fetchAdd(1);
-    const m: Message = { kind: "message", pid, sender, input, reply: reply as Future<unknown> };
+    const key = `${pid}/${sender}`;
+    const seq = this.#seqs.get(key) ?? 0;
+    this.#seqs.set(key, seq + 1);
+    const m: Message = {
+      kind: "message",
+      pid,
+      sender,
+      seq,
+      input,
+      reply: reply as Future<unknown>,
+    };
     yield* this.#post(p.home, m);
     return reply;
   }
@@ -425,7 +477,10 @@ export class ForwardingNet {
       : "draining";
   }
 
-  /** Envelopes, queued inputs and moves not yet done: for checks. */
+  /**
+   * Envelopes, queued inputs and moves not yet done (an input parked behind a
+   * missing earlier one of its sender does not count): for checks.
+   */
   peekOutstanding(): number {
     return this.#outstanding.peek();
   }
@@ -511,20 +566,27 @@ export class ForwardingNet {
       case "send-work":
         return yield* this.#install(s, e);
       case "moved":
-        s.routes[e.pid].deferred.push({ from: e.from, to: e.to });
+        s.routes[e.pid].deferred.push({ from: e.from, to: e.to, epoch: e.epoch });
         yield* this.#redirect(s, e.pid);
         return yield* this.#done();
       case "retire": {
         yield* s.lock.lock();
-        // Every message the home forwarded here came before this notice.
-        yield* s.entries[e.pid].write(NONE);
+        // Every message the home, or an earlier context on the path, forwarded
+        // here for that move came before this notice. An entry of a later
+        // move (the process came back) stays.
+        const entry = s.entries[e.pid];
+        if (s.epochs[e.pid] === e.epoch && (yield* entry.read()) >= 0) yield* entry.write(NONE);
         yield* s.lock.unlock();
         yield* this.#outstanding.fetchAdd(1);
-        yield* this.#post(this.#procs[e.pid].home, { kind: "retired", pid: e.pid, from: s.index });
+        yield* this.#post(this.#procs[e.pid].home, {
+          kind: "retired",
+          pid: e.pid,
+          epoch: e.epoch,
+        });
         return yield* this.#done();
       }
       case "retired":
-        yield* this.#retired(s, e.pid);
+        yield* this.#retired(s, e.pid, e.epoch);
         return yield* this.#done();
     }
   }
@@ -598,53 +660,88 @@ export class ForwardingNet {
     yield* this.#done();
   }
 
-  *#install(s: Site, e: Extract<Envelope, { kind: "send-work" }>): Action<void> {
+  *#install(s: Site, e: SendWork): Action<void> {
     yield* s.lock.lock();
     const before = yield* s.entries[e.pid].read();
-    if (before !== NONE) {
-      throw new Error(
-        `Cannot install ${this.#procs[e.pid].name} at ${s.name}: it still has an entry (${before})`,
-      );
+    if (before === MOVING && s.returned[e.pid] === undefined) {
+      // Back before this context's worker has finished sending it away: the
+      // worker installs it when it has.
+      s.returned[e.pid] = e;
+      return yield* s.lock.unlock();
     }
-    s.hosted[e.pid] = { state: e.state, queue: [...e.queued], cells: e.cells };
+    if (before === HERE || before === MOVING) {
+      yield* s.lock.unlock();
+      throw new Error(`Cannot install ${this.#procs[e.pid].name} at ${s.name}: it is here already`);
+    }
+    // An entry from an earlier visit (or the home's, draining) gives way:
+    // what reaches it from now on is served here.
+    s.hosted[e.pid] = {
+      state: e.state,
+      queue: [...e.queued],
+      cells: e.cells,
+      next: e.next,
+      parked: e.parked,
+      epoch: e.epoch,
+    };
     yield* s.entries[e.pid].write(HERE);
+    s.epochs[e.pid] = e.epoch;
+    const held = s.held[e.pid].splice(0);
     yield* s.lock.unlock();
     for (let i = 0; i < e.queued.length; i++) yield* s.jobs.post({ kind: "input", pid: e.pid });
+    for (const m of held) yield* this.#route(s, m);
     yield* this.#done();
   }
 
   /**
-   * At the home: takes the next `moved` notice that follows the entry (the
-   * process left the context the entry points at), holds new messages, and
-   * asks that context to retire its entry.
+   * At the home: takes the notice of the process's next move, in order, and
+   * asks the context it left to retire its entry. While the home still
+   * routes to that context, it holds new messages until the entry is gone.
    */
   *#redirect(home: Site, pid: Pid): Action<void> {
     const route = home.routes[pid];
-    if (route.deferred.length === 0) return;
-    const entry = home.entries[pid];
-    yield* home.lock.lock();
-    const e = yield* entry.read();
-    // A notice waits while the home still hands the process over, or still
-    // routes through a context earlier on the process's path.
-    const i = e < 0 ? -1 : route.deferred.findIndex((d) => d.from === e);
-    if (i < 0) return yield* home.lock.unlock();
-    const { from, to } = route.deferred.splice(i, 1)[0];
-    yield* entry.write(DRAINING);
-    yield* home.lock.unlock();
-    route.drainTo = to;
-    yield* this.#outstanding.fetchAdd(1);
-    yield* this.#post(from, { kind: "retire", pid });
+    for (;;) {
+      if (route.busy) return;
+      const i = route.deferred.findIndex((d) => d.epoch === route.done + 1);
+      if (i < 0) return;
+      const { from, to, epoch } = route.deferred.splice(i, 1)[0];
+      // The home's own entry is never retired: it is where every sender starts.
+      if (from === home.index) {
+        route.done = epoch;
+        continue;
+      }
+      const entry = home.entries[pid];
+      yield* home.lock.lock();
+      const e = yield* entry.read();
+      if (e >= 0 && home.epochs[pid] === epoch - 1) {
+        // The home routes to `from` still: hold until `from` has retired.
+        yield* entry.write(DRAINING);
+        route.drainTo = to;
+        route.drainEpoch = epoch;
+      }
+      yield* home.lock.unlock();
+      route.busy = true;
+      yield* this.#outstanding.fetchAdd(1);
+      yield* this.#post(from, { kind: "retire", pid, epoch });
+      return;
+    }
   }
 
   /** At the home: the old context has retired its entry; send what was held on, then route to the new one. */
-  *#retired(home: Site, pid: Pid): Action<void> {
+  *#retired(home: Site, pid: Pid, epoch: number): Action<void> {
     const route = home.routes[pid];
     yield* home.lock.lock();
-    const held = home.held[pid].splice(0);
-    for (const m of held) yield* this.#forward(route.drainTo, m);
-    yield* home.entries[pid].write(route.drainTo);
+    const entry = home.entries[pid];
+    // Unless the process has come home meanwhile (its install took what was held).
+    if ((yield* entry.read()) === DRAINING && route.drainEpoch === epoch) {
+      const held = home.held[pid].splice(0);
+      for (const m of held) yield* this.#forward(route.drainTo, m);
+      yield* entry.write(route.drainTo);
+      home.epochs[pid] = epoch;
+    }
     yield* home.lock.unlock();
     route.drainTo = NONE;
+    route.done = epoch;
+    route.busy = false;
     yield* this.#redirect(home, pid);
   }
 
@@ -654,23 +751,50 @@ export class ForwardingNet {
     yield* this.#done(); // the request-work envelope
   }
 
+  /**
+   * Serves every input of `pid` that is next in its sender's stream. An
+   * input that overtook an earlier one of its sender waits for it, parked:
+   * it stops counting as in flight (a lost predecessor must not keep
+   * `quiesce` waiting forever) until it is next again.
+   */
   *#serve(s: Site, pid: Pid): Action<void> {
-    yield* s.lock.lock();
-    const h = s.hosted[pid];
-    // The input went along with the process if it moved meanwhile.
-    const m = h === undefined ? undefined : h.queue.shift();
-    yield* s.lock.unlock();
-    if (h === undefined || m === undefined) return;
-    const r = yield* this.#procs[pid].fn(h.state, m.input);
-    h.state = r.state;
-    yield* m.reply.resolve(r.output);
-    this.marks.delete++;
-    yield* this.#done();
+    let served = false;
+    for (;;) {
+      yield* s.lock.lock();
+      const h = s.hosted[pid];
+      // The input went along with the process if it moved meanwhile.
+      const i = h === undefined
+        ? -1
+        : h.queue.findIndex((m) => m.seq === (h.next.get(m.sender) ?? 0));
+      const m = i < 0 ? undefined : h!.queue.splice(i, 1)[0];
+      if (m !== undefined) h!.next.set(m.sender, m.seq + 1);
+      const unpark = m !== undefined && h!.parked.delete(m);
+      let parking = 0;
+      if (h !== undefined && m === undefined) {
+        for (const q of h.queue) {
+          if (!h.parked.has(q)) {
+            h.parked.add(q);
+            parking++;
+          }
+        }
+      }
+      yield* s.lock.unlock();
+      // Counted again before the one served last is marked done.
+      if (unpark) yield* this.#outstanding.fetchAdd(1);
+      if (served) yield* this.#done();
+      if (parking > 0) yield* this.#outstanding.fetchAdd(-parking);
+      if (h === undefined || m === undefined) return;
+      const r = yield* this.#procs[pid].fn(h.state, m.input);
+      h.state = r.state;
+      yield* m.reply.resolve(r.output);
+      this.marks.delete++;
+      served = true;
+    }
   }
 
-  /** Hands the lowest-numbered process hosted here over to `to`, if `to` is further down the line. */
+  /** Hands the lowest-numbered process hosted here over to `to`. */
   *#give(s: Site, to: number): Action<void> {
-    if (to <= s.index) return;
+    if (to === s.index) return;
     yield* s.lock.lock();
     let pid = -1;
     for (let p = 0; p < this.#procs.length && pid < 0; p++) {
@@ -684,26 +808,34 @@ export class ForwardingNet {
     s.hosted[pid] = undefined;
     yield* s.lock.unlock();
     // The process travels as a message of its own; the table is not locked meanwhile.
+    const epoch = h.epoch + 1;
     yield* this.#post(to, {
       kind: "send-work",
       pid,
       state: h.state,
       queued: h.queue.slice(),
       cells: h.cells,
+      next: h.next,
+      parked: h.parked,
+      epoch,
     });
     yield* s.lock.lock();
     yield* entry.write(to);
+    s.epochs[pid] = epoch;
     for (const m of s.held[pid].splice(0)) yield* this.#forward(to, m);
+    const back = s.returned[pid];
+    s.returned[pid] = undefined;
     yield* s.lock.unlock();
+    // The home hears of every move, its own too: it retires old entries in move order.
     const home = this.#procs[pid].home;
-    if (home === s.index) return;
     yield* this.#outstanding.fetchAdd(1);
-    yield* this.#post(home, { kind: "moved", pid, from: s.index, to });
-    if (this.flaw === "stale-forward") {
+    yield* this.#post(home, { kind: "moved", pid, from: s.index, to, epoch });
+    if (this.flaw === "stale-forward" && home !== s.index) {
       // The flaw: the home will route to `to` now, so the entry looks unneeded.
       yield* s.lock.lock();
       yield* entry.write(NONE);
       yield* s.lock.unlock();
     }
+    if (back !== undefined) yield* this.#install(s, back);
   }
 }

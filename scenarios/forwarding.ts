@@ -80,12 +80,19 @@ class DeliveryLedger {
  */
 class ReadLedger {
   readonly #resolved: (number | undefined)[];
-  /** Per reader (its context), per future: the values it saw. */
-  readonly #seen: number[][][];
+  readonly #names: string[] = [];
+  /** Per reader, per future: the values it saw. */
+  readonly #seen: number[][][] = [];
 
-  constructor(readers: number, futures: number) {
+  constructor(futures: number) {
     this.#resolved = new Array(futures).fill(undefined);
-    this.#seen = Array.from({ length: readers }, () => Array.from({ length: futures }, () => []));
+  }
+
+  /** Adds a reader of every future; gives its number. */
+  reader(name: string): number {
+    this.#names.push(name);
+    this.#seen.push(Array.from({ length: this.#resolved.length }, () => []));
+    return this.#seen.length - 1;
   }
 
   /** Future `f` is resolved with `value`, by the scenario's resolver. */
@@ -93,19 +100,16 @@ class ReadLedger {
     this.#resolved[f] = value;
   }
 
-  /** The reader at context `reader` took `value` for future `f`: a second value, or a wrong one, fails. */
+  /** Reader `reader` took `value` for future `f`: a second value, or a wrong one, fails. */
   see(reader: number, f: number, value: number): void {
     const seen = this.#seen[reader][f];
+    const who = this.#names[reader];
     seen.push(value);
-    if (seen.length > 1) {
-      throw new Violation("future-value", `the reader at ctx${reader} saw F${f}'s value twice`);
-    }
+    if (seen.length > 1) throw new Violation("future-value", `${who} saw F${f}'s value twice`);
     if (value !== this.#resolved[f]) {
       throw new Violation(
         "future-value",
-        `the reader at ctx${reader} saw ${value} for F${f}, which was resolved as ${
-          this.#resolved[f]
-        }`,
+        `${who} saw ${value} for F${f}, which was resolved as ${this.#resolved[f]}`,
       );
     }
   }
@@ -114,7 +118,7 @@ class ReadLedger {
   missing(): true | string {
     for (let r = 0; r < this.#seen.length; r++) {
       const f = this.#seen[r].findIndex((v) => v.length === 0);
-      if (f >= 0) return `the reader at ctx${r} never saw F${f}'s value`;
+      if (f >= 0) return `${this.#names[r]} never saw F${f}'s value`;
     }
     return true;
   }
@@ -177,12 +181,12 @@ function* askAll(w: World, at: number): Action<Reading<number>[]> {
   return out;
 }
 
-/** Once every resolve is done and nothing is in flight, takes what came back to context `at`. */
-function* takeAll(w: World, at: number, readings: readonly Reading<number>[]): Action<void> {
+/** Once every resolve is done and nothing is in flight, takes what came back, as reader `reader`. */
+function* takeAll(w: World, reader: number, readings: readonly Reading<number>[]): Action<void> {
   for (const r of w.resolvers) yield* w.k.join(r);
   yield* w.net.quiesce();
   for (let f = 0; f < readings.length; f++) {
-    for (const v of yield* readings[f].drain()) w.reads.see(at, f, v);
+    for (const v of yield* readings[f].drain()) w.reads.see(reader, f, v);
   }
 }
 
@@ -213,17 +217,19 @@ function* send(w: World, sender: number, messages: number): Action<void> {
 function* requestWork(w: World, from: number, to: number, patience: number): Action<void> {
   // It asks for the located futures' values first: the answers may come
   // from wherever their owner is by then.
+  const reader = w.reads.reader(`the reader at ctx${from}`);
   const readings = yield* askAll(w, from);
   // An idle context looks for work of its own a while before it asks.
   for (let t = 0; t < patience; t++) yield* w.k.pause();
   yield* w.net.requestWork(from, to);
-  yield* takeAll(w, from, readings);
+  yield* takeAll(w, reader, readings);
 }
 
 /** A second reader of every future, once every sender is done; reads the located ones from ctx0. */
 function* observe(k: Kernel, w: World, senders: Fiber[]): Action<void> {
+  const reader = w.reads.reader("the observer at ctx0");
   const readings = yield* askAll(w, 0);
-  yield* takeAll(w, 0, readings);
+  yield* takeAll(w, reader, readings);
   for (const f of senders) yield* k.join(f);
   yield* w.net.quiesce();
   for (let s = 0; s < w.futures.length; s++) {
@@ -245,6 +251,8 @@ export interface ForwardingParams {
   readonly messages: number;
   /** Pauses context c waits, times c, before it asks the one before it for work. */
   readonly patience: number;
+  /** When true, ctx0 also asks the last context for work, so the process may come back home. */
+  readonly back: boolean;
   /** Futures that live with the first process; each is resolved, by a message, after `patience` pauses. */
   readonly futures: number;
   /** Faults (runtime/faults.ts): channel delays and worker stalls. Off when absent. */
@@ -270,6 +278,7 @@ export const forwarding: Scenario<ForwardingParams> = defineScenario({
     messages: z.number().int().min(1).max(6).default(2),
     patience: z.number().int().min(0).max(16).default(8),
     futures: z.number().int().min(0).max(3).default(1),
+    back: z.boolean().default(false),
     faults: FaultsSchema.optional(),
   }),
   variants: {
@@ -319,9 +328,11 @@ export const forwarding: Scenario<ForwardingParams> = defineScenario({
     messages: draw.int("messages", 1, 3),
     patience: draw.int("patience", 0, 8),
     futures: draw.int("futures", 0, 2),
+    back: draw.int("back", 0, 1) === 1,
     faults: drawFaults(draw, ["delay", "stall"]),
   }),
-  setup(k, { contexts, senders, processes, messages, patience, futures: nf, faults }, variant) {
+  setup(k, p, variant) {
+    const { contexts, senders, processes, messages, patience, futures: nf, faults } = p;
     Faults.enable(k, faults);
     const flaw = variant === "correct" ? null : variant as ForwardingFlaw;
     const net = new ForwardingNet(k, { contexts, flaw });
@@ -334,7 +345,7 @@ export const forwarding: Scenario<ForwardingParams> = defineScenario({
     for (let f = 0; f < nf; f++) located.push(net.locate(`F${f}`, pids[0]));
     net.start();
     const futures = Array.from({ length: senders }, () => new Array<Future<number>>(messages));
-    const reads = new ReadLedger(contexts, nf);
+    const reads = new ReadLedger(nf);
     const resolvers: Fiber[] = [];
     const w: World = { k, net, pids, ledger, futures, located, reads, resolvers };
     for (let f = 0; f < nf; f++) resolvers.push(k.spawn(`resolve${f}`, resolveOne, w, f, patience));
@@ -343,6 +354,7 @@ export const forwarding: Scenario<ForwardingParams> = defineScenario({
     for (let c = 1; c < contexts; c++) {
       k.spawn(`ctx${c}.idle`, requestWork, w, c, c - 1, patience * c);
     }
+    if (p.back) k.spawn("ctx0.idle", requestWork, w, 0, contexts - 1, patience * contexts);
     k.spawn("observer", observe, k, w, fibers);
     k.invariant("delivered-once", () => ledger.missing());
     k.invariant("future-value", () => reads.missing());

@@ -103,6 +103,25 @@ Deno.test("runtime/correct survives every fault, and passes swarm runs", () => {
   }
 });
 
+Deno.test("runtime/correct passes with every real-time timer late (the late fault, at rtimer)", () => {
+  // Regions.rtimer is the marked place; the composed runtime's timers wait on it.
+  let late = 0;
+  for (const seed of [1, 2, 3, 4, 5, 6]) {
+    const r = judgeVariant(runtime, "correct", {
+      params: { faults: { late: 1, delayTicksMax: 16 } },
+      strategy: "random",
+      runs: 1,
+      seed,
+    });
+    assert(r.ok, r.outcome?.message);
+    const sys = lastSystem()!;
+    // Every timer that was set fired late, and still ran its callback.
+    assertEquals(sys.faults.fired.late, sys.stats.timers, `seed ${seed}`);
+    late += sys.faults.fired.late;
+  }
+  assert(late > 0, "no timer was set");
+});
+
 Deno.test("runtime: swarm runs find each broken variant", () => {
   for (const variant of ["gc-during-read", "reset-with-timer", "steal-during-overflow"]) {
     const target = makeTarget(runtime, variant, { swarm: true });
