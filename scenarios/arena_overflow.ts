@@ -12,13 +12,22 @@
  * defaults that happens in 11.6% of 1,000 random runs, so the broken
  * variant needs search.
  *
+ * With `alloc` faults on, a worker's arena may also fail an allocation that
+ * fits (an injected `HeapExhausted`): the job drops its work and is retried
+ * on the reset arena, up to `FAULT_RETRIES_MAX` times, then reported as
+ * failed by faults; such a job must leave nothing in the context either.
+ *
  * @module
  */
 import { z } from "zod";
 import { Arena } from "../runtime/arena.ts";
+import { drawFaults, type FaultConfig, Faults, FaultsSchema } from "../runtime/faults.ts";
 import { Heap, HeapExhausted, NULL, type Ref, shapeBytes } from "../runtime/heap.ts";
 import type { Cell } from "../sim/kernel.ts";
 import { defineScenario, type Scenario } from "../sim/scenario.ts";
+
+/** Injected allocation faults one job survives by retrying, before it is reported failed. */
+export const FAULT_RETRIES_MAX = 3;
 
 /** A result cell: the next cell, and (job, index) as immediates. */
 const CELL_BYTES = shapeBytes({ ptrs: [NULL], imms: [0, 0] });
@@ -33,8 +42,10 @@ interface Shared {
   readonly sizes: readonly number[];
   /** Where each job's result is published (NULL until it is complete). */
   readonly results: readonly Cell<number>[];
-  /** Jobs that raised HeapExhausted. */
+  /** Jobs that raised HeapExhausted on a fresh arena (a real overflow). */
   readonly exhausted: boolean[];
+  /** Jobs given up after `FAULT_RETRIES_MAX` injected faults: reported failed. */
+  readonly faulted: boolean[];
   /** Publish each cell into the context as soon as it is built (the broken variant). */
   readonly eager: boolean;
 }
@@ -73,7 +84,7 @@ function* worker(s: Shared, arena: Arena) {
   for (;;) {
     const j = yield* s.next.fetchAdd(1);
     if (j >= s.sizes.length) return;
-    for (;;) {
+    for (let injected = 0;;) {
       const fresh = arena.bytesUsed === 0;
       try {
         yield* runJob(s, arena, j);
@@ -81,6 +92,12 @@ function* worker(s: Shared, arena: Arena) {
       } catch (e) {
         if (!(e instanceof HeapExhausted)) throw e;
         yield* arena.reset();
+        // An injected failure says nothing about the job's size: try again.
+        if (e.injected) {
+          if (++injected <= FAULT_RETRIES_MAX) continue;
+          s.faulted[j] = true;
+          break;
+        }
         if (fresh) {
           s.exhausted[j] = true;
           break;
@@ -94,6 +111,8 @@ function* worker(s: Shared, arena: Arena) {
 function checkRaised(s: Shared, cellsMax: number): string | null {
   for (let j = 0; j < s.sizes.length; j++) {
     const fits = s.sizes[j] <= cellsMax;
+    // A job given up under injected faults never got to raise a real overflow.
+    if (s.faulted[j]) continue;
     if (s.exhausted[j] === fits) {
       return `job ${j} (${s.sizes[j]} cells, arenas hold ${cellsMax}) ` +
         (fits ? "raised HeapExhausted" : "did not raise HeapExhausted");
@@ -115,7 +134,7 @@ function checkResults(s: Shared, cellsMax: number): string | null {
       if (obj.imms[0].peek() !== j) return `job ${j}'s result holds a cell of another job`;
       got.push(obj.imms[1].peek());
     }
-    const want = fits ? Array.from({ length: s.sizes[j] }, (_, i) => i) : [];
+    const want = fits && !s.faulted[j] ? Array.from({ length: s.sizes[j] }, (_, i) => i) : [];
     if (got.join() !== want.join()) {
       return `job ${j} left [${got.join(", ")}] in the context, expected [${want.join(", ")}]`;
     }
@@ -133,6 +152,8 @@ export type ArenaOverflowParams = {
   readonly arenaCells: number;
   /** Make every third job one cell larger than an arena, so it can never fit. */
   readonly oversized: boolean;
+  /** Faults (runtime/faults.ts): `alloc` fails a worker arena's allocation. Off when absent. */
+  readonly faults?: FaultConfig;
 };
 
 /** `drop-and-reset` (pass); `eager-publish` writes partial results into the context. */
@@ -146,6 +167,7 @@ export const arenaOverflow: Scenario<ArenaOverflowParams> = defineScenario({
     arenaCells: z.number().int().min(1).max(8).default(2),
     /** Every third job is too big for any arena: it is dropped (eager publishing then fails always). */
     oversized: z.boolean().default(false),
+    faults: FaultsSchema.optional(),
   }),
   variants: {
     "drop-and-reset": {
@@ -166,8 +188,18 @@ export const arenaOverflow: Scenario<ArenaOverflowParams> = defineScenario({
       },
     },
   },
-  stepsMax: ({ workers, jobs, arenaCells }) => 200 + 30 * jobs * (arenaCells + 2) + 20 * workers,
-  setup(k, { workers, jobs, arenaCells, oversized }, variant) {
+  stepsMax: ({ workers, jobs, arenaCells, faults }) =>
+    (200 + 30 * jobs * (arenaCells + 2) + 20 * workers) *
+    (faults !== undefined && faults.alloc > 0 ? 1 + FAULT_RETRIES_MAX : 1),
+  // Swarm: sizes around the defaults, allocation faults on or off.
+  swarm: (draw) => ({
+    workers: draw.int("workers", 1, 3),
+    jobs: draw.int("jobs", 2, 8),
+    arenaCells: draw.int("arenaCells", 1, 4),
+    faults: drawFaults(draw, ["alloc"]),
+  }),
+  setup(k, { workers, jobs, arenaCells, oversized, faults }, variant) {
+    Faults.enable(k, faults);
     const heap = new Heap(k, { objectsMax: 2_000 });
     // Jobs of one and two cells, alternating; with `oversized`, every third job is one cell
     // too big for any arena.
@@ -177,11 +209,16 @@ export const arenaOverflow: Scenario<ArenaOverflowParams> = defineScenario({
     );
     const s: Shared = {
       heap,
-      context: new Arena(heap, "context", CELL_BYTES * jobs * (arenaCells + 1)),
+      // The context is what the checks read: faults stay in the workers' arenas,
+      // where a job can drop its work and start again.
+      context: new Arena(heap, "context", CELL_BYTES * jobs * (arenaCells + 1), {
+        faultable: false,
+      }),
       next: k.cell("next-job", 0),
       sizes,
       results: sizes.map((_, j) => heap.roots.global(`result${j}`)),
       exhausted: sizes.map(() => false),
+      faulted: sizes.map(() => false),
       eager: variant === "eager-publish",
     };
     // The start-up arena, subdivided into one arena per worker.
