@@ -18,6 +18,7 @@
 import type { Cell } from "../sim/cell.ts";
 import type { Kernel } from "../sim/kernel.ts";
 import type { Action } from "../sim/op.ts";
+import type { StateSource, StateWriter } from "../sim/state.ts";
 import type { Mutex } from "../sim/sync.ts";
 import { Channel } from "./channel.ts";
 import { Faults } from "./faults.ts";
@@ -131,6 +132,11 @@ const NONE = -1;
 const HERE = -2;
 const MOVING = -3;
 const DRAINING = -4;
+
+/** An entry as a report shows it. */
+function entryText(e: number): string {
+  return e >= 0 ? `→ ctx${e}` : e === HERE ? "here" : e === MOVING ? "moving" : "draining";
+}
 
 interface ProcessInfo {
   readonly name: string;
@@ -271,6 +277,7 @@ class Site {
  * import { Kernel } from "../sim/kernel.ts";
  * import { RandomStrategy } from "../sim/random.ts";
  * import type { Action } from "../sim/op.ts";
+import type { StateSource, StateWriter } from "../sim/state.ts";
  * import type { Stepped } from "./process.ts";
  * // deno-lint-ignore require-yield
  * function* add(total: number, x: number): Action<Stepped<number, number>> {
@@ -295,7 +302,7 @@ class Site {
  * assertEquals(net.peekWhere(0), 1);
  * ```
  */
-export class ForwardingNet {
+export class ForwardingNet implements StateSource {
   /** The deliberate bug built in, or null. */
   readonly flaw: ForwardingFlaw | null;
   /** How many messages were marked done, and how: ghost counts, not scheduling points. */
@@ -332,6 +339,33 @@ export class ForwardingNet {
       ready: () => outstanding.peek() === 0,
       reason: "every message, move and notice between contexts to be done",
     });
+    kernel.describe(this);
+  }
+
+  /**
+   * For reports: per context, where its entry sends each process ("here",
+   * "→ ctx1", "moving", "draining"; absent when none), the inputs queued for
+   * a process it hosts and the messages it holds during a hand-over (by
+   * their reply's name, or "resolve/read future N"); and the counts of how
+   * messages were marked done.
+   */
+  describeState(out: StateWriter): void {
+    const names = (ms: readonly Routed[]) =>
+      ms.map((m) => m.kind === "message" ? m.reply.name : `${m.kind} future ${m.fid}`);
+    for (const s of this.#sites) {
+      const entries: Record<string, string> = {};
+      const queued: Record<string, string[]> = {};
+      const held: Record<string, string[]> = {};
+      this.#procs.forEach((p, pid) => {
+        const e = s.entries[pid].peek();
+        if (e !== NONE) entries[p.name] = entryText(e);
+        const h = s.hosted[pid];
+        if (h !== undefined && h.queue.length > 0) queued[p.name] = names(h.queue);
+        if (s.held[pid].length > 0) held[p.name] = names(s.held[pid]);
+      });
+      out.put("forwarding", s.name, { entries, queued, held });
+    }
+    out.put("forwarding", "marks", { ...this.marks, outstanding: this.#outstanding.peek() });
   }
 
   /** Contexts in the net. */

@@ -43,6 +43,7 @@ import type { Cell } from "../sim/cell.ts";
 import type { Fiber } from "../sim/fiber.ts";
 import type { Kernel } from "../sim/kernel.ts";
 import type { Action } from "../sim/op.ts";
+import type { StateSource, StateWriter } from "../sim/state.ts";
 import { Clock } from "../sim/clock.ts";
 import { Violation } from "../sim/outcome.ts";
 import { Arena } from "./arena.ts";
@@ -292,7 +293,7 @@ interface Worker {
  * assertEquals(got.sort((a, b) => a - b), [8, 9, 10]);
  * ```
  */
-export class System {
+export class System implements StateSource {
   /** The kernel of the run. */
   readonly kernel: Kernel;
   /** The heap of start-up, the global heap and the workers' arenas. */
@@ -420,6 +421,26 @@ export class System {
       });
     }
     for (const wk of this.workerList) wk.idle = this.#idleSpot(wk);
+    kernel.describe(this);
+  }
+
+  /**
+   * For reports: the phase (start-up or running), what the run did so far,
+   * and per worker the arena it allocates in (bytes used of its size), the
+   * timers still holding objects of it, and whether it asked for work. The
+   * parts (heaps, collectors, channels, deques, safepoints, the forwarding
+   * net, regions) describe themselves.
+   */
+  describeState(out: StateWriter): void {
+    out.put("system", "phase", this.#running ? "running" : "start-up");
+    out.put("system", "stats", this.stats);
+    for (const wk of this.workerList) {
+      out.put("system", `w${wk.index}`, {
+        arena: `${wk.arena.name} ${wk.arena.bytesUsed}/${wk.arena.bytesMax} bytes`,
+        timers: wk.timers.filter((t) => !t.done).map((t) => t.name),
+        requested: wk.requested,
+      });
+    }
   }
 
   // An idle worker wakes for an event on its own channel, a job in its own

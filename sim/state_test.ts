@@ -1,10 +1,12 @@
-import { assert, assertEquals } from "../deps.ts";
+import { assert, assertEquals, assertMatch } from "../deps.ts";
 import fc from "fast-check";
 import {
   channelMpmc,
+  forwarding,
   gcMarkSweep,
   lockOrder,
   lostUpdate,
+  runtime,
   workStealing,
   zeno,
 } from "../scenarios/mod.ts";
@@ -140,4 +142,24 @@ Deno.test("channels, deques and region clocks are described", () => {
   const z = record(zeno, "busy-wait", 1).states.at(-1)!;
   const clocks = [...z].filter(([k]) => k.startsWith("clock/") && k !== "clock/virtual time");
   assert(clocks.length > 0 && JSON.parse(clocks[0][1]).instantSteps > 0, JSON.stringify(clocks));
+});
+
+Deno.test("the forwarding net, the composed system and safepoints are described", () => {
+  const fwd = record(forwarding, "correct", 1).states;
+  const entries = (s: Map<string, string>) =>
+    [...s].filter(([k]) => /^forwarding\/ctx\d+$/.test(k))
+      .flatMap(([, v]) => Object.values(JSON.parse(v).entries as Record<string, string>));
+  assert(entries(fwd[0]).includes("here"), "a process starts at its home");
+  assert(fwd.some((s) => entries(s).some((e) => e.startsWith("→ ctx"))), "a forwarding entry");
+  assert(fwd.some((s) => entries(s).includes("moving")), "a process being handed over");
+  const marks = JSON.parse(fwd.at(-1)!.get("forwarding/marks")!);
+  assert(marks.delete > 0 && marks.outstanding === 0, JSON.stringify(marks));
+  const sys = record(runtime, "correct", 1).states;
+  assertEquals(sys[0].get("system/phase"), '"start-up"');
+  assertEquals(sys.at(-1)!.get("system/phase"), '"running"');
+  assert(JSON.parse(sys.at(-1)!.get("system/stats")!).attempts > 0, "jobs were attempted");
+  assertMatch(JSON.parse(sys.at(-1)!.get("system/w0")!).arena, /^\S+ \d+\/\d+ bytes$/);
+  const stops = sys.map((s) => JSON.parse(s.get("lock/safepoints")!));
+  assert(stops.some((sp) => sp.stopper !== null), "some step has the world stopped");
+  assertEquals(Object.keys(stops[0].mutators).sort(), ["boot", "w0", "w1"]);
 });
