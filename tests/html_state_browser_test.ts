@@ -2,7 +2,8 @@
  * The report's state view in a real headless browser, driven over the
  * DevTools protocol: the page opens at the failing step with it selected
  * and in view; the left arrow key moves the cursor back one step and
- * changes the state panels; the race, the wait-for graph and the Zeno
+ * changes the state panels; a click on a mark and the slider move one
+ * trace's cursor and leave the other's; the race, the wait-for graph and the Zeno
  * instant are shown; no console errors. Writes a screenshot of the
  * gc-mark-sweep report at its failing step to sim-out/ for people to look at.
  */
@@ -152,6 +153,24 @@ Deno.test({
             assertEquals(value, want, `${name}: first difference moves both cursors`);
           }
         }
+        // A click on a mark and the slider move this trace's cursor, not the other's.
+        const moved = await page.evaluate(`(() => {
+          const [p, q] = document.querySelectorAll("section.panel");
+          const other = () => q.querySelector(".slider").value;
+          const before = other();
+          p.querySelector('.mark[data-i="0"]').dispatchEvent(new MouseEvent("click", { bubbles: true }));
+          const clicked = Number(p.querySelector(".mark.selected").dataset.step);
+          const info = p.querySelector(".step-info").textContent;
+          const slider = p.querySelector(".slider");
+          slider.value = slider.max;
+          slider.dispatchEvent(new Event("input"));
+          const slid = Number(p.querySelector(".mark.selected").dataset.step);
+          return { clicked, info, slid, last: Number(slider.max), otherKept: other() === before };
+        })()`);
+        assertEquals(moved.clicked, 1, `${name}: a click on step 1's mark`);
+        assertMatch(moved.info, /\.ts:\d+/, `${name}: step 1's source line`);
+        assertEquals(moved.slid, moved.last, `${name}: the slider`);
+        assert(moved.otherKept, `${name}: the other trace keeps its cursor`);
         assertEquals(page.errors(), [], `${name}: console errors`);
       });
     }
