@@ -1,8 +1,10 @@
 import { assert, assertEquals, assertMatch } from "../deps.ts";
+import { lostUpdate } from "../scenarios/mod.ts";
 import type { StepEvent } from "../sim/events.ts";
+import { judge, makeTarget, makeTrace, planFor } from "../sim/explore.ts";
 import type { Trace } from "../sim/trace.ts";
 import { esc, kindColor, renderHtml } from "./html.ts";
-import type { Timeline } from "./timeline.ts";
+import { type Timeline, timelineOf } from "./timeline.ts";
 
 function timeline(events: StepEvent[], over: Partial<Timeline> = {}): Timeline {
   const trace: Trace = {
@@ -148,4 +150,30 @@ Deno.test("a report says when source lines cover only part of the steps drawn", 
     });
   assertMatch(render([2, 2]), /Source lines are recorded for steps 2 to 2 only/);
   assert(!render([1, 2]).includes("Source lines are recorded"));
+});
+
+Deno.test("a report says from which step on the state was kept when the cap cut it", () => {
+  const target = makeTarget(lostUpdate, "racy", { params: { fibers: 3, increments: 20 } });
+  const r = judge(target, { ...planFor(target, { strategy: "random" }), seed: 1 });
+  const t = timelineOf(makeTrace(target, r.strategy, r.failures[0]), lostUpdate, {
+    stateBytesMax: 3_000,
+  });
+  assert(t.state !== null && t.state.capped && t.state.from > 0, "capped");
+  const html = renderHtml({
+    title: "lost-update/racy",
+    original: t,
+    shrunk: null,
+    originalPath: "a.json",
+    shrunkPath: null,
+  });
+  assertMatch(html, new RegExp(`The state is recorded from step ${t.state.from} on`));
+  assert(
+    !renderHtml({
+      title: "lost-update/racy",
+      original: timelineOf(t.trace, lostUpdate),
+      shrunk: null,
+      originalPath: "a.json",
+      shrunkPath: null,
+    }).includes("The state is recorded from step"),
+  );
 });

@@ -3,7 +3,7 @@
  * DevTools protocol: the page opens at the failing step with it selected
  * and in view; the left arrow key moves the cursor back one step and
  * changes the state panels; a click on a mark and the slider move one
- * trace's cursor and leave the other's; the race, the wait-for graph and the Zeno
+ * trace's cursor and leave the other's; reads-from arrows are drawn; the race, the wait-for graph and the Zeno
  * instant are shown; no console errors. Writes a screenshot of the
  * gc-mark-sweep report at its failing step to sim-out/ for people to look at.
  */
@@ -171,6 +171,21 @@ Deno.test({
         assertMatch(moved.info, /\.ts:\d+/, `${name}: step 1's source line`);
         assertEquals(moved.slid, moved.last, `${name}: the slider`);
         assert(moved.otherKept, `${name}: the other trace keeps its cursor`);
+        if (scenario === lostUpdate || scenario === gcMarkSweep) {
+          // Each read gets an arrow from the write it saw, labelled with the value.
+          const rf = await page.evaluate(`(() => {
+            const p = document.querySelector("section.panel");
+            const box = p.querySelector(".all-rf");
+            box.checked = true;
+            box.dispatchEvent(new Event("change"));
+            const reads = JSON.parse(p.querySelector("script[data-timeline]").textContent).rf.length;
+            return { reads, arrows: p.querySelectorAll(".rf-arrow").length,
+              labels: p.querySelectorAll(".rf-label").length };
+          })()`);
+          assert(rf.reads > 0, `${name}: reads-from pairs`);
+          assertEquals(rf.arrows, rf.reads, `${name}: one arrow per read`);
+          assert(rf.labels > 0, `${name}: arrows labelled with the value read`);
+        }
         assertEquals(page.errors(), [], `${name}: console errors`);
       });
     }
