@@ -344,26 +344,40 @@ export class ForwardingNet implements StateSource {
 
   /**
    * For reports: per context, where its entry sends each process ("here",
-   * "→ ctx1", "moving", "draining"; absent when none), the inputs queued for
-   * a process it hosts and the messages it holds during a hand-over (by
-   * their reply's name, or "resolve/read future N"); and the counts of how
-   * messages were marked done.
+   * "→ ctx1", "moving", "draining"; absent when none); each process it hosts
+   * with its moves so far, the inputs queued for it and those parked behind
+   * an earlier one of their sender (by their reply's name), and the futures
+   * it owns; the messages it holds during a hand-over ("resolve/read future
+   * N" for those); and the counts of how messages were marked done.
    */
   describeState(out: StateWriter): void {
-    const names = (ms: readonly Routed[]) =>
-      ms.map((m) => m.kind === "message" ? m.reply.name : `${m.kind} future ${m.fid}`);
+    const names = (ms: Iterable<Routed>) =>
+      [...ms].map((m) => m.kind === "message" ? m.reply.name : `${m.kind} future ${m.fid}`);
     for (const s of this.#sites) {
       const entries: Record<string, string> = {};
-      const queued: Record<string, string[]> = {};
+      const hosted: Record<string, unknown> = {};
       const held: Record<string, string[]> = {};
       this.#procs.forEach((p, pid) => {
         const e = s.entries[pid].peek();
         if (e !== NONE) entries[p.name] = entryText(e);
         const h = s.hosted[pid];
-        if (h !== undefined && h.queue.length > 0) queued[p.name] = names(h.queue);
+        if (h !== undefined) {
+          const futures: Record<string, unknown> = {};
+          for (const [fid, c] of h.cells) {
+            futures[`future ${fid}`] = c.resolved
+              ? c.value
+              : `unresolved, ${c.waiting.length} waiting`;
+          }
+          hosted[p.name] = {
+            moves: h.epoch,
+            queued: names(h.queue),
+            ...(h.parked.size > 0 ? { parked: names(h.parked) } : {}),
+            ...(h.cells.size > 0 ? { futures } : {}),
+          };
+        }
         if (s.held[pid].length > 0) held[p.name] = names(s.held[pid]);
       });
-      out.put("forwarding", s.name, { entries, queued, held });
+      out.put("forwarding", s.name, { entries, hosted, held });
     }
     out.put("forwarding", "marks", { ...this.marks, outstanding: this.#outstanding.peek() });
   }

@@ -152,6 +152,11 @@ Deno.test("the forwarding net, the composed system and safepoints are described"
   assert(entries(fwd[0]).includes("here"), "a process starts at its home");
   assert(fwd.some((s) => entries(s).some((e) => e.startsWith("→ ctx"))), "a forwarding entry");
   assert(fwd.some((s) => entries(s).includes("moving")), "a process being handed over");
+  const hosted = (s: Map<string, string>) =>
+    [...s].filter(([k]) => /^forwarding\/ctx\d+$/.test(k))
+      .flatMap(([, v]) => Object.values(JSON.parse(v).hosted as Record<string, { moves: number }>));
+  assert(hosted(fwd[0]).every((h) => h.moves === 0), "no process has moved at the start");
+  assert(fwd.some((s) => hosted(s).some((h) => h.moves > 0)), "a process hosted after a move");
   const marks = JSON.parse(fwd.at(-1)!.get("forwarding/marks")!);
   assert(marks.delete > 0 && marks.outstanding === 0, JSON.stringify(marks));
   const sys = record(runtime, "correct", 1).states;
