@@ -12,6 +12,8 @@
  */
 import type { Cell, Kernel } from "../sim/kernel.ts";
 import { type Action, type Footprint, Op } from "../sim/op.ts";
+import { readsAs } from "../sim/memory.ts";
+import type { Ordering } from "../sim/ordering.ts";
 import { Violation } from "../sim/outcome.ts";
 import type { StateSource, StateWriter } from "../sim/state.ts";
 
@@ -621,10 +623,10 @@ export class Heap implements StateSource {
 
   // ---- field access: scheduling points -----------------------------------
 
-  /** Reads pointer field `i` of `ref`. */
-  *load(ref: Ref, i: number): Action<Ref> {
+  /** Reads pointer field `i` of `ref` (with a C11 ordering under a weak memory model). */
+  *load(ref: Ref, i: number, order?: Ordering): Action<Ref> {
     const obj = this.#field(ref, i, true);
-    const v = yield* obj.ptrs[i].read();
+    const v = yield* obj.ptrs[i].read(order);
     if (v !== v) throw useAfterFree(obj, `load ${obj.name}.p${i}`);
     return v;
   }
@@ -632,6 +634,18 @@ export class Heap implements StateSource {
   /** Writes `value` into pointer field `i` of `ref`. */
   *store(ref: Ref, i: number, value: Ref): Action<void> {
     yield* this.swap(ref, i, value);
+  }
+
+  /**
+   * Writes `value` into pointer field `i` of `ref` with a plain store, not a
+   * read-modify-write: under a buffered memory model it waits in the store
+   * buffer like any store. It cannot see a use-after-free (it reads nothing):
+   * load the field first where that matters.
+   */
+  *write(ref: Ref, i: number, value: Ref, order?: Ordering): Action<void> {
+    const obj = this.#field(ref, i, true);
+    this.#checkRef(value, `${obj.name}.p${i}`);
+    yield* obj.ptrs[i].write(value, order);
   }
 
   /** Writes `value` into pointer field `i` of `ref` and returns what was there. */
@@ -737,6 +751,24 @@ export class Heap implements StateSource {
       for (const p of obj.ptrs) push(p.peek());
     }
     return marks;
+  }
+
+  /**
+   * Like `reachable`, but under a store-buffer memory model (`tso`, `pso`)
+   * an object counts as reachable when any fiber's core reaches it: through
+   * memory or through the stores that core still buffers (a register the
+   * mutator just wrote is live before memory sees it). Garbage is what no
+   * core can reach. A fresh array; under `sc` and `ra` it equals `reachable`.
+   */
+  reachableFromAnyCore(): Uint8Array {
+    const k = this.kernel;
+    const live = this.reachable().slice();
+    if (!k.weak || k.memory === "ra") return live;
+    for (const f of k.fibers) {
+      const seen = readsAs(f, () => this.reachable());
+      for (let i = 0; i < seen.length; i++) live[i] |= seen[i];
+    }
+    return live;
   }
 
   /** True when a root or local reference reaches `ref`. */

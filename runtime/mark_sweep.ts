@@ -17,7 +17,7 @@
  *
  * @module
  */
-import type { Cell } from "../sim/kernel.ts";
+import type { Cell, Kernel } from "../sim/kernel.ts";
 import type { Fiber } from "../sim/fiber.ts";
 import { type Action, Op } from "../sim/op.ts";
 import { Violation } from "../sim/outcome.ts";
@@ -80,6 +80,21 @@ export interface MarkSweepOptions {
    * handshake on cells, fenced or not (`runtime/handshake.ts`).
    */
   readonly handshake?: HandshakeOptions;
+  /**
+   * End marking with the world stopped (default true). False needs the
+   * deletion barrier: the collector drains the grey list and sweeps while
+   * mutators run on, and the barrier shades the old target with plain
+   * stores *before* the pointer store (load, shade, store), so a collector
+   * that sees the new pointer must also see the shade. Under a weak memory
+   * model that takes `publish`.
+   */
+  readonly finalStop?: boolean;
+  /**
+   * Order the barrier's shade before the pointer store for other cores: the
+   * mutator stores the pointer with `release`, the collector loads pointer
+   * fields with `acquire` (default false; free under `sc` and `tso`).
+   */
+  readonly publish?: boolean;
 }
 
 /** What the collector did, summed over its cycles. */
@@ -108,8 +123,9 @@ const IDLE = 0;
  * collector can stop the world (take it for writing) between operations,
  * never in the middle of one. The world is stopped twice per cycle: to
  * snapshot the roots when marking starts, and to end marking (drain what the
- * barrier shaded, and for `insertion` rescan the roots). Marking and
- * sweeping themselves run concurrently with the mutators.
+ * barrier shaded, and for `insertion` rescan the roots); once with
+ * `finalStop: false`. Marking and sweeping themselves run concurrently with
+ * the mutators.
  *
  * A fiber's registers are its stack slots (`heap.roots.stack`): root cells
  * only their owner writes, so the owner reads them without a scheduling
@@ -153,6 +169,10 @@ export class MarkSweep implements StateSource {
   readonly rescan: boolean;
   /** Whether objects allocated during marking start black. */
   readonly allocateBlack: boolean;
+  /** Whether marking ends with the world stopped. */
+  readonly finalStop: boolean;
+  /** Whether pointer stores are releases and the collector's pointer loads acquires. */
+  readonly publish: boolean;
   /** The world lock: mutator operations read-lock it, stopping the world write-locks it. */
   readonly world: WorldLock;
   /** What the collector did so far in the run. */
@@ -188,6 +208,14 @@ export class MarkSweep implements StateSource {
     this.name = options.name ?? "gc";
     this.rescan = options.rescan ?? this.barrier === "insertion";
     this.allocateBlack = options.allocateBlack ?? true;
+    this.finalStop = options.finalStop ?? true;
+    this.publish = options.publish ?? false;
+    if (!this.finalStop && this.barrier !== "deletion") {
+      throw new RangeError(
+        `Cannot end marking without stopping the world with the ${this.barrier} barrier: ` +
+          "only the deletion barrier needs no final rescan",
+      );
+    }
     const k = heap.kernel;
     this.world = options.handshake === undefined
       ? k.rwlock(`${this.name}.world`)
@@ -291,7 +319,9 @@ export class MarkSweep implements StateSource {
     yield* this.world.readLock();
     const target = obj.peek();
     const value = src === null ? NULL : src.peek();
-    if (target !== NULL) {
+    if (target !== NULL && !this.finalStop) {
+      yield* this.#storeShadingFirst(target, field, value);
+    } else if (target !== NULL) {
       const marking = this.#phase === MARKING;
       if (marking && this.barrier === "insertion" && value !== NULL) yield* this.#shade(value);
       const old = yield* this.heap.swap(target, field, value);
@@ -329,6 +359,29 @@ export class MarkSweep implements StateSource {
     yield* this.world.readUnlock();
   }
 
+  // The deletion barrier of a collector that ends marking while mutators
+  // run: the old target is shaded before the store that overwrites it, by a
+  // plain load and store of its mark bit; the collector finds it by scanning
+  // the marks (bitmap marking: no list to push to). A collector may mark it
+  // too: repeated work, never a wrong free. A collector that loads the new
+  // pointer and so skips the old target counts on seeing the shade: under
+  // pso the two stores drain out of order, and under ra it may read the new
+  // pointer and a stale mark, unless the store is a release and the
+  // collector's load an acquire (`publish`).
+  *#storeShadingFirst(target: Ref, field: number, value: Ref): Action<void> {
+    const old = yield* this.heap.load(target, field);
+    if (this.#phase === MARKING && old !== NULL) {
+      const mark = this.markOf(old);
+      const v = yield* mark.read();
+      if (v !== v) throw usedFreed(this.heap, old);
+      if (v === this.white) {
+        yield* mark.write(this.black);
+        this.stats.shaded++;
+      }
+    }
+    yield* this.heap.write(target, field, value, this.publish ? "release" : undefined);
+  }
+
   *#shade(ref: Ref): Action<void> {
     if (yield* this.#tryMark(ref)) {
       this.stats.shaded++;
@@ -347,9 +400,12 @@ export class MarkSweep implements StateSource {
     // Stop the world: snapshot the roots, start marking.
     yield* this.world.writeLock();
     this.#checkMarksReset();
+    // Garbage is taken before the roots are read: with the world stopped it
+    // makes no difference, and when a broken stop lets a mutator run between
+    // the reads, a node it drops meanwhile is floating garbage, not a miss.
+    const garbage = this.#unreachable();
     const roots: Ref[] = [];
     for (const slot of this.heap.roots.slots) roots.push(yield* slot.read());
-    const garbage = this.#unreachable();
     this.#phase = MARKING;
     this.stats.cycles++;
     this.#tracedIn = [];
@@ -362,7 +418,8 @@ export class MarkSweep implements StateSource {
     // Drain what the barrier shaded meanwhile, then end marking with the
     // world stopped: drain again, and (insertion) rescan the roots.
     yield* this.#drainGrey();
-    yield* this.world.writeLock();
+    if (!this.finalStop) yield* this.#scanMarks();
+    if (this.finalStop) yield* this.world.writeLock();
     yield* this.#drainGrey();
     if (this.rescan) {
       const stack: Ref[] = [];
@@ -374,7 +431,7 @@ export class MarkSweep implements StateSource {
     }
     this.#phase = IDLE;
     const nodes = this.#nodes.filter((r) => !this.heap.get(r).freed);
-    yield* this.world.writeUnlock();
+    if (this.finalStop) yield* this.world.writeUnlock();
 
     // finish(n) for every node, in parallel.
     yield* this.#parallel(sweepShare, nodes);
@@ -421,7 +478,7 @@ export class MarkSweep implements StateSource {
       if (n > 1) this.stats.retraced++;
       const fields = heap.get(x).ptrs.length;
       for (let i = 0; i < fields; i++) {
-        const y = yield* heap.load(x, i);
+        const y = yield* heap.load(x, i, this.publish ? "acquire" : undefined);
         if (y !== NULL && (yield* this.#tryMark(y))) stack.push(y);
       }
       this.#scanned[x] = true;
@@ -469,6 +526,20 @@ export class MarkSweep implements StateSource {
     return old === this.white;
   }
 
+  // Bitmap marking's grey set: nodes marked (by the barrier) but not traced
+  // this cycle. Scans the mark bits until a pass traces nothing new.
+  *#scanMarks(): Action<void> {
+    for (let found = true; found;) {
+      found = false;
+      for (const r of this.#nodes) {
+        if (this.heap.get(r).freed || this.#tracedIn[r] !== undefined) continue;
+        if ((yield* this.markOf(r).read()) !== this.black) continue;
+        yield* this.trace([r]);
+        found = true;
+      }
+    }
+  }
+
   *#drainGrey(): Action<void> {
     for (;;) {
       const r = yield* this.#grey.pop();
@@ -493,8 +564,12 @@ export class MarkSweep implements StateSource {
     }
   }
 
+  // What no core can reach: under a store-buffer model a register store
+  // still in the mutator's buffer keeps its target live (the collector only
+  // misses it when the world was not really stopped, and then the heap's
+  // safety checks judge the run).
   #unreachable(): Ref[] {
-    const live = this.heap.reachable();
+    const live = this.heap.reachableFromAnyCore();
     return this.#nodes.filter((r) => live[r] === 0 && !this.heap.get(r).freed);
   }
 }
@@ -544,9 +619,15 @@ function usedFreed(heap: Heap, ref: Ref): Violation {
   return new Violation("use-after-free", `marked ${heap.get(ref).name}, which was freed`);
 }
 
-/** The shared list of nodes the barrier shaded: grey, waiting to be traced. */
+/**
+ * The shared list of nodes the barrier shaded: grey, waiting to be traced.
+ * It stands for a lock-protected list: under a weak memory model a push
+ * releases (what the pusher stored before it, the node's mark, is published)
+ * and a pop acquires.
+ */
 class GreyList {
   readonly id: number;
+  readonly #k: Kernel;
   readonly #items: Ref[] = [];
   readonly #pushOp: Op;
 
@@ -557,19 +638,24 @@ class GreyList {
   readonly #popOp: Op;
 
   constructor(heap: Heap, name: string) {
+    this.#k = heap.kernel;
     this.id = heap.kernel.newObject(name);
     this.#pushOp = new Op("push", this.id, true);
     this.#popOp = new Op("pop", this.id, true);
   }
 
   *push(r: Ref): Action<void> {
+    const weak = this.#k.weak;
+    if (weak) yield* this.#k.releasing(this);
     yield this.#pushOp;
+    if (weak) this.#k.released(this);
     this.#items.push(r);
   }
 
   /** The most recently pushed node, or NULL when empty. */
   *pop(): Action<Ref> {
     yield this.#popOp;
+    if (this.#k.weak) this.#k.acquired(this);
     return this.#items.pop() ?? NULL;
   }
 }

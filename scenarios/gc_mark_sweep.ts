@@ -22,6 +22,22 @@ export const BUILDS: Record<string, MarkSweepOptions> = {
   "no-reset-stm": { barrier: "deletion", mark: "flip-stm", collectors: 2 },
   handshake: { barrier: "insertion", mark: "clear", collectors: 1 },
   "handshake-no-fence": { barrier: "insertion", mark: "clear", collectors: 1 },
+  "satb-relaxed": { barrier: "deletion", mark: "clear", collectors: 1, finalStop: false },
+  "satb-relaxed-ra": { barrier: "deletion", mark: "clear", collectors: 1, finalStop: false },
+  "satb-release": {
+    barrier: "deletion",
+    mark: "clear",
+    collectors: 1,
+    finalStop: false,
+    publish: true,
+  },
+  "satb-release-ra": {
+    barrier: "deletion",
+    mark: "clear",
+    collectors: 1,
+    finalStop: false,
+    publish: true,
+  },
 };
 
 /** The variants whose world is stopped by a handshake on cells, and whether it is fenced. */
@@ -160,12 +176,50 @@ export const gcMarkSweep: Scenario<MarkSweepParams> = defineScenario({
         budget: { strategy: "pct", runs: 3_000 },
       },
     },
+    "satb-relaxed": {
+      description: "snapshot-at-the-beginning: deletion barrier shading the old target before " +
+        "the pointer store, marking ended without stopping the world; under pso the store " +
+        "drains before the shade, the collector sees the cut and a white mark, and frees C",
+      memory: "pso",
+      expect: {
+        verdict: "bug",
+        checks: ["free-safety", "use-after-free", "no-dangling"],
+        budget: { strategy: "dpor", runs: 1_000 },
+      },
+    },
+    "satb-relaxed-ra": {
+      description: "satb-relaxed under release/acquire: the collector reads the cut and a " +
+        "stale mark of C (relaxed store, relaxed load)",
+      memory: "ra",
+      expect: {
+        verdict: "bug",
+        checks: ["free-safety", "use-after-free", "no-dangling"],
+        budget: { strategy: "dpor", runs: 1_000 },
+      },
+    },
+    "satb-release": {
+      description: "satb with the pointer store a release and the collector's pointer loads " +
+        "acquires: whoever sees the cut sees the shade (under pso)",
+      memory: "pso",
+      expect: { verdict: "pass", budget: { strategy: "dpor", runs: 5_000 } },
+    },
+    "satb-release-ra": {
+      description: "satb-release under release/acquire",
+      memory: "ra",
+      expect: { verdict: "pass", budget: { strategy: "dpor", runs: 5_000 } },
+    },
   },
   stepsMax: ({ cycles, mutators, garbage }) =>
     400 * Math.max(cycles, 2) + 100 * mutators + 20 * garbage,
   setup(k, params, variant) {
     const build = BUILDS[variant];
     if (build === undefined) throw new RangeError(`gc-mark-sweep has no variant ${variant}`);
+    if (build.finalStop === false && params.cycles > 1) {
+      throw new RangeError(
+        `Cannot run ${variant} for ${params.cycles} cycles: it ends marking without a ` +
+          "handshake, so a mutator's late shade could outlive the sweep into the next cycle",
+      );
+    }
     const fenced = HANDSHAKES[variant];
     buildWorld(
       k,

@@ -184,6 +184,8 @@ Deno.test("the catalog has weak-memory variants: work stealing, channel, mark-sw
     "work-stealing/take-no-fence",
     "channel-mpmc/relaxed-publish",
     "gc-mark-sweep/handshake-no-fence",
+    "gc-mark-sweep/satb-relaxed",
+    "gc-mark-sweep/satb-relaxed-ra",
   ];
   for (const name of expected) {
     assert(names.includes(name), `${name} is not a weak-memory variant: ${names.join(", ")}`);
