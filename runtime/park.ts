@@ -5,6 +5,7 @@
  */
 import type { Fiber } from "../sim/fiber.ts";
 import { readsAs } from "../sim/memory.ts";
+import { parkAcquires } from "../sim/ra.ts";
 import { type Action, type Footprint, type Guard, Op } from "../sim/op.ts";
 
 /** How a parking spot is built. */
@@ -84,8 +85,12 @@ export class ParkingSpot implements Guard {
     return this.#reason;
   }
 
-  /** Waits until the condition holds. */
+  /**
+   * Waits until the condition holds. Under `ra` the fiber then has seen
+   * what the condition read, as if by acquire loads (see `parkAcquires`).
+   */
   *park(): Action<void> {
     yield this.#op;
+    parkAcquires(this.#ready);
   }
 }

@@ -10,11 +10,13 @@ import { Kernel } from "./kernel.ts";
 import { lostUpdate } from "../scenarios/lost_update.ts";
 import { workStealing } from "../scenarios/work_stealing.ts";
 import { OrderingError } from "./ordering.ts";
+import { raSwitches } from "./ra.ts";
 import type { Outcome } from "./outcome.ts";
 import { defineScenario, UsageError } from "./scenario.ts";
 import type { Strategy } from "./strategy.ts";
 import { parseTrace, serializeTrace } from "./trace.ts";
 import { Future } from "../runtime/future.ts";
+import { ParkingSpot } from "../runtime/park.ts";
 
 /** Always the first eligible fiber: user fibers (lower ids) before drain fibers. */
 const first: Strategy = {
@@ -215,8 +217,8 @@ Deno.test("sc traces have no memory field, so their bytes are unchanged", () => 
 // ---- DPOR stays sound under weak memory -------------------------------------------
 
 type Instr =
-  | { op: "read"; cell: number; order?: "acquire" }
-  | { op: "write"; cell: number; value: number; order?: "release" }
+  | { op: "read"; cell: number; order?: "acquire" | "seq_cst" }
+  | { op: "write"; cell: number; value: number; order?: "release" | "seq_cst" }
   | { op: "cas"; cell: number; expect: number; value: number }
   | { op: "fence"; order?: "acquire" | "release" };
 
@@ -570,4 +572,127 @@ Deno.test("work-stealing under ra: the fenced Chase-Lev deque passes, take-no-fe
   const broken = makeTarget(workStealing, "take-no-fence", { memory: "ra" });
   const bug = judge(broken, { ...planFor(broken, { strategy: "random", runs: 300 }), seed: 1 });
   assert(bug.ok, "take-no-fence not found under ra in 300 random runs");
+});
+
+function* spinUntilSet(
+  x: Cell<number>,
+  setterDone: ParkingSpot,
+  xSet: ParkingSpot,
+  seen: number[],
+) {
+  // Waits (no cell read, so no synchronisation) until the setter has stored x = 1.
+  yield* setterDone.park();
+  // The runtime's spin loop: load, and park until the load would succeed.
+  let loads = 1;
+  while ((yield* x.read()) === 0) {
+    yield* xSet.park();
+    loads++;
+  }
+  seen.push(loads);
+}
+
+const spinScenario = defineScenario({
+  name: "ra-spin",
+  description: "once another fiber set x, a fiber loads x, parking until it is set (tests only)",
+  params: z.object({}),
+  variants: {
+    only: { description: "-", expect: { verdict: "pass", budget: { strategy: "dfs", runs: 1 } } },
+  },
+  cores: () => 2,
+  stepsMax: () => 60,
+  setup(k, _p) {
+    const x = k.cell("x", 0);
+    const seen: number[] = [];
+    registers.length = 0;
+    registers.push(seen);
+    let done = false;
+    const park = (name: string, ready: () => boolean) =>
+      new ParkingSpot(name, { watches: x.id, ready, reason: name });
+    k.spawn({ name: "setter", core: 1 }, function* () {
+      yield* x.write(1);
+      done = true;
+    });
+    const setterDone = park("done", () => done);
+    const xSet = park("x-set", () => x.peek() !== 0);
+    k.spawn({ name: "spinner", core: 0 }, spinUntilSet, x, setterDone, xSet, seen);
+  },
+});
+
+Deno.test("ra: a park acquires what its condition read, so a load-and-park loop ends under DFS", () => {
+  const target = makeTarget(spinScenario, "only", { memory: "ra" });
+  const dfs = finals(target, new DfsStrategy());
+  // The first load may read the stale x = 0; after the park it reads 1.
+  assertEquals(dfs.states.map((s) => JSON.parse(s.slice(s.indexOf(" ") + 1))[1][0]), [[1], [2]]);
+  assert(dfs.states.every((s) => s.startsWith("pass")), dfs.states.join("\n"));
+  assertEquals(finals(target, new DporStrategy()).states, dfs.states);
+  // A park that does not synchronise leaves the fiber's view where it was:
+  // DFS follows it loading the stale 0 and parking again until the step limit.
+  raSwitches.parkAcquires = false;
+  try {
+    const loose = finals(target, new DfsStrategy());
+    assert(loose.states.some((s) => s.startsWith("step-limit")), loose.states.join("\n"));
+  } finally {
+    raSwitches.parkAcquires = true;
+  }
+});
+
+const parkPublish = defineScenario({
+  name: "ra-park-publish",
+  description: "a fiber stores data and releases a flag; another parks on the flag, reads data",
+  params: z.object({}),
+  variants: {
+    only: { description: "-", expect: { verdict: "pass", budget: { strategy: "dfs", runs: 1 } } },
+  },
+  cores: () => 2,
+  setup(k, _p) {
+    const data = k.cell("data", 0), flag = k.cell("flag", 0);
+    const seen: number[] = [];
+    registers.length = 0;
+    registers.push(seen);
+    const raised = new ParkingSpot("raised", {
+      watches: flag.id,
+      watchesAll: true,
+      ready: () => flag.peek() === 1,
+      reason: "the flag",
+    });
+    k.spawn({ name: "writer", core: 0 }, function* () {
+      yield* data.write(1);
+      yield* flag.write(1, "release");
+    });
+    k.spawn({ name: "reader", core: 1 }, function* () {
+      yield* raised.park();
+      seen.push(yield* data.read());
+    });
+  },
+});
+
+Deno.test("ra: a park synchronises like an acquire load of the release store it waited for", () => {
+  const target = makeTarget(parkPublish, "only", { memory: "ra" });
+  const seen = (t: Target) =>
+    finals(t, new DfsStrategy()).states.map((s) =>
+      JSON.parse(s.slice(s.indexOf(" ") + 1))[1][0].join("")
+    );
+  assertEquals(seen(target), ["1"]);
+  raSwitches.parkAcquires = false;
+  try {
+    assertEquals(seen(target).sort(), ["0", "1"]);
+  } finally {
+    raSwitches.parkAcquires = true;
+  }
+});
+
+Deno.test("ra: seq_cst stores with relaxed loads forbid SB's 0 0 (stronger than RC11, as documented)", () => {
+  const sb = (order: "release" | "seq_cst"): Instr[][] => [
+    [{ op: "write", cell: 0, value: 1, order }, { op: "read", cell: 1 }],
+    [{ op: "write", cell: 1, value: 1, order }, { op: "read", cell: 0 }],
+  ];
+  const outcomes = (order: "release" | "seq_cst") => {
+    const params = { program: sb(order), cores: 0 };
+    const target = makeTarget(generated, "only", { params, memory: "ra" });
+    return finals(target, new DfsStrategy()).states.map((s) =>
+      JSON.parse(s.slice(s.indexOf(" ") + 1))[1].flat().join("")
+    );
+  };
+  assert(outcomes("release").includes("00"));
+  assertEquals([...new Set(outcomes("seq_cst"))].sort(), ["01", "10", "11"]);
 });

@@ -24,7 +24,16 @@
  *   (release sequences).
  * - A seq_cst fence joins a global view and publishes into it; a seq_cst
  *   access is an acquire load after, or a release store before, such a fence
- *   (stronger than C11 in corner cases, never weaker than release/acquire).
+ *   (a read-modify-write has one on each side). Exact for seq_cst fences and
+ *   for cells accessed only with seq_cst; stronger than C11/RC11 where
+ *   seq_cst accesses mix with weaker ones, because the fence also orders the
+ *   fiber's relaxed accesses: SB with seq_cst stores and relaxed loads
+ *   (`x.write(1, "seq_cst"); y.read()` against the mirror) loses `0 0`,
+ *   which RC11 allows (x86's mapping forbids it too). Never weaker than
+ *   release/acquire.
+ * - A park (`runtime/park.ts`) is enabled once the newest stores satisfy its
+ *   condition, and its step acquires them (`parkAcquires`): a spin loop of
+ *   acquire loads without its failing iterations.
  * - Locks, semaphores, condition variables, spawn and join synchronise: a
  *   release publishes the fiber's view to the primitive, an acquire joins it.
  *
@@ -42,6 +51,35 @@ import type { Fiber } from "./fiber.ts";
 import type { Kernel } from "./kernel.ts";
 import { Op } from "./op.ts";
 import { checkOrdering, type Ordering } from "./ordering.ts";
+
+/** @internal Switches for tests: turn `parkAcquires` off to see what it prevents. */
+export const raSwitches: { parkAcquires: boolean } = { parkAcquires: true };
+
+/** True once any run used `ra`: until then a park pays nothing for it. */
+let raUsed = false;
+/** The cells `RaCell.peek` sees while `parkAcquires` runs a condition; null otherwise. */
+let peeked: RaCell<unknown>[] | null = null;
+
+/**
+ * Within a parked fiber's step (`runtime/park.ts`): under `ra` the fiber
+ * takes in what its wait condition read, as an acquire load of the newest
+ * store of each cell `ready` peeks (the kernel enabled the step because the
+ * newest stores satisfy it). A park stands for a spin loop of acquire loads
+ * that ends once it reads them; without this the fiber would go on with its
+ * old view and could read the stale values it parked on again, for ever.
+ * Under the other models it does nothing.
+ */
+export function parkAcquires(ready: () => unknown): void {
+  if (!raUsed || !raSwitches.parkAcquires) return;
+  const outer = peeked;
+  const cells: RaCell<unknown>[] = peeked = [];
+  try {
+    ready();
+  } finally {
+    peeked = outer;
+  }
+  for (const c of cells) c.acquireNewest();
+}
 
 /** No step at all: what `yield*` of a model action that needs none delegates to. */
 function* noStep(): Generator<Op, void, void> {}
@@ -129,6 +167,7 @@ export class RaMemory implements WeakMemory {
   #cells = 0;
 
   constructor(kernel: Kernel) {
+    raUsed = true;
     this.#k = kernel;
     const sc = kernel.newObject("sc");
     this.#scFence = new Op("fence", sc, true, null, kernel.costOf("fence"));
@@ -394,7 +433,14 @@ export class RaCell<T> extends Cell<T> {
   }
 
   override peek(): T {
+    if (peeked !== null) peeked.push(this as RaCell<unknown>);
     return this.#history[this.#history.length - 1].value as T;
+  }
+
+  /** @internal The current fiber acquires the newest store, as a load of it would (a park). */
+  acquireNewest(): void {
+    const t = this.#memory.current(`wait on ${this.name}`);
+    this.#memory.readFrom(t, this.index, this.#history[this.#history.length - 1], true);
   }
 
   override poke(value: T): void {
