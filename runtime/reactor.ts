@@ -149,6 +149,7 @@ export class Reactor implements StartupContext {
   readonly #arenaUser = new Map<Arena, string>();
   #globalPrint = "";
   readonly #running: Op;
+  readonly #start: Op;
 
   /** Makes the reactor's arenas, queue and cells (in setup). */
   constructor(kernel: Kernel, heap: Heap, options: ReactorOptions) {
@@ -170,11 +171,16 @@ export class Reactor implements StartupContext {
     this.jobs = new Channel(kernel, "jobs", { capacity: options.queue });
     this.handled = kernel.cell("handled", 0);
     this.failed = kernel.cell("failed", 0);
+    // The phase changes only in the reactor's `start` step, which writes the
+    // phase object the wait reads: DPOR may trust the wait's footprint.
     const started: Guard = {
+      footprintOnly: true,
       ready: () => this.#phase !== "startup",
       waitReason: () => "the reactor's start-up",
     };
-    this.#running = new Op("wait-startup", kernel.newObject("reactor.phase"), false, started);
+    const phase = kernel.newObject("reactor.phase");
+    this.#running = new Op("wait-startup", phase, false, started);
+    this.#start = new Op("start", phase, true);
   }
 
   /** Where the reactor is. */
@@ -213,6 +219,7 @@ export class Reactor implements StartupContext {
       this.workerArenas.push(this.flaw === "shared-arena" && w === 1 ? parts[0] : parts[w]);
       this.#registers.push(this.heap.roots.stack(`w${w}`, this.#options.registers ?? 4));
     }
+    yield this.#start;
     this.#phase = "running";
     for (let w = 0; w < n; w++) this.workers.push(this.kernel.spawn(`w${w}`, work, this, w));
   }

@@ -68,7 +68,7 @@ const SIBLINGS: Record<string, readonly string[]> = {
   "gc-free-list/pinned": ["unpinned"],
   "gc-mark-sweep/no-reset": ["no-barrier"],
   "logical-timers/nested": ["parent-future"],
-  "work-stealing/chase-lev": ["no-cas-last"],
+  "work-stealing/chase-lev": ["no-cas-last", "steal-read-after-cas"],
 };
 
 Deno.test("the broken siblings of a verified variant fail at its declared size", () => {
