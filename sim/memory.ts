@@ -144,6 +144,12 @@ class CoreBuffers implements Guard {
   /** Every FIFO of this core (one under TSO, one per cell stored under PSO). */
   readonly fifos: Fifo[] = [];
   readonly fenceOp: Op;
+  /**
+   * Stores write `sb<c>`, so a store that makes a waiter wait is ordered by
+   * the footprint. Drains do not name it (see `View.drainOp`), but a drain
+   * only ever lets a waiter go, never holds one back: DPOR sees the drain
+   * that lets it go as the step that enabled it, and orders them so.
+   */
   readonly footprintOnly = true;
 
   constructor(k: Kernel, core: number) {
@@ -173,8 +179,9 @@ class CoreBuffers implements Guard {
  * until the stores its parent's core buffered before the spawn reach memory,
  * as a thread created by a system call sees what its creator stored (the
  * call is serialising). Stores the parent makes after the spawn may still
- * be buffered. Its guard reads what stores and drains on the parent's core
- * write (`sb<c>`), so DPOR may trust the footprint.
+ * be buffered. Its guard reads `sb<c>`, which the parent core's stores
+ * write; the drains it waits for only ever make it ready, and DPOR orders
+ * it after the one that did (as for the core's fences).
  */
 class SpawnWait implements Guard {
   readonly footprintOnly = true;
@@ -235,7 +242,15 @@ class View {
     this.storeAfterOp = new Op("write", copy, true, core, write, -1, core.obj);
     this.storeDirectOp = new Op("write", cell.id, true, core, write, -1, core.obj);
     this.rmwOp = new Op("rmw", cell.id, true, core, k.costOf("rmw"), -1, core.obj);
-    this.drainOp = new Op("drain", cell.id, true, null, k.costOf("drain"), -1, core.obj);
+    // A drain writes memory and reads the core's copy (which orders it after
+    // its store). It does not name the core's buffers: a drain and a later
+    // store of another cell on the same core commute, and a fence or
+    // read-modify-write that waits for the buffers learns of the drain that
+    // lets it go as the step that enabled it.
+    this.drainOp = new Op("drain", cell.id, true, null, k.costOf("drain"), -1, -1, {
+      objs: [copy],
+      writes: [false],
+    });
   }
 
   /** The value a load on this core gets: its newest buffered store, else memory. */
