@@ -69,6 +69,7 @@ const SIBLINGS: Record<string, readonly string[]> = {
   "gc-mark-sweep/no-reset": ["no-barrier"],
   "logical-timers/nested": ["parent-future"],
   "work-stealing/chase-lev": ["no-cas-last", "steal-read-after-cas"],
+  "work-stealing/chase-lev-fenced": ["take-no-fence"],
 };
 
 Deno.test("the broken siblings of a verified variant fail at its declared size", () => {
