@@ -72,3 +72,37 @@ Deno.test("reads-from arrows follow the model: a stale load under ra reads the i
   assertEquals(model, ["t0 y <- init = 0", "t1 x <- init = 0"]);
   assertEquals(sc, ["t0 y <- init = 0", "t1 x <- t0 x = 1"]);
 });
+
+function* storeFenceFail(k: Kernel, x: Cell<number>) {
+  yield* x.write(1);
+  yield* k.fence("seq_cst");
+  k.assert(false, "after the fence");
+}
+
+const drains = defineScenario({
+  name: "drain-marks",
+  description: "a store, a fence that waits for its drain, a failure (tests only)",
+  params: z.object({}),
+  variants: {
+    only: {
+      description: "-",
+      memory: "tso",
+      expect: { verdict: "bug", budget: { strategy: "dfs", runs: 10 } },
+    },
+  },
+  cores: () => 2,
+  setup(k) {
+    k.spawn({ name: "t0", core: 1 }, storeFenceFail, k, k.cell("x", 0));
+  },
+});
+
+Deno.test("the timeline puts a buffered store and its drain on the storing core's lane (tso)", () => {
+  const target = makeTarget(drains, "only");
+  const j = judge(target, { ...planFor(target), seed: 0 });
+  assert(j.ok, "not found");
+  const t = timelineOf(makeTrace(target, j.strategy, j.failures[0]), drains);
+  const marks = t.events.map((e) => `${e.core} ${e.name} ${e.kind} ${e.object}`);
+  // The store is issued into core 1's buffer, then drained to memory: both
+  // on core 1's lane, the drain by the buffer's drain fiber, before the fence.
+  assertEquals(marks, ["1 t0 write x@sb1", "1 sb1 drain x", "1 t0 fence sb1"]);
+});
