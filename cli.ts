@@ -16,7 +16,7 @@ import { saveTrace } from "./cli/save.ts";
 
 export { writeTrace };
 import { shrinkCommand } from "./cli/shrink_command.ts";
-import { supervisionFlags } from "./cli/supervision.ts";
+import { supervisionFlags, supervisorFor } from "./cli/supervision.ts";
 import type { SupervisorOptions } from "./scale/supervisor.ts";
 import { labelOf, Sweeper, SweepSink } from "./cli/sweeps.ts";
 import { shrinkText } from "./reports/markdown.ts";
@@ -27,7 +27,6 @@ import { catalog, findScenario } from "./scenarios/mod.ts";
 import { loadScenario, loadTrace } from "./scenarios/load.ts";
 import { enterInitCwd } from "./scale/init_cwd.ts";
 import { parseShard, type Shard, shardText } from "./scale/shard.ts";
-import { checkDeterminism } from "./sim/determinism.ts";
 import type { ExplorationStats } from "./sim/exhaustive.ts";
 import {
   type Failure,
@@ -47,7 +46,6 @@ import { CORES_MAX, PCT_DEPTH_MAX, PCT_STEPS_MAX, RUNS_MAX, STEPS_MAX } from "./
 import { isMemoryModel, MEMORY_MODELS, OrderingError } from "./sim/ordering.ts";
 import { coerceParam, type Expectation, STEPS_MAX_DEFAULT, UsageError } from "./sim/scenario.ts";
 import type { Strategy } from "./sim/strategy.ts";
-import { verifyPass } from "./sim/verified.ts";
 
 /** Where the command writes, and how it reads wall-clock time. */
 export interface Io {
@@ -398,6 +396,10 @@ async function runSweeps(opts: CliOptions, io: Io): Promise<number> {
   const sweeper = new Sweeper(opts.workers, opts.supervision);
   let list: Target[];
   try {
+    // A file's top-level code runs first where a step timeout bounds it.
+    if (opts.scenario !== null && findScenario(opts.scenario) === undefined) {
+      await sweeper.load(opts.scenario);
+    }
     list = await targets(opts);
   } catch (e) {
     sweeper.close();
@@ -568,11 +570,16 @@ async function runTarget(
       written.set(f, writeTrace(target, strategy, f, opts.out));
     }
   }
+  // Why a check after the sweep did not finish (a schedule that hangs there).
+  const stops: string[] = [];
   if (opts.checkDeterminism) {
-    // A fresh strategy: an exhaustive one has walked its whole tree by now.
-    const fresh = planFor(target, opts).strategy;
-    const check = checkDeterminism(target, { strategy: fresh, seed: opts.seed, runs });
-    for (const p of check.problems) {
+    // A fresh strategy (an exhaustive one has walked its whole tree by now),
+    // on the supervised worker when there is one.
+    const check = await sweeper.checkDeterminism(target, plan, { seed: opts.seed, runs });
+    if (typeof check === "string") {
+      stops.push(`determinism check stopped: its ${check}`);
+    }
+    for (const p of typeof check === "string" ? [] : check.problems) {
       sink.nondeterministic++;
       if (opts.json) io.out(JSON.stringify({ ...labelOf(target), nondeterminism: p }));
       else io.out(`${target.scenario.name}/${target.variant}: ${p.message}`);
@@ -591,6 +598,7 @@ async function runTarget(
       shrink: !opts.noShrink,
       html: true,
       now: io.now,
+      shrinker: sweeper.shrinker(target),
     });
     notes.push(note);
     sink.failure(note);
@@ -608,13 +616,16 @@ async function runTarget(
     }
     if (opts.save) note.savedPath = saveTrace(note.shrunk?.path ?? tracePath);
   }
-  const verified = verifyDeclared(
+  const verified = await verifyDeclared(
     target,
     opts,
     result.ok && result.exploration?.exhausted !== true,
+    sweeper,
   );
-  // The gate: a failure whose trace cannot be trusted fails the variant.
-  const ok = result.ok && notes.every((n) => n.problems.length === 0) && verified.ok;
+  // The gate: a failure whose trace cannot be trusted fails the variant, and
+  // so does a check after the sweep that a schedule stopped.
+  const ok = result.ok && notes.every((n) => n.problems.length === 0) && verified.ok &&
+    stops.length === 0;
   const firstFailure = result.failures[0];
   const targetLine = {
     target: true,
@@ -639,6 +650,7 @@ async function runTarget(
       ? { tracesUnwritten: result.failures.length - written.size }
       : {}),
     ...(opts.keepGoing ? { keepGoing: true } : {}),
+    ...(stops.length > 0 ? { stopped: stops } : {}),
     ...(strategy instanceof PortfolioStrategy && firstFailure !== undefined
       ? { foundBy: strategy.memberOf(firstFailure.seed) }
       : {}),
@@ -678,6 +690,7 @@ async function runTarget(
   if (!opts.json) {
     if (stats !== null) io.out(explorationLine(label, strategy, stats, result.failures.length, ms));
     if (verified.message !== null) io.out(verified.message);
+    for (const stop of stops) io.out(`${label}: ${stop}`);
     for (const note of notes) reportFailure(note, io);
     if (result.failures.length > 5) {
       const unwritten = result.failures.length - written.size;
@@ -712,18 +725,23 @@ async function runTarget(
  * A pass variant judged on its own budget that declares a size to verify
  * at is exhausted there with DPOR: what that found, for the variant's line.
  */
-function verifyDeclared(target: Target, opts: CliOptions, wanted: boolean): {
+async function verifyDeclared(
+  target: Target,
+  opts: CliOptions,
+  wanted: boolean,
+  sweeper: Sweeper,
+): Promise<{
   ok: boolean;
   exhausted: boolean;
   /** True when verified at a size smaller than the one run. */
   smaller?: boolean;
   line: Record<string, unknown>;
   message: string | null;
-} {
+}> {
   const own = opts.strategy === null && opts.runs === undefined && opts.shard === null &&
     opts.cores === undefined && opts.stepsMax === undefined &&
     Object.keys(opts.params).length === 0;
-  const v = wanted && own ? verifyPass(target) : null;
+  const v = wanted && own ? await sweeper.verify(target) : null;
   if (v === null) return { ok: true, exhausted: false, line: {}, message: null };
   const label = `${target.scenario.name}/${target.variant}`;
   const size = JSON.stringify(variantOf(target).expect.verify?.params ?? {});
@@ -869,6 +887,8 @@ function reportFailure(note: NotedFailure, io: Io): void {
 }
 
 async function runReplay(file: string, opts: CliOptions, io: Io): Promise<number> {
+  // A scenario file's top-level code runs first where a timeout bounds it.
+  (await supervisorFor(opts.supervision, opts.scenario))?.close();
   const { trace, scenario } = await loadTrace(file, { scenario: opts.scenario, flag: "--replay" });
   const log = new StepLog();
   const result = replay(trace, scenario, (k) => k.observe(log));

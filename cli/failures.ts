@@ -10,7 +10,7 @@ import type { FailureNote, ShrinkNote } from "../reports/markdown.ts";
 import { timelineOf } from "../reports/timeline.ts";
 import type { Failure, Target } from "../sim/explore.ts";
 import { makeTrace } from "../sim/explore.ts";
-import { describeOutcome } from "../sim/outcome.ts";
+import { describeOutcome, isCut } from "../sim/outcome.ts";
 import { formatSwarm } from "../sim/swarm.ts";
 import { type AnyScenario, UsageError } from "../sim/scenario.ts";
 import type { ShrinkOptions, ShrinkResult } from "../sim/shrink.ts";
@@ -48,6 +48,11 @@ export interface FailureContext {
   /** A wall clock in milliseconds, for the shrink time budget. */
   readonly now: () => number;
   readonly shrinkOptions?: ShrinkOptions;
+  /**
+   * Shrinks elsewhere (a supervised worker); gives why it stopped instead of
+   * a result when a candidate schedule hung or ran out of memory.
+   */
+  readonly shrinker?: ((trace: Trace) => Promise<ShrinkResult | string>) | null;
 }
 
 /** "pct (depth 3, steps 4)". */
@@ -100,15 +105,28 @@ export async function noteFailure(c: FailureContext): Promise<NotedFailure> {
   const problems = verifyFound(trace, c.target.scenario);
   if (c.shrink && problems.length === 0) {
     try {
-      const r = await shrinkLazily(trace, c.target.scenario, { now: c.now, ...c.shrinkOptions });
+      // A hang is refused before any run: no need for the worker.
+      const r = c.shrinker && !isCut(trace.outcome)
+        ? await c.shrinker(trace)
+        : await shrinkLazily(trace, c.target.scenario, { now: c.now, ...c.shrinkOptions });
+      if (typeof r === "string") throw new ShrinkStopped(r);
       const path = besidePath(c.tracePath, ".shrunk.json");
       writeText(path, serializeTrace(r.shrunk));
       shrunk = { path, before: r.before, after: r.after, params: paramChanges(r) };
       shrunkTrace = r.shrunk;
       problems.push(...verifyShrunk(trace, r.shrunk, c.target.scenario));
     } catch (e) {
-      if (!(e instanceof UsageError)) throw e;
-      warning = `not shrunk: ${e.message}`;
+      if (e instanceof ShrinkStopped) {
+        // A schedule tried while shrinking hangs: a finding, and the command fails.
+        problems.push(
+          `shrinking stopped: its ${e.message}: the scenario hangs or runs out of memory ` +
+            "in some schedules (--no-shrink skips shrinking)",
+        );
+      } else if (!(e instanceof UsageError)) {
+        throw e;
+      } else {
+        warning = `not shrunk: ${e.message}`;
+      }
     }
   }
   let reportPath: string | null = null;
@@ -150,6 +168,9 @@ export async function noteFailure(c: FailureContext): Promise<NotedFailure> {
     problems,
   };
 }
+
+// The supervised shrinker was stopped: the message says where.
+class ShrinkStopped extends Error {}
 
 /** Writes a file atomically, turning a failure into a `UsageError` that names the path. */
 export function writeText(path: string, text: string): void {

@@ -8,19 +8,52 @@ import type { Io } from "../cli.ts";
 import { renderHtml } from "../reports/html.ts";
 import { shrinkText } from "../reports/markdown.ts";
 import { timelineOf } from "../reports/timeline.ts";
+import { stoppedText, type SupervisorOptions } from "../scale/supervisor.ts";
 import { loadTrace } from "../scenarios/load.ts";
 import { describeOutcome } from "../sim/outcome.ts";
+import type { ShrinkResult } from "../sim/shrink.ts";
 import { serializeTrace } from "../sim/trace.ts";
 import { besidePath, paramChanges, shrinkLazily, writeText } from "./failures.ts";
+import { supervisorFor } from "./supervision.ts";
 
-/** Shrinks the trace in `file`; returns the exit code. */
+/**
+ * Shrinks the trace in `file`; returns the exit code. With supervision the
+ * candidates run on a supervised worker: one that hangs ends the command
+ * with a one-line message (exit 1).
+ */
 export async function shrinkCommand(
   file: string,
-  opts: { readonly json: boolean; readonly scenario?: string | null },
+  opts: {
+    readonly json: boolean;
+    readonly scenario?: string | null;
+    readonly supervision?: SupervisorOptions | null;
+  },
   io: Io,
 ): Promise<number> {
-  const { trace, scenario } = await loadTrace(file, { scenario: opts.scenario, flag: "--shrink" });
-  const r = await shrinkLazily(trace, scenario, { now: io.now });
+  const supervisor = await supervisorFor(opts.supervision ?? null, opts.scenario);
+  let r: ShrinkResult;
+  const { trace, scenario } = await loadTrace(file, { scenario: opts.scenario, flag: "--shrink" })
+    .catch((e) => {
+      supervisor?.close();
+      throw e;
+    });
+  try {
+    if (supervisor === null) {
+      r = await shrinkLazily(trace, scenario, { now: io.now });
+    } else {
+      const shrunk = await supervisor.shrink(opts.scenario ?? trace.scenario, trace);
+      if ("atEnd" in shrunk) {
+        const text = `shrinking ${file} stopped: its ${stoppedText(shrunk)}: the scenario ` +
+          "hangs or runs out of memory in some schedules";
+        if (opts.json) io.out(JSON.stringify({ shrink: file, stopped: text }));
+        else io.out(text);
+        return 1;
+      }
+      r = shrunk;
+    }
+  } finally {
+    supervisor?.close();
+  }
   const path = besidePath(file, ".shrunk.json");
   writeText(path, serializeTrace(r.shrunk));
   const report = besidePath(file, ".html");

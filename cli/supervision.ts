@@ -6,7 +6,8 @@
  */
 import { getHeapStatistics } from "../deps.ts";
 import { UsageError } from "../sim/scenario.ts";
-import type { SupervisorOptions } from "../scale/supervisor.ts";
+import { Supervisor, type SupervisorOptions } from "../scale/supervisor.ts";
+import { findScenario } from "../scenarios/mod.ts";
 import { intFlag } from "./flags.ts";
 
 /** The step timeout when none is given, in seconds. */
@@ -67,4 +68,26 @@ export function supervisionFlags(
     return null;
   }
   return { stepTimeoutMs: seconds * 1000, heapMaxBytes: mb * 2 ** 20 };
+}
+
+/**
+ * A supervisor for a command that replays or shrinks, started only when it
+ * is needed: with supervision on. When `scenario` names a file, the file is
+ * imported on its worker first, so top-level code that never returns is a
+ * one-line error (exit 2) instead of a command that never ends. The caller
+ * closes it.
+ */
+export async function supervisorFor(
+  supervision: SupervisorOptions | null,
+  scenario: string | null | undefined,
+): Promise<Supervisor | null> {
+  if (supervision === null) return null;
+  const supervisor = new Supervisor(supervision);
+  try {
+    if (scenario != null && findScenario(scenario) === undefined) await supervisor.load(scenario);
+  } catch (e) {
+    supervisor.close();
+    throw e;
+  }
+  return supervisor;
 }

@@ -7,20 +7,30 @@
 import { JsonlWriter } from "../reports/jsonl.ts";
 import { type FailureNote, renderMarkdown } from "../reports/markdown.ts";
 import type { Row } from "../reports/text.ts";
-import { Supervisor, type SupervisorOptions } from "../scale/supervisor.ts";
+import {
+  type Stopped,
+  stoppedText,
+  Supervisor,
+  type SupervisorOptions,
+} from "../scale/supervisor.ts";
 import { WorkerPool, WorkersStopped } from "../scale/workers.ts";
+import { checkDeterminism, type DeterminismResult } from "../sim/determinism.ts";
 import {
   isExhaustive,
   judge,
   type Judgement,
   judgement,
   type JudgeOptions,
+  planFor,
   type PlanOptions,
   type RunInfo,
   type Target,
 } from "../sim/explore.ts";
 import { UsageError } from "../sim/scenario.ts";
+import type { ShrinkResult } from "../sim/shrink.ts";
 import { exploreSplit, treeSpecOf } from "../sim/split.ts";
+import type { Trace } from "../sim/trace.ts";
+import { sizedTarget, type Verified, verifyPass } from "../sim/verified.ts";
 import { writeAtomic } from "./output.ts";
 
 /**
@@ -51,7 +61,6 @@ export class Sweeper {
     const name = options.strategy ??
       target.scenario.variants[target.variant].expect.budget.strategy;
     if (this.#supervisor === null || options.pctSteps !== undefined) return options;
-    if (this.workers > 1) return options;
     if (name !== "pct" && name !== "portfolio") return options;
     return { ...options, pctSteps: await this.#supervisor.probe(target) };
   }
@@ -110,11 +119,67 @@ export class Sweeper {
   async #onPool(target: Target, options: JudgeOptions): Promise<Judgement> {
     this.#pool ??= new WorkerPool(this.workers, this.#supervision);
     if (isExhaustive(options.strategy)) {
-      const r = await this.#pool.explore(target, treeSpecOf(options.strategy), options);
+      const spec = treeSpecOf(options.strategy);
+      // Listing the subtrees runs schedules too: on the supervised worker.
+      const listed = await this.#supervisor?.frontier(target, spec, options.seed);
+      if (listed !== undefined && "kind" in listed) throw new WorkersStopped(listed.kind);
+      const r = await this.#pool.explore(target, spec, options, listed);
       const result = { runs: r.schedules, steps: r.steps, failures: r.failures };
       return judgement(target, options.strategy, result, r);
     }
     return judgement(target, options.strategy, await this.#pool.sweep(target, options));
+  }
+
+  /**
+   * Imports the scenario file `path` where a step timeout bounds it (see
+   * `Supervisor.load`); does nothing without supervision.
+   */
+  async load(path: string): Promise<void> {
+    await this.#supervisor?.load(path);
+  }
+
+  /**
+   * The determinism check of the sweep `plan` makes (`checkDeterminism`),
+   * on the supervised worker when there is one: a schedule that hangs
+   * gives a one-line reason instead of a command that never ends.
+   */
+  async checkDeterminism(
+    target: Target,
+    plan: PlanOptions,
+    options: { readonly seed: number; readonly runs: number },
+  ): Promise<DeterminismResult | string> {
+    if (this.#supervisor === null) {
+      return checkDeterminism(target, { strategy: planFor(target, plan).strategy, ...options });
+    }
+    return textOf(await this.#supervisor.checkDeterminism(target, plan, options));
+  }
+
+  /**
+   * Exhausts a pass variant at its declared size (`verifyPass`), on the
+   * supervised worker when there is one: a schedule that hangs there is a
+   * `hang` failure with a trace, and the variant is not verified.
+   */
+  async verify(target: Target): Promise<Verified | null> {
+    const sized = sizedTarget(target);
+    if (this.#supervisor === null || sized === null) return verifyPass(target);
+    // The same exploration `verifyPass` runs: plain DPOR, in its default order.
+    const plan: PlanOptions = { strategy: "dpor", order: "default", runs: sized.runs };
+    const { strategy, runs } = planFor(sized.target, plan);
+    const j = await this.#supervisor.judge(sized.target, plan, { strategy, runs, seed: 0 });
+    const result = { ...j.exploration!, failures: j.failures };
+    return { target: sized.target, result, ok: result.exhausted && result.failures.length === 0 };
+  }
+
+  /**
+   * A shrinker that runs on the supervised worker (null without supervision):
+   * a candidate schedule that hangs gives a one-line reason instead of a
+   * command that never ends.
+   */
+  shrinker(target: Target): ((trace: Trace) => Promise<ShrinkResult | string>) | null {
+    const supervisor = this.#supervisor;
+    if (supervisor === null) return null;
+    const scenario = target.source ?? target.scenario.name;
+    return async (trace) => textOf(await supervisor.shrink(scenario, trace));
   }
 
   /** Why no further sweep may run in this command, or null (`Supervisor.halted`). */
@@ -128,6 +193,11 @@ export class Sweeper {
     this.#pool = null;
     this.#supervisor?.close();
   }
+}
+
+// A stopped job as one line of text; any other result as it is.
+function textOf<T extends object>(r: T | Stopped): T | string {
+  return "kind" in r && "atEnd" in r ? stoppedText(r as Stopped) : r as T;
 }
 
 /** The scenario and variant of a target, as JSON lines name them. */

@@ -7,7 +7,8 @@
  */
 /// <reference lib="deno.worker" />
 import { loadScenario } from "../scenarios/load.ts";
-import type { Heartbeat } from "../sim/kernel.ts";
+import { BEAT_RUN, type Heartbeat } from "../sim/kernel.ts";
+import { checkDeterminism } from "../sim/determinism.ts";
 import {
   type Failure,
   isExhaustive,
@@ -15,11 +16,12 @@ import {
   makeTarget,
   planFor,
   probeSteps,
+  superviseRunners,
   type Target,
 } from "../sim/explore.ts";
 import type { ExplorationStats } from "../sim/exhaustive.ts";
 import type { Outcome } from "../sim/outcome.ts";
-import { exploreSplit, treeSpecOf } from "../sim/split.ts";
+import { exploreSplit, listFrontier, treeSpecOf } from "../sim/split.ts";
 import { OrderingError } from "../sim/ordering.ts";
 import { UsageError } from "../sim/scenario.ts";
 import type {
@@ -51,7 +53,45 @@ async function targetOf(spec: TargetSpec): Promise<Target> {
   });
 }
 
+// The jobs besides sweeps and explorations: each gives one value. Their
+// schedules run through runners that publish to the beat (`superviseRunners`).
+async function runAux(m: JobMessage): Promise<boolean> {
+  if (m.type === "load") {
+    // Loading is timed like a run's first step.
+    m.heartbeat.beat[BEAT_RUN] = 1;
+    await loadScenario(m.path);
+    post({ type: "result", job: m.job, value: null });
+    return true;
+  }
+  if (m.type !== "frontier" && m.type !== "determinism" && m.type !== "shrink") return false;
+  superviseRunners(m.heartbeat);
+  try {
+    let value: unknown;
+    if (m.type === "shrink") {
+      const scenario = await loadScenario(m.scenario);
+      // Loaded on first use: it brings fast-check, which sweeps never need.
+      const { shrinkTrace } = await import("../sim/shrink.ts");
+      value = shrinkTrace(m.trace, scenario, { ...m.budget, now: () => performance.now() });
+    } else {
+      const target = await targetOf(m.target);
+      value = m.type === "frontier"
+        ? listFrontier(target, m.spec, { seed: m.seed })
+        : checkDeterminism(target, {
+          strategy: planFor(target, m.plan).strategy,
+          seed: m.seed,
+          runs: m.runs,
+        });
+    }
+    post({ type: "result", job: m.job, value });
+  } finally {
+    superviseRunners(null);
+  }
+  return true;
+}
+
 async function run(m: JobMessage): Promise<void> {
+  if (await runAux(m)) return;
+  if (m.type !== "judge" && m.type !== "probe") return;
   const target = await targetOf(m.target);
   const heartbeat: Heartbeat = {
     ...m.heartbeat,

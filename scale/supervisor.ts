@@ -29,20 +29,30 @@ import {
   sweep,
   type Target,
 } from "../sim/explore.ts";
+import type { DeterminismResult } from "../sim/determinism.ts";
 import type { ExplorationStats } from "../sim/exhaustive.ts";
 import {
   BEAT_DECISIONS,
   BEAT_FIBER,
+  BEAT_FIBER_END,
   BEAT_RUN,
   BEAT_SLOTS,
   BEAT_STEP,
   BEAT_STOP,
   type Heartbeat,
 } from "../sim/kernel.ts";
-import { hangOutcome, type Outcome, outOfMemoryOutcome } from "../sim/outcome.ts";
+import {
+  endCheckHangOutcome,
+  hangOutcome,
+  type Outcome,
+  outOfMemoryOutcome,
+} from "../sim/outcome.ts";
 import { ReplayStrategy } from "../sim/replay.ts";
 import { UsageError } from "../sim/scenario.ts";
+import type { ShrinkBudget, ShrinkResult } from "../sim/shrink.ts";
+import type { Frontier, TreeSpec } from "../sim/split.ts";
 import type { Strategy } from "../sim/strategy.ts";
+import type { Trace } from "../sim/trace.ts";
 
 /** How the supervisor watches. */
 export interface SupervisorOptions {
@@ -69,12 +79,15 @@ export interface TargetSpec {
 
 interface JobBase {
   readonly job: number;
-  readonly target: TargetSpec;
   readonly heartbeat: Heartbeat;
 }
 
+interface TargetJob extends JobBase {
+  readonly target: TargetSpec;
+}
+
 /** Run a sweep or an exploration. */
-export interface JudgeJob extends JobBase {
+export interface JudgeJob extends TargetJob {
   readonly type: "judge";
   readonly plan: PlanOptions;
   readonly stats: SharedArrayBuffer;
@@ -87,11 +100,40 @@ export interface JudgeJob extends JobBase {
 }
 
 /** Run PCT's sequential probe (`probeSteps`). */
-export interface ProbeJob extends JobBase {
+export interface ProbeJob extends TargetJob {
   readonly type: "probe";
 }
 
-export type JobMessage = JudgeJob | ProbeJob;
+/** List the subtrees of a split DFS or DPOR tree (`listFrontier`). */
+export interface FrontierJob extends TargetJob {
+  readonly type: "frontier";
+  readonly spec: TreeSpec;
+  readonly seed: number;
+}
+
+/** Run each schedule of a sweep twice and compare (`checkDeterminism`). */
+export interface DeterminismJob extends TargetJob {
+  readonly type: "determinism";
+  readonly plan: PlanOptions;
+  readonly seed: number;
+  readonly runs: number;
+}
+
+/** Shrink a failing trace (`shrinkTrace`) of the scenario `scenario` names. */
+export interface ShrinkJob extends JobBase {
+  readonly type: "shrink";
+  readonly scenario: string;
+  readonly trace: Trace;
+  readonly budget: Partial<ShrinkBudget>;
+}
+
+/** Import a scenario file, timed like a step: top-level code may never return. */
+export interface LoadJob extends JobBase {
+  readonly type: "load";
+  readonly path: string;
+}
+
+export type JobMessage = JudgeJob | ProbeJob | FrontierJob | DeterminismJob | ShrinkJob | LoadJob;
 export type ToSupervised = JobMessage;
 
 /** Runs of a sweep, in order. */
@@ -106,6 +148,7 @@ export interface BatchMessage {
 export type FromSupervised =
   | BatchMessage
   | { readonly type: "probed"; readonly job: number; readonly steps: number }
+  | { readonly type: "result"; readonly job: number; readonly value: unknown }
   | { readonly type: "progress"; readonly job: number; readonly stats: ExplorationStats }
   | { readonly type: "found"; readonly job: number; readonly failure: Failure }
   | { readonly type: "decisions"; readonly job: number; readonly buffer: SharedArrayBuffer }
@@ -126,24 +169,49 @@ export type FromSupervised =
   };
 
 /** Where the worker was when the supervisor stopped it. */
-interface Stopped {
+export interface Stopped {
   readonly kind: "hang" | "out-of-memory";
   /** Runs started in the job, the stopped one included. */
   readonly run: number;
+  /** The step that did not return (0: setup); with `atEnd`, the last step. */
   readonly step: number;
   readonly fiber: number;
+  /** Stopped in the end-of-run checks, after the last step. */
+  readonly atEnd: boolean;
   readonly seed: number;
   readonly decisions: number[];
 }
 
+/**
+ * Where a stopped job was, for people: "run 3 (seed 7) did not return from
+ * step 2 within the step timeout".
+ */
+export function stoppedText(s: Stopped): string {
+  const where = s.atEnd
+    ? `its end-of-run checks after step ${s.step}`
+    : s.step === 0
+    ? "its setup"
+    : `step ${s.step}`;
+  const what = s.kind === "hang"
+    ? `did not return from ${where} within the step timeout (--step-timeout)`
+    : `ran out of memory (--heap-max) in ${where}`;
+  return `run ${s.run} (seed ${s.seed}) ${what}`;
+}
+
 type DoneMessage = Extract<FromSupervised, { type: "done" }>;
 
-/** How a job ended: done (or probed), or stopped by the watch. */
+/** How a job ended: done (or probed, or with a result), or stopped by the watch. */
 type JobEnd =
-  | { stopped: null; done: DoneMessage | null; probed: number }
+  | { stopped: null; done: DoneMessage | null; probed: number; value?: unknown }
   | { stopped: Stopped; done: null; probed: number };
 
 const POLL_MS_MAX = 20;
+/**
+ * The least time a scenario file gets to load: importing it compiles it and
+ * the modules it imports, which takes seconds on a busy machine, however
+ * short the step timeout.
+ */
+const LOAD_MS_MIN = 5_000;
 const DECISIONS_FIRST = 4096;
 const STATS_SLOTS = 5;
 
@@ -202,6 +270,80 @@ export class Supervisor {
     }, () => {});
     if (r.stopped !== null) return target.stepsMax;
     return r.probed;
+  }
+
+  /**
+   * Imports the scenario file `path` on the worker first, timed like a step:
+   * top-level code that never returns is a one-line `UsageError` (exit 2)
+   * instead of a command that never ends. This thread imports it only after.
+   */
+  async load(path: string): Promise<void> {
+    const r = await this.#job({ type: "load", job: 0, heartbeat: this.#heartbeat, path }, () => {});
+    if (r.stopped === null) return;
+    const limit = r.stopped.kind === "hang"
+      ? `did not finish loading within ${this.#timeoutMs("load") / 1000} s: top-level code that ` +
+        "never returns? (the limit is the step timeout, --step-timeout, and at least 5 s)"
+      : "ran out of memory while loading (--heap-max)";
+    throw new UsageError(`scenario file ${path} ${limit}`);
+  }
+
+  /**
+   * The subtrees of a split DFS or DPOR tree (`listFrontier`), listed on the
+   * worker; where the worker was stopped if a schedule hung.
+   */
+  async frontier(target: Target, spec: TreeSpec, seed: number): Promise<Frontier | Stopped> {
+    return await this.#aux<Frontier>({
+      type: "frontier",
+      job: 0,
+      target: specOf(target),
+      heartbeat: this.#heartbeat,
+      spec,
+      seed,
+    });
+  }
+
+  /**
+   * The determinism check (`checkDeterminism`) of the sweep `plan` makes,
+   * on the worker; where the worker was stopped if a schedule hung.
+   */
+  async checkDeterminism(
+    target: Target,
+    plan: PlanOptions,
+    options: { readonly seed: number; readonly runs: number },
+  ): Promise<DeterminismResult | Stopped> {
+    return await this.#aux<DeterminismResult>({
+      type: "determinism",
+      job: 0,
+      target: specOf(target),
+      heartbeat: this.#heartbeat,
+      plan,
+      ...options,
+    });
+  }
+
+  /**
+   * Shrinks `trace` (`shrinkTrace`) on the worker, loading the scenario
+   * `scenario` names (a catalog name or a file); where the worker was
+   * stopped if a candidate schedule hung.
+   */
+  async shrink(
+    scenario: string,
+    trace: Trace,
+    budget: Partial<ShrinkBudget> = {},
+  ): Promise<ShrinkResult | Stopped> {
+    return await this.#aux<ShrinkResult>({
+      type: "shrink",
+      job: 0,
+      heartbeat: this.#heartbeat,
+      scenario,
+      trace,
+      budget,
+    });
+  }
+
+  async #aux<T>(job: JobMessage): Promise<T | Stopped> {
+    const r = await this.#job(job, () => {});
+    return r.stopped ?? (r.value as T);
   }
 
   /**
@@ -335,8 +477,10 @@ export class Supervisor {
   // name the step's fiber. A seeded strategy reruns its seed, which also
   // gives the strategy's options for the trace (a portfolio's member).
   #failureOf(target: Target, strategy: Strategy, s: Stopped, seeded: boolean): Failure {
-    const make = s.kind === "hang" ? hangOutcome : outOfMemoryOutcome;
-    const stopAt = stopAtOf(make(s.step, null));
+    const cut = s.atEnd
+      ? (s.kind === "hang" ? endCheckHangOutcome(s.step) : outOfMemoryOutcome(s.step, null, true))
+      : (s.kind === "hang" ? hangOutcome : outOfMemoryOutcome)(s.step, null);
+    const stopAt = stopAtOf(cut);
     const runner = new Runner(target);
     const driver = seeded ? strategy : new ReplayStrategy(s.decisions);
     const outcome = runner.run(driver, s.seed, undefined, stopAt);
@@ -390,11 +534,15 @@ export class Supervisor {
         this.close();
         const run = beat[BEAT_RUN];
         const count = beat[BEAT_DECISIONS];
+        const fiber = beat[BEAT_FIBER];
+        const atEnd = fiber === BEAT_FIBER_END;
         const stopped: Stopped = {
           kind,
           run,
-          step: beat[BEAT_STEP],
-          fiber: beat[BEAT_FIBER],
+          // The end checks are published as the step after the last.
+          step: atEnd ? beat[BEAT_STEP] - 1 : beat[BEAT_STEP],
+          fiber,
+          atEnd,
           seed: this.#heartbeat.seed[0],
           decisions: Array.from(new Uint32Array(this.#decisions, 0, count)),
         };
@@ -404,6 +552,7 @@ export class Supervisor {
         }
         resolve({ stopped, done: null, probed: 0 });
       };
+      const timeoutMs = this.#timeoutMs(job.type);
       const poll = Math.max(1, Math.min(POLL_MS_MAX, this.options.stepTimeoutMs / 4));
       const timer = setInterval(() => {
         if (rss() - baseline > this.options.heapMaxBytes) return halt("out-of-memory");
@@ -417,7 +566,7 @@ export class Supervisor {
           lastRun = run;
           lastStep = step;
           since = now;
-        } else if (now - since >= this.options.stepTimeoutMs) {
+        } else if (now - since >= timeoutMs) {
           halt("hang");
         }
       }, poll);
@@ -439,6 +588,9 @@ export class Supervisor {
           } else if (m.type === "probed") {
             finish();
             resolve({ stopped: null, done: null, probed: m.steps });
+          } else if (m.type === "result") {
+            finish();
+            resolve({ stopped: null, done: null, probed: 0, value: m.value });
           } else {
             onMessage(m);
           }
@@ -455,6 +607,12 @@ export class Supervisor {
       const shared = job.type === "judge" ? { stats: this.#stats } : {};
       worker.postMessage({ ...job, ...shared, job: id, heartbeat: this.#heartbeat });
     });
+  }
+
+  // How long a job's step may stand still: loading a file gets at least LOAD_MS_MIN.
+  #timeoutMs(type: JobMessage["type"]): number {
+    const step = this.options.stepTimeoutMs;
+    return type === "load" ? Math.max(step, LOAD_MS_MIN) : step;
   }
 
   #start(): Worker {

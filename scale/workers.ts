@@ -113,7 +113,8 @@ export class WorkerPool {
   /**
    * Explores a DFS or DPOR tree split into subtrees (`sim/split.ts`): each
    * worker takes the next subtree in order. The result, its schedules and its
-   * first failure are those of `exploreSplit` on one thread.
+   * first failure are those of `exploreSplit` on one thread. `listed` is the
+   * tree's frontier when the caller listed it elsewhere (a supervised worker).
    */
   explore(
     target: Target,
@@ -125,9 +126,10 @@ export class WorkerPool {
       /** Called as each subtree's result comes in (the bench measures balance with it). */
       readonly onSubtree?: (done: SubtreeDone) => void;
     },
+    listed?: Frontier,
   ): Promise<ExplorationResult> {
     if (this.#current !== null) throw new Error("WorkerPool runs one sweep at a time");
-    const frontier = listFrontier(target, spec, { seed: options.seed });
+    const frontier = listed ?? listFrontier(target, spec, { seed: options.seed });
     const init: TreeInitMessage = {
       type: "tree-init",
       sweep: ++this.#sweeps,

@@ -7,7 +7,7 @@
  * @module
  */
 import { type Heartbeat, Kernel, type StepObserver, type StopAt } from "./kernel.ts";
-import { cutOutcome, isCut, type Outcome, ReplayDivergence } from "./outcome.ts";
+import { cutOutcome, isCut, isEndCut, type Outcome, ReplayDivergence } from "./outcome.ts";
 import { DfsStrategy, IterativeDfsStrategy } from "./dfs.ts";
 import { DPOR_VARIANTS, DporStrategy, type DporVariant, IterativeDporStrategy } from "./dpor.ts";
 import { InterleavedStrategy } from "./split.ts";
@@ -189,6 +189,22 @@ function limitsOf(scenario: AnyScenario, params: Record<string, unknown>): [numb
   return [cores, stepsMax];
 }
 
+// The beat every runner made from now on publishes its steps to (see
+// `superviseRunners`); null on an unsupervised thread.
+let supervisedBeat: Heartbeat | null = null;
+
+/**
+ * Makes every `Runner` built later on this thread publish its steps to
+ * `heartbeat`'s beat (null: stop), each runner keeping its decisions in a
+ * buffer of its own. A supervised worker sets it for the jobs that run
+ * schedules through code it does not pass a heartbeat to: shrinking, the
+ * determinism check. The supervisor then sees a step that never returns
+ * there too; which decisions led to it is not kept.
+ */
+export function superviseRunners(heartbeat: Heartbeat | null): void {
+  supervisedBeat = heartbeat;
+}
+
 /** Runs a target's scenario again and again, reusing one kernel. */
 export class Runner {
   /** The kernel every run of this runner resets and reuses. */
@@ -201,6 +217,14 @@ export class Runner {
   /** Makes a runner for `target`; the kernel is built once and reset per run. */
   constructor(target: Target) {
     this.target = target;
+    const beat = supervisedBeat;
+    if (beat !== null) {
+      this.kernel.watch({
+        beat: beat.beat,
+        seed: beat.seed,
+        decisions: new SharedArrayBuffer(1024),
+      });
+    }
   }
 
   /**
@@ -391,7 +415,11 @@ export interface Failure {
  */
 export function stopAtOf(outcome: Outcome): StopAt | undefined {
   if (!isCut(outcome)) return undefined;
-  return { step: outcome.step, outcome: (step, fiber) => cutOutcome(outcome, step, fiber) };
+  return {
+    step: outcome.step,
+    atEnd: isEndCut(outcome),
+    outcome: (step, fiber) => cutOutcome(outcome, step, fiber),
+  };
 }
 
 /** Per-run information handed to a sweep's `onRun`. */

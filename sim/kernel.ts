@@ -38,8 +38,10 @@ export interface RunConfig {
 
 /** Where and how a replayed run the supervisor stopped ends (`RunConfig.stopAt`). */
 export interface StopAt {
-  /** The step that does not run (0: the setup). */
+  /** The step that does not run (0: the setup); with `atEnd`, the run's last step. */
   readonly step: number;
+  /** End the run after its last step, before its end-of-run checks. */
+  readonly atEnd?: boolean;
   /** The outcome the run ends with, given the step and the fiber picked for it. */
   readonly outcome: (step: number, fiber: string | null) => Outcome;
 }
@@ -68,8 +70,13 @@ export interface Heartbeat {
 export const BEAT_RUN = 0;
 /** Slot of `Heartbeat.beat`: the step the current run is in (0: setup). */
 export const BEAT_STEP = 1;
-/** Slot of `Heartbeat.beat`: the id of the fiber whose step it is (-1: setup). */
+/**
+ * Slot of `Heartbeat.beat`: the id of the fiber whose step it is (-1: setup,
+ * `BEAT_FIBER_END`: the end-of-run checks, published as step `last + 1`).
+ */
 export const BEAT_FIBER = 2;
+/** `BEAT_FIBER` while the end-of-run checks run, after the last step. */
+export const BEAT_FIBER_END = -2;
 /** Slot of `Heartbeat.beat`: the decisions the run made before the step. */
 export const BEAT_DECISIONS = 3;
 /** Set by the supervisor: the next step throws `RunStopped` instead of running. */
@@ -188,6 +195,7 @@ export class Kernel {
   #heartbeat: Heartbeat | null = null;
   #beat: Int32Array | null = null;
   #stopAt = -1;
+  #stopAtEnd = false;
   #stopOutcome: StopAt["outcome"] | null = null;
   #strategyObserves = false;
   #strategySpawns = false;
@@ -241,7 +249,8 @@ export class Kernel {
     this.#endInvariants.clear();
     this.#ended = null;
     this.#decisionCount = 0;
-    this.#stopAt = config.stopAt?.step ?? -1;
+    this.#stopAtEnd = config.stopAt?.atEnd === true;
+    this.#stopAt = this.#stopAtEnd ? -1 : config.stopAt?.step ?? -1;
     this.#stopOutcome = config.stopAt?.outcome ?? null;
     const beat = this.#beat;
     if (beat !== null) {
@@ -1088,6 +1097,17 @@ export class Kernel {
   }
 
   #finish(): Outcome {
+    if (this.#stopAtEnd) {
+      return this.#end((this.#stopOutcome as StopAt["outcome"])(this.step, null));
+    }
+    const beat = this.#beat;
+    if (beat !== null) {
+      // A new "step" for the supervisor's clock, so the checks are timed on
+      // their own and a hang in them is not blamed on the last step.
+      beat[BEAT_STEP] = this.step + 1;
+      beat[BEAT_FIBER] = BEAT_FIBER_END;
+      beat[BEAT_DECISIONS] = this.#decisionCount;
+    }
     const broken = this.#check(this.#endInvariants) ?? this.#check(this.#stepInvariants);
     if (broken !== null) return broken;
     return this.#end(passAt(this.step));

@@ -159,6 +159,9 @@ export class ReplayDivergence extends ToolSignal {
 /** The check of a `hang`: a step ran longer than `--step-timeout`. */
 export const STEP_TIMEOUT = "step-timeout";
 
+/** The check of a `hang` in the end-of-run checks: invariants run after the last step. */
+export const END_CHECK_TIMEOUT = "end-check-timeout";
+
 /** The check of a `crash` whose run grew past the heap limit (`--heap-max`). */
 export const OUT_OF_MEMORY = "out-of-memory";
 
@@ -188,8 +191,12 @@ export function hangOutcome(step: number, fiber: string | null): Outcome {
  * the heap limit during step `step` (0: the setup): a `crash`, never a V8
  * fatal error.
  */
-export function outOfMemoryOutcome(step: number, fiber: string | null): Outcome {
-  const where = fiber === null ? "during setup" : `during step ${step}`;
+export function outOfMemoryOutcome(
+  step: number,
+  fiber: string | null,
+  atEnd = false,
+): Outcome {
+  const where = atEnd ? END_CHECKS_WHERE : fiber === null ? "during setup" : `during step ${step}`;
   return {
     verdict: "crash",
     check: OUT_OF_MEMORY,
@@ -199,17 +206,45 @@ export function outOfMemoryOutcome(step: number, fiber: string | null): Outcome 
   };
 }
 
+const END_CHECKS_WHERE = "in the end-of-run checks";
+
+/**
+ * The outcome of a run whose steps all returned but whose end-of-run checks
+ * (the invariants after the last step, step `step`) did not return within
+ * the step timeout: the checks are named, not the last step.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "../deps.ts";
+ * const o = endCheckHangOutcome(7);
+ * assertEquals([o.verdict, o.check, o.step, o.fiber], ["hang", "end-check-timeout", 7, null]);
+ * ```
+ */
+export function endCheckHangOutcome(step: number): Outcome {
+  const message = `the end-of-run checks after step ${step} did not return within the step ` +
+    "timeout (--step-timeout): an invariant that never returns?";
+  return { verdict: "hang", check: END_CHECK_TIMEOUT, message, step, fiber: null };
+}
+
 /**
  * True for an outcome the supervisor gave (a hang, out of memory): the run
  * was stopped before step `outcome.step` returned, so a replay stops before
- * that step instead of running it.
+ * that step instead of running it (or, `isEndCut`, before its end checks).
  */
 export function isCut(o: Outcome): boolean {
   return o.verdict === "hang" || (o.verdict === "crash" && o.check === OUT_OF_MEMORY);
 }
 
+/** True for a cut run stopped in its end-of-run checks, after its last step. */
+export function isEndCut(o: Outcome): boolean {
+  return isCut(o) && (o.check === END_CHECK_TIMEOUT || o.message.endsWith(END_CHECKS_WHERE));
+}
+
 /** The outcome a cut run ends with, built again from its step and fiber. */
 export function cutOutcome(o: Outcome, step: number, fiber: string | null): Outcome {
+  if (isEndCut(o)) {
+    return o.verdict === "hang" ? endCheckHangOutcome(step) : outOfMemoryOutcome(step, null, true);
+  }
   return o.verdict === "hang" ? hangOutcome(step, fiber) : outOfMemoryOutcome(step, fiber);
 }
 

@@ -4,12 +4,19 @@ import { judge, makeTarget, makeTrace, planFor, replay, Runner, stopAtOf } from 
 import {
   BEAT_DECISIONS,
   BEAT_FIBER,
+  BEAT_FIBER_END,
   BEAT_RUN,
   BEAT_SLOTS,
   BEAT_STEP,
   BEAT_STOP,
 } from "./kernel.ts";
-import { hangOutcome, isCut, outOfMemoryOutcome, RunStopped } from "./outcome.ts";
+import {
+  endCheckHangOutcome,
+  hangOutcome,
+  isCut,
+  outOfMemoryOutcome,
+  RunStopped,
+} from "./outcome.ts";
 import { RandomStrategy } from "./random.ts";
 import { shrinkTrace } from "./shrink.ts";
 import { verifyFound } from "./verify.ts";
@@ -35,15 +42,22 @@ Deno.test("a watched kernel publishes its run, step, fiber and decisions in shar
   const o = runner.run(strategy, 8);
   const k = runner.kernel;
   assertEquals(hb.beat[BEAT_RUN], 2);
-  assertEquals(hb.beat[BEAT_STEP], o.step);
+  // After the last step the end-of-run checks ran, published as the step after it.
+  assertEquals([hb.beat[BEAT_STEP], hb.beat[BEAT_FIBER]], [o.step + 1, BEAT_FIBER_END]);
   assertEquals(hb.seed[0], 8);
-  assertEquals(k.fiber(hb.beat[BEAT_FIBER])?.name, k.lastFiber?.name);
-  // The decisions before the last step, in the buffer the kernel last handed over.
+  // Every decision, in the buffer the kernel last handed over.
   const count = hb.beat[BEAT_DECISIONS];
+  assertEquals(count, k.decisions().length);
   assert(count > 2, `only ${count} decisions`);
   assert(grown.length > 0, "the decisions never outgrew the first buffer");
   const shared = Array.from(new Uint32Array(grown[grown.length - 1], 0, count));
-  assertEquals(shared, k.decisions().slice(0, count));
+  assertEquals(shared, k.decisions());
+  // During a step: the step and its fiber.
+  let during: number[] = [];
+  const again = runner.run(strategy, 8, {
+    onStep: () => (during = [hb.beat[BEAT_STEP], hb.beat[BEAT_FIBER]]),
+  });
+  assertEquals(during, [again.step, k.lastFiber?.id]);
   // Unwatched, a run gives the same decisions.
   const plain = new Runner(target);
   plain.run(new RandomStrategy(), 8);
@@ -102,4 +116,23 @@ Deno.test("a watched kernel whose supervisor gave up leaves the run at its next 
   hb.beat[BEAT_STOP] = 1;
   assertThrows(() => runner.run(new RandomStrategy(), 1), RunStopped);
   assertEquals(hb.beat[BEAT_STEP], 1);
+});
+
+Deno.test("stopAt at the end checks ends a run after its last step, before its invariants", () => {
+  const runner = new Runner(target);
+  // The first seed whose run breaks lost-update's end invariant.
+  let seed = 1;
+  while (runner.run(new RandomStrategy(), seed).verdict !== "bug") seed++;
+  const full = runner.run(new RandomStrategy(), seed);
+  assertEquals([full.verdict, full.fiber], ["bug", null]);
+  const whole = runner.kernel.decisions();
+  // Stopped before that invariant, the run is a hang in its end checks.
+  const o = runner.run(
+    new RandomStrategy(),
+    seed,
+    undefined,
+    stopAtOf(endCheckHangOutcome(full.step)),
+  );
+  assertEquals(o, endCheckHangOutcome(full.step));
+  assertEquals(runner.kernel.decisions(), whole);
 });

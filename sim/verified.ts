@@ -32,12 +32,22 @@ export interface Verified {
  * ```
  */
 export function verifyPass(target: Target): Verified | null {
+  const sized = sizedTarget(target);
+  if (sized === null) return null;
+  const result = exploreExhaustive(sized.target, new DporStrategy(), { runs: sized.runs });
+  return { target: sized.target, result, ok: result.exhausted && result.failures.length === 0 };
+}
+
+/**
+ * `target` at the size its expectation declares to verify at, with the
+ * schedule budget for it; null when it declares none.
+ */
+export function sizedTarget(target: Target): { target: Target; runs: number } | null {
   const verify = variantOf(target).expect.verify;
   if (verify === undefined) return null;
   const sized = makeTarget(target.scenario, target.variant, {
     params: verify.params ?? {},
     source: target.source,
   });
-  const result = exploreExhaustive(sized, new DporStrategy(), { runs: verify.runs });
-  return { target: sized, result, ok: result.exhausted && result.failures.length === 0 };
+  return { target: sized, runs: verify.runs };
 }
