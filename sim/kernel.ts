@@ -76,7 +76,7 @@ export const BEAT_STEP = 1;
  */
 export const BEAT_FIBER = 2;
 /** `BEAT_FIBER` while the end-of-run checks run, after the last step. */
-export const BEAT_FIBER_END = -2;
+export const BEAT_FIBER_END: number = -2;
 /** Slot of `Heartbeat.beat`: the decisions the run made before the step. */
 export const BEAT_DECISIONS = 3;
 /** Set by the supervisor: the next step throws `RunStopped` instead of running. */

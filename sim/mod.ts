@@ -35,5 +35,5 @@ export type {
   ExplorationStats,
   ExploreOptions,
 } from "./exhaustive.ts";
-export type { TreeSpec } from "./split.ts";
+export type { Frontier, TreeSpec } from "./split.ts";
 export type { DporVariant } from "./dpor.ts";
