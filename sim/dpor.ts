@@ -49,12 +49,17 @@ interface WakeupNode {
   /** `NO_CHILDREN` until a child is added (see `addChild`). */
   children: WakeupNode[];
   /** True when it came from a run cut short (see `#ensureInitial`). */
-  readonly cut?: boolean;
+  readonly cut: boolean;
   /**
    * Sequences taken as covered because this step commutes with them; if
    * this step turns out to end the run, they are inserted again.
    */
-  covered?: { state: StateNode; v: Event[] }[];
+  covered: { state: StateNode; v: Event[] }[] | undefined;
+}
+
+/** A wakeup node with no children yet; every node has all fields, so one shape. */
+function wakeupNode(ev: Event, cut: boolean): WakeupNode {
+  return { ev, children: NO_CHILDREN, cut, covered: undefined };
 }
 
 /** A state of the current execution, before the step taken from it. */
@@ -546,7 +551,7 @@ export class DporStrategy implements ExhaustiveStrategy {
     }
     const optimal = this.#optimal;
     const root: WakeupNode = this.#handDown ??
-      { ev: undefined as unknown as Event, children: NO_CHILDREN };
+      wakeupNode(undefined as unknown as Event, false);
     let current: WakeupNode | null = null;
     let chosen = -1;
     const last = kernel.lastFiber?.id;
@@ -555,7 +560,7 @@ export class DporStrategy implements ExhaustiveStrategy {
       // A decision of the prefix this search was given (a subtree of a split one).
       current = root.children.find((c) => c.ev.fiber === forced) ?? null;
       if (current === null) {
-        current = { ev: this.#pseudoOf(kernel.fiber(forced) as Fiber), children: NO_CHILDREN };
+        current = wakeupNode(this.#pseudoOf(kernel.fiber(forced) as Fiber), false);
         addChild(root, current);
       }
     } else if (optimal) {
@@ -580,7 +585,7 @@ export class DporStrategy implements ExhaustiveStrategy {
         ? last
         : awake[0];
       if (optimal) {
-        current = { ev: this.#placeholder(kernel.fiber(chosen) as Fiber), children: NO_CHILDREN };
+        current = wakeupNode(this.#placeholder(kernel.fiber(chosen) as Fiber), false);
         addChild(root, current);
       }
     } else {
@@ -802,11 +807,21 @@ export class DporStrategy implements ExhaustiveStrategy {
     const list = this.#watchers[obj];
     if (list === undefined) return;
     const n = this.#steps;
-    for (const w of list) {
-      if (w.writes.at(-1) === n || (!w.shared && w.fiber.pending !== w.op)) continue;
+    let kept = 0;
+    for (let i = 0; i < list.length; i++) {
+      const w = list[i];
+      // A fiber's watch is read only for accesses before its step: once the
+      // fiber has taken it, the watch leaves the list (a loop of guarded
+      // steps on one object made this quadratic).
+      if (!w.shared && this.#watchOf[w.fiber.id] !== w) continue;
+      list[kept++] = w;
+      if (w.writes[w.writes.length - 1] === n || (!w.shared && w.fiber.pending !== w.op)) {
+        continue;
+      }
       w.writes.push(n);
       w.ready.push(w.guard.ready(w.fiber));
     }
+    while (list.length > kept) list.pop();
   }
 
   /** Records the step just taken from `#current` and, when new, reverses its races. */
@@ -1172,7 +1187,7 @@ export class DporStrategy implements ExhaustiveStrategy {
       if (state.done.has(p) || root.children.some((c) => c.ev.fiber === p)) return;
       if (pick < 0 && bit(state.on, p) === 1 && !state.sleep.has(p)) pick = i;
     }
-    if (pick >= 0) addChild(root, { ev: v[pick], children: NO_CHILDREN, cut: this.#cut });
+    if (pick >= 0) addChild(root, wakeupNode(v[pick], this.#cut));
   }
 
   /**
@@ -1206,7 +1221,7 @@ export class DporStrategy implements ExhaustiveStrategy {
       if (next === null) {
         let at = node;
         for (const x of rest) {
-          const child: WakeupNode = { ev: x, children: NO_CHILDREN, cut: this.#cut };
+          const child = wakeupNode(x, this.#cut);
           addChild(at, child);
           at = child;
         }

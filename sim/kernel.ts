@@ -190,7 +190,9 @@ export class Kernel {
   readonly #stepInvariants = new List<Invariant>();
   readonly #endInvariants = new List<Invariant>();
   #ended: Outcome | null = null;
-  #decisions: Uint32Array<ArrayBufferLike> = new Uint32Array(256);
+  // 16 (64 bytes) keeps it on V8's heap; 256 was a separate allocation that
+  // made up half of building a kernel, which each exploration does once.
+  #decisions: Uint32Array<ArrayBufferLike> = new Uint32Array(16);
   #decisionCount = 0;
   #heartbeat: Heartbeat | null = null;
   #beat: Int32Array | null = null;
