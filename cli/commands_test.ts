@@ -4,6 +4,9 @@ import { captured, type Ran } from "../tests/_io.ts";
 import { regress } from "./regress.ts";
 import { mergeMain } from "../scale/merge.ts";
 import { parseTrace } from "../sim/trace.ts";
+import { lostUpdate } from "../scenarios/mod.ts";
+import { makeTarget } from "../sim/explore.ts";
+import { exploreSplit } from "../sim/split.ts";
 
 const sim = (args: string[]): Promise<Ran> => captured(main, args);
 
@@ -237,6 +240,34 @@ Deno.test("the Kubernetes manifest's command is a valid sharded sweep", async ()
   assertEquals(r.code, 0, r.err.join("\n"));
   const lines = (await Deno.readTextFile(`${tmp}/shard-5/runs.jsonl`)).trim().split("\n");
   assertEquals(JSON.parse(lines.at(-1)!).shard, `5/${completions}`);
+});
+
+Deno.test("the Kubernetes exhaustive job: every shard on workers, merged to one exhausted verdict", async () => {
+  const yaml = await Deno.readTextFile("deploy/k8s/exhaust-job.yaml");
+  assertMatch(yaml, /completionMode: Indexed/);
+  const completions = Number(yaml.match(/completions: (\d+)/)![1]);
+  const command = yaml.match(/- >-\n((?:\s{14}.*\n)+)/)![1].replace(/\s+/g, " ").trim();
+  assert(command.includes(`/${completions}"`), `--shard must use N = completions (${completions})`);
+  assertMatch(command, /--strategy dpor .*--workers 2/);
+  // The real tree takes minutes; the same flags on a small tree must exhaust it.
+  const small = { "--scenario": "lost-update", "--variant": "locked" } as Record<string, string>;
+  const files: string[] = [];
+  for (let i = 0; i < completions; i++) {
+    const args = command.slice("deno task sim ".length)
+      .replaceAll("${JOB_COMPLETION_INDEX}", String(i))
+      .split(" ")
+      .map((a) => a.replace(/^"|"$/g, "").replace("/results", tmp));
+    for (let k = 0; k < args.length - 1; k++) if (small[args[k]]) args[k + 1] = small[args[k]];
+    const r = await sim([...args, "--param", "fibers=4", "--param", "localWork=1"]);
+    assertEquals(r.code, 0, r.err.join("\n"));
+    files.push(`${tmp}/exhaust/shard-${i}/runs.jsonl`);
+  }
+  const m = await captured(mergeMain, ["--json", ...files]);
+  assertEquals(m.code, 0, m.err.join("\n"));
+  const target = m.out.map((l) => JSON.parse(l)).find((l) => l.target);
+  const locked = makeTarget(lostUpdate, "locked", { params: { fibers: 4, localWork: 1 } });
+  const whole = exploreSplit(locked, { strategy: "dpor" }, { runs: 1e6, seed: 0 });
+  assertEquals([target.got, target.exhausted, target.runs], ["pass", true, whole.schedules]);
 });
 
 Deno.test("regress: a truncated or huge stored trace is malformed (exit 2); the others are still judged", async () => {

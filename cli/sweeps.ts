@@ -68,13 +68,14 @@ export class Sweeper {
   /**
    * Sweeps `target` and judges the result against its expectation. DFS and
    * DPOR walk one tree of schedules; with shards (or workers, below) the
-   * tree is split into subtrees, each shard exploring its share.
+   * tree is split into subtrees, each shard exploring its share (on this
+   * thread, or on the workers).
    */
   async judge(target: Target, options: JudgeOptions, plan?: PlanOptions): Promise<Judgement> {
     if (this.#supervisor !== null && plan !== undefined && this.workers <= 1) {
       return await this.#supervisor.judge(target, plan, options);
     }
-    if (isExhaustive(options.strategy) && options.shard !== undefined) {
+    if (isExhaustive(options.strategy) && options.shard !== undefined && this.workers <= 1) {
       const r = exploreSplit(target, treeSpecOf(options.strategy), {
         runs: options.runs,
         seed: options.seed,

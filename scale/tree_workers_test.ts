@@ -111,6 +111,21 @@ Deno.test("split DPOR on 1 and 3 workers: the same result, and one DPOR's comple
         `${workers} workers`,
       );
       assertEquals(done.sort((a, b) => a - b), one.frontier.prefixes.map((_, i) => i));
+      // A shard on the workers explores exactly what it explores on one thread.
+      for (let index = 0; index < 2; index++) {
+        const shard = { index, of: 2 };
+        const mine = await pool.explore(target, { strategy: "dpor" }, {
+          runs: 1e6,
+          seed: 0,
+          shard,
+        });
+        const here = exploreSplit(target, { strategy: "dpor" }, { runs: 1e6, seed: 0, shard });
+        assertEquals([mine.schedules, mine.complete, mine.exhausted], [
+          here.schedules,
+          here.complete,
+          true,
+        ]);
+      }
     } finally {
       pool.close();
     }

@@ -123,6 +123,8 @@ export class WorkerPool {
       readonly runs: number;
       readonly seed: number;
       readonly keepGoing?: boolean;
+      /** Explore only this shard's subtrees (j with `j % of === index`), as `exploreSplit` does. */
+      readonly shard?: Shard;
       /** Called as each subtree's result comes in (the bench measures balance with it). */
       readonly onSubtree?: (done: SubtreeDone) => void;
     },
@@ -146,13 +148,20 @@ export class WorkerPool {
       keepGoing: options.keepGoing ?? false,
     };
     this.#start();
-    const run = new TreeRun(init, spec, frontier, options.runs, (w, m) =>
-      options.onSubtree?.({
-        index: m.result.index,
-        worker: this.#workers.indexOf(w),
-        schedules: m.result.schedules,
-        ms: m.ms,
-      }));
+    const run = new TreeRun(
+      init,
+      spec,
+      frontier,
+      options.runs,
+      options.shard,
+      (w, m) =>
+        options.onSubtree?.({
+          index: m.result.index,
+          worker: this.#workers.indexOf(w),
+          schedules: m.result.schedules,
+          ms: m.ms,
+        }),
+    );
     this.#current = run;
     for (const w of this.#workers) w.postMessage(init);
     return this.#watching(run.done).finally(() => (this.#current = null));
@@ -438,6 +447,10 @@ class TreeRun {
   readonly #frontier: Frontier;
   readonly #runs: number;
   readonly #onResult: (w: Worker, m: SubtreeResultMessage) => void;
+  /** Whether subtree j is this shard's. */
+  readonly #mine: (j: number) => boolean;
+  /** The shard count: this shard's subtrees are `#stride` apart. */
+  readonly #stride: number;
   readonly #results: (SubtreeResult | undefined)[] = [];
   #next = 0;
   #inFlight = 0;
@@ -451,9 +464,14 @@ class TreeRun {
     spec: TreeSpec,
     frontier: Frontier,
     runs: number,
+    shard: Shard | undefined,
     onResult: (w: Worker, m: SubtreeResultMessage) => void,
   ) {
     this.id = init.sweep;
+    const { index, of } = shard ?? { index: 0, of: 1 };
+    this.#mine = (j) => j % of === index;
+    this.#next = index;
+    this.#stride = of;
     this.#onResult = onResult;
     this.#init = init;
     this.#spec = spec;
@@ -514,7 +532,7 @@ class TreeRun {
     if (index >= this.#frontier.prefixes.length || index > this.#firstFailing) return;
     const { spent } = this.#spentBefore(index);
     if (spent >= this.#runs) return;
-    this.#next++;
+    this.#next += this.#stride;
     this.#inFlight++;
     const m: SubtreeMessage = { type: "subtree", sweep: this.id, index, runs: this.#runs - spent };
     w.postMessage(m);
@@ -527,6 +545,7 @@ class TreeRun {
       combineSubtrees(this.#spec, this.#frontier, this.#results, {
         runs: this.#runs,
         keepGoing: this.#init.keepGoing,
+        mine: this.#mine,
       }),
     );
   }
