@@ -219,3 +219,19 @@ Deno.test("a 10,000,000-step trace replays, and regress replays it", async () =>
   const stored = await replayStored(dir, [SPIN]);
   assertEquals(stored.map((s) => s.ok), [true]);
 });
+
+Deno.test("the report of a run over 10,000 steps leaves out state and source lines, and says so", async () => {
+  const out = `${tmp}/long-report`;
+  const r = await sim(["--scenario", SPIN, "--max-steps", "10001", "--no-shrink", "--out", out]);
+  assertEquals(r.code, 0, r.out.join("\n"));
+  const text = r.out.join("\n");
+  assertMatch(
+    text,
+    /report without state or source lines: the run has 10001 steps, over 10000 \(deno task sim --replay FILE --at STEP shows one step's\)/,
+  );
+  const html = [...Deno.readDirSync(out)].find((e) => e.name.endsWith(".html"));
+  assert(html !== undefined, "no report written");
+  // At the limit, the report keeps them.
+  const at = await sim(["--scenario", SPIN, "--max-steps", "10000", "--no-shrink", "--out", out]);
+  assert(!at.out.join("\n").includes("report without state"), at.out.join("\n"));
+});

@@ -7,13 +7,12 @@
 import type { Io } from "../cli.ts";
 import { renderHtml } from "../reports/html.ts";
 import { shrinkText } from "../reports/markdown.ts";
-import { timelineOf } from "../reports/timeline.ts";
 import { stoppedText, type SupervisorOptions } from "../scale/supervisor.ts";
 import { loadTrace } from "../scenarios/load.ts";
 import { describeOutcome } from "../sim/outcome.ts";
 import type { ShrinkResult } from "../sim/shrink.ts";
 import { serializeTrace } from "../sim/trace.ts";
-import { besidePath, paramChanges, shrinkLazily, writeText } from "./failures.ts";
+import { besidePath, paramChanges, reportTimeline, shrinkLazily, writeText } from "./failures.ts";
 import { supervisorFor } from "./supervision.ts";
 
 /**
@@ -57,12 +56,13 @@ export async function shrinkCommand(
   const path = besidePath(file, ".shrunk.json");
   writeText(path, serializeTrace(r.shrunk));
   const report = besidePath(file, ".html");
+  const original = reportTimeline(trace, scenario);
   writeText(
     report,
     renderHtml({
       title: `${trace.scenario}/${trace.variant}`,
-      original: timelineOf(trace, scenario),
-      shrunk: timelineOf(r.shrunk, scenario),
+      original: original.timeline,
+      shrunk: reportTimeline(r.shrunk, scenario).timeline,
       originalPath: file,
       shrunkPath: path,
       where: whereOfFile(file, trace.seed),
@@ -94,6 +94,7 @@ export async function shrinkCommand(
   io.out(`  now fails with: ${describeOutcome(r.shrunk.outcome)}`);
   io.out(`  replay: deno task sim --replay ${path}`);
   io.out(`  report: ${report}`);
+  if (original.note !== "") io.out(`  ${original.note}`);
   return 0;
 }
 
