@@ -97,8 +97,9 @@ Options:
                       bounded partial-order reduction over source-DPOR)
   --iterative         DFS, DPOR: K = 0, 1, 2, ... until the budget or the space runs out
                       (from the K of --preemptions or --delays when given)
-  --delays K          DFS: at most K delays per schedule (a delay skips the fiber a
-                      round-robin scheduler would run next; 0 is one schedule)
+  --delays K          DFS, DPOR: at most K delays per schedule (a delay skips the fiber
+                      a round-robin scheduler would run next; 0 is one schedule);
+                      not with --preemptions
   --order O           DFS, DPOR: default | random (children in an order drawn
                       from --seed: the same tree, shallow bugs sooner)
   --dpor V            DPOR: optimal (default: wakeup trees, one schedule per class)

@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { pfPipeline, workStealing } from "../scenarios/mod.ts";
 import { DfsStrategy, IterativeDfsStrategy } from "../sim/dfs.ts";
-import { DporStrategy } from "../sim/dpor.ts";
+import { DporStrategy, IterativeDporStrategy } from "../sim/dpor.ts";
 import { type ExhaustiveStrategy, exploreExhaustive } from "../sim/exhaustive.ts";
 import { type AnyScenario, defineScenario } from "../sim/scenario.ts";
 import { makeTarget, sweep, type Target } from "../sim/explore.ts";
@@ -85,6 +85,35 @@ function seeded(f: (seed: number) => number): string {
   return `${show(median(xs))} (${within}/${SEEDS} within 100)`;
 }
 
+/** Bounded DPOR (source-DPOR's backtrack sets cut at a bound), default and seeded order. */
+export function boundedDporRows(name: string, t: Target): string[][] {
+  const rows: string[][] = [];
+  for (const [kind, k] of [["preemptions", 1], ["delays", 1], ["delays", 2]] as const) {
+    const flag = `dpor --${kind} ${k}`;
+    rows.push([name, flag, show(firstBug(t, new DporStrategy({ [kind]: k }), 0))]);
+    const spec: TreeSpec = { strategy: "dpor", dpor: "source", [kind]: k, order: "random" };
+    rows.push([
+      name,
+      `${flag} --order random`,
+      seeded((s) => firstBug(t, interleaved(t, spec), s)),
+    ]);
+  }
+  const it = (kind: "preemptions" | "delays", order: "default" | "random") =>
+    new IterativeDporStrategy({ kind, order });
+  rows.push([name, "dpor --iterative --delays 0", show(firstBug(t, it("delays", "default"), 0))]);
+  rows.push([
+    name,
+    "dpor --iterative --delays 0 --order random",
+    seeded((s) => firstBug(t, it("delays", "random"), s)),
+  ]);
+  rows.push([
+    name,
+    "dpor --iterative --order random",
+    seeded((s) => firstBug(t, it("preemptions", "random"), s)),
+  ]);
+  return rows;
+}
+
 /** Prints the search-order section of the bench report. */
 export function orderBench(): void {
   console.log(
@@ -121,6 +150,7 @@ export function orderBench(): void {
       "dpor --order random",
       seeded((s) => firstBug(t, interleaved(t, { strategy: "dpor", order: "random" }), s)),
     ]);
+    rows.push(...boundedDporRows(name, t));
   }
   printTable(["program", "search", "schedules to first bug"], rows);
 }

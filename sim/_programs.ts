@@ -324,6 +324,7 @@ function withoutAssert<T extends Item>(item: T): T {
 export function observeExploration(
   target: Target,
   strategy: ExhaustiveStrategy,
+  seed = 0,
 ): { finals: string[]; failures: string[]; schedules: number } {
   const finals = new Set<string>();
   const failures = new Set<string>();
@@ -332,7 +333,7 @@ export function observeExploration(
   for (;;) {
     let o: Outcome | null = null;
     try {
-      o = runner.run(strategy, 0);
+      o = runner.run(strategy, seed);
     } catch (e) {
       if (!(e instanceof PrunedRun)) throw e;
     }

@@ -125,6 +125,11 @@ interface Event {
   readonly watch: Watch | null;
   /** True for the last step of a run that ended with fibers left: it stopped them all. */
   ends: boolean;
+  /**
+   * Delay-bounded: the step spawned fibers. Spawns then do not commute: the
+   * order of spawns numbers the new fibers, and round robin ranks by number.
+   */
+  readonly spawned?: boolean;
 }
 
 /**
@@ -258,6 +263,12 @@ export interface DporOptions {
    * source-DPOR's backtrack sets without sleep sets.
    */
   readonly preemptions?: number;
+  /**
+   * At most this many delays per schedule (Emmi, Qadeer and Rakamaric, POPL
+   * 2011; see `DfsStrategy`): running the fiber ranked i in round robin from
+   * the fiber that stepped last costs i. Bounded like `preemptions`; not with it.
+   */
+  readonly delays?: number;
 }
 
 /**
@@ -280,8 +291,10 @@ export class DporStrategy implements ExhaustiveStrategy {
   readonly name = "dpor";
   readonly pickAlways = true;
   readonly variant: DporVariant;
-  /** The preemption bound; Infinity when unbounded. */
+  /** The bound (preemptions or delays); Infinity when unbounded. */
   readonly #preemptions: number;
+  /** What the bound counts. */
+  readonly #kind: "preemptions" | "delays";
   #boundHit = false;
   readonly #optimal: boolean;
   readonly #path = new ChoicePath<StateNode>();
@@ -339,11 +352,17 @@ export class DporStrategy implements ExhaustiveStrategy {
   readonly #siblings: readonly (readonly number[])[];
   /** The run being ended was cut short with fibers that could go on. */
   #cut = false;
+  /** Delay-bounded: the index of the last step that spawned fibers, or -1. */
+  #lastSpawn = -1;
 
   constructor(options: DporOptions = {}) {
-    const k = options.preemptions ?? Infinity;
+    if (options.preemptions !== undefined && options.delays !== undefined) {
+      throw new RangeError("Cannot bound both preemptions and delays: pick one");
+    }
+    this.#kind = options.delays !== undefined ? "delays" : "preemptions";
+    const k = options.delays ?? options.preemptions ?? Infinity;
     if (k !== Infinity && (!Number.isInteger(k) || k < 0)) {
-      throw new RangeError(`Cannot bound preemptions by ${k}: need an integer >= 0`);
+      throw new RangeError(`Cannot bound ${this.#kind} by ${k}: need an integer >= 0`);
     }
     this.#preemptions = k;
     if (k !== Infinity && options.variant === "optimal") {
@@ -368,7 +387,10 @@ export class DporStrategy implements ExhaustiveStrategy {
   }
 
   get bound(): string {
-    return this.#preemptions === Infinity ? "none" : `${this.#preemptions} preemptions`;
+    const k = this.#preemptions;
+    if (k === Infinity) return "none";
+    if (this.#kind === "preemptions") return `${k} preemptions`;
+    return k === 1 ? "1 delay" : `${k} delays`;
   }
 
   /** True once the bound kept a backtrack point from being explored. */
@@ -380,7 +402,7 @@ export class DporStrategy implements ExhaustiveStrategy {
     const out: Record<string, string | number> = {};
     if (this.#order !== null) out.order = "random";
     if (!this.#optimal) out.dpor = "source";
-    if (this.#preemptions !== Infinity) out.preemptions = this.#preemptions;
+    if (this.#preemptions !== Infinity) out[this.#kind] = this.#preemptions;
     return out;
   }
 
@@ -397,6 +419,7 @@ export class DporStrategy implements ExhaustiveStrategy {
     this.#lastWrite.fill(-1);
     this.#readCount.fill(0);
     if (this.#opaque.length > 0) this.#opaque.length = 0;
+    this.#lastSpawn = -1;
     this.#watchers.fill(undefined);
     this.#watchOf.fill(null);
     if (this.#shared.size > 0) this.#shared.clear();
@@ -485,7 +508,7 @@ export class DporStrategy implements ExhaustiveStrategy {
     let sleepEv = NO_EVENTS;
     let tainted = NO_FIBERS;
     let ownEv = true;
-    const spent = prev === undefined ? 0 : prev.state.spent + preemption(prev.state, prev.fiber);
+    const spent = prev === undefined ? 0 : prev.state.spent + this.#cost(prev.state, prev.fiber);
     // Bounded search keeps no sleep sets: a step asleep here may be the only
     // way to reach, within the bound, what its equivalent schedule reached.
     if (prev !== undefined && this.#preemptions === Infinity) {
@@ -579,6 +602,8 @@ export class DporStrategy implements ExhaustiveStrategy {
       if (awake.length === 0) throw new PrunedRun();
       chosen = forced !== undefined
         ? forced
+        : this.#preemptions !== Infinity
+        ? this.#cheapest(awake, last ?? -1, spent, key)
         : this.#order !== null
         ? awake[PathOrder.pick(key, 0, awake.length)]
         : last !== undefined && awake.includes(last)
@@ -596,7 +621,7 @@ export class DporStrategy implements ExhaustiveStrategy {
       index: this.#steps,
       eligible: ids,
       on,
-      backtrack: optimal ? NO_FIBERS : new Set([chosen]),
+      backtrack: optimal ? NO_FIBERS : this.#firstTried(ids, chosen, last ?? -1),
       done: optimal ? done : done === NO_FIBERS ? new Set([chosen]) : new Set([...done, chosen]),
       sleep,
       sleepEv,
@@ -610,6 +635,57 @@ export class DporStrategy implements ExhaustiveStrategy {
       spent,
       ownEv,
     };
+  }
+
+  /**
+   * Adds fiber `p` to `state`'s backtrack set. Under a delay bound, also
+   * every fiber ranked before it there: p may cost more delays than the
+   * bound leaves, while a cheaper fiber's steps lead round robin to p for
+   * free (a fiber that blocks or ends passes the turn on).
+   */
+  #addBacktrack(state: StateNode, p: number): void {
+    state.backtrack.add(p);
+    if (this.#kind !== "delays" || this.#preemptions === Infinity) return;
+    const rank = delay(state, p);
+    for (const r of state.eligible) if (delay(state, r) < rank) state.backtrack.add(r);
+  }
+
+  /**
+   * The backtrack set a new state starts with: the fiber it runs first and,
+   * bounded under a seeded order, also the fibers the default order would
+   * run first at no cost (every fiber ranked before it, under a delay
+   * bound). Bounded DPOR adds backtrack points only for races it sees, and a
+   * costly first choice may spend the bound a race reversal needs later.
+   */
+  #firstTried(ids: readonly number[], chosen: number, last: number): Set<number> {
+    const set = new Set([chosen]);
+    if (this.#order === null || this.#preemptions === Infinity) return set;
+    const lastOn = ids.includes(last);
+    if (this.#kind === "preemptions") set.add(lastOn ? last : ids[0]);
+    else {
+      const rank = roundRobinRank(ids, last, lastOn, chosen);
+      for (const r of ids) if (roundRobinRank(ids, last, lastOn, r) < rank) set.add(r);
+    }
+    return set;
+  }
+
+  /** What taking fiber `p`'s step from `state` costs against the bound. */
+  #cost(state: StateNode, p: number): number {
+    return this.#kind === "delays" ? delay(state, p) : preemption(state, p);
+  }
+
+  /**
+   * Bounded: the fiber a new state first runs, one that costs nothing (the
+   * fiber that stepped last, or the next in round robin); under a seeded
+   * order, one drawn from those still within the bound.
+   */
+  #cheapest(ids: readonly number[], last: number, spent: number, key: number): number {
+    const lastOn = ids.includes(last);
+    const cost = (p: number) =>
+      this.#kind === "delays" ? roundRobinRank(ids, last, lastOn, p) : lastOn && p !== last ? 1 : 0;
+    if (this.#order === null) return ids.find((p) => cost(p) === 0) as number;
+    const within = ids.filter((p) => spent + cost(p) <= this.#preemptions);
+    return within[PathOrder.pick(key, 0, within.length)];
   }
 
   /**
@@ -655,6 +731,7 @@ export class DporStrategy implements ExhaustiveStrategy {
   #dependent(e: Event, eIndex: number, f: Event): boolean {
     if (e.fiber === f.fiber) return false;
     if (dependent(e.op, f.op) || f.changers.includes(eIndex)) return true;
+    if (e.spawned === true && f.spawned === true) return true;
     // Ending a fiber writes its object, which joins read.
     return (e.completed >= 0 && touches(f.op, e.completed)) ||
       (f.completed >= 0 && touches(e.op, f.completed));
@@ -737,6 +814,7 @@ export class DporStrategy implements ExhaustiveStrategy {
   /** Updates the per-fiber and per-object state with step `n`. */
   #record(e: Event, n: number): void {
     this.#fiberLast[e.fiber] = n;
+    if (e.spawned === true) this.#lastSpawn = n;
     const op = e.op;
     for (let i = 0, count = accessCount(op); i < count; i++) {
       const o = accessObj(op, i);
@@ -842,6 +920,8 @@ export class DporStrategy implements ExhaustiveStrategy {
       const op = this.#lastOp as Op;
       const completed = fq.done ? fq.obj : -1;
       this.#predsOf(q, op, completed, changers);
+      const spawned = this.#kind === "delays" && kernel.fiberCount > this.#fibersBefore;
+      if (spawned && this.#lastSpawn >= 0) this.#cand(this.#lastSpawn);
       const clock = this.#clockOf(q, kernel.fiberCount);
       const preds = this.#frontier;
       const watch = this.#watchOf[q] ?? null;
@@ -858,6 +938,7 @@ export class DporStrategy implements ExhaustiveStrategy {
         state,
         watch,
         ends,
+        ...(spawned ? { spawned } : {}),
       };
       // Entries past this run's last step are stale, never read (`#steps`
       // bounds every walk); truncating here cost a copy of the array per step.
@@ -897,7 +978,7 @@ export class DporStrategy implements ExhaustiveStrategy {
         fresh && !this.#optimal && bit(state.on, p.id) === 1 &&
         (changed || dependentPending(event, p.pending as Op))
       ) {
-        state.backtrack.add(p.id);
+        this.#addBacktrack(state, p.id);
         this.#alsoAtBlockStart(n, p.id);
       }
     }
@@ -1014,7 +1095,7 @@ export class DporStrategy implements ExhaustiveStrategy {
     while (k > 0 && events[k - 1].fiber === q) k--;
     if (k === j) return;
     const state = events[k].state;
-    if (bit(state.on, p) === 1) state.backtrack.add(p);
+    if (bit(state.on, p) === 1) this.#addBacktrack(state, p);
     else for (const r of state.eligible) state.backtrack.add(r);
   }
 
@@ -1247,14 +1328,14 @@ export class DporStrategy implements ExhaustiveStrategy {
     const state = this.#events[j].state;
     this.#alsoAtBlockStart(j, p.id);
     if (bit(state.on, p.id) === 1) {
-      state.backtrack.add(p.id);
+      this.#addBacktrack(state, p.id);
       return;
     }
     // p could not step there: try a fiber that steps later and leads to p.
     for (let k = j + 1; k < this.#steps; k++) {
       const g = this.#events[k];
       if (bit(state.on, g.fiber) === 1 && this.#knows(p.id, g)) {
-        state.backtrack.add(g.fiber);
+        this.#addBacktrack(state, g.fiber);
         return;
       }
     }
@@ -1334,7 +1415,7 @@ export class DporStrategy implements ExhaustiveStrategy {
     if (initials.some((p) => state.backtrack.has(p))) return;
     const enabled = initials.filter((p) => bit(state.on, p) === 1);
     if (enabled.length > 0) {
-      state.backtrack.add(enabled.find((p) => !state.sleep.has(p)) ?? enabled[0]);
+      this.#addBacktrack(state, enabled.find((p) => !state.sleep.has(p)) ?? enabled[0]);
       return;
     }
     // No initial could step there (it waits for something in v): fall back to
@@ -1365,7 +1446,7 @@ export class DporStrategy implements ExhaustiveStrategy {
       if (this.#optimal) return this.#nextBranch(node, events[node.index]);
       let next = -1;
       const within = (p: number) => {
-        if (node.spent + preemption(node, p) <= this.#preemptions) return true;
+        if (node.spent + this.#cost(node, p) <= this.#preemptions) return true;
         this.#boundHit = true;
         return false;
       };
@@ -1428,6 +1509,24 @@ function preemption(state: StateNode, p: number): number {
   return state.last >= 0 && p !== state.last && bit(state.on, state.last) === 1 ? 1 : 0;
 }
 
+/**
+ * The delays taking fiber `p`'s step from `state` costs: its rank in round
+ * robin from the fiber that stepped last (that one first while it can step,
+ * then the next ids, wrapping around), as `DfsStrategy` ranks them.
+ */
+function delay(state: StateNode, p: number): number {
+  return roundRobinRank(state.eligible, state.last, bit(state.on, state.last) === 1, p);
+}
+
+function roundRobinRank(ids: readonly number[], last: number, lastOn: boolean, p: number): number {
+  const from = lastOn ? last : last + 1;
+  let rank = 0;
+  for (const id of ids) {
+    if (p >= from ? id >= from && id < p : id >= from || id < p) rank++;
+  }
+  return rank;
+}
+
 /** Same as `#dependent`, for a step `e` and a fiber that has not stepped: its pending op. */
 function dependentPending(e: Event, op: Op): boolean {
   if (dependent(e.op, op)) return true;
@@ -1452,11 +1551,21 @@ function firstChangedStep(nodes: readonly { readonly kind: string }[]): number {
   return Math.max(0, states - 1);
 }
 
+/** Options of iterative bounded DPOR. */
+export interface IterativeDporOptions {
+  /** What the bound counts; preemptions unless said. */
+  readonly kind?: "preemptions" | "delays";
+  /** The first bound; 0 unless said. */
+  readonly from?: number;
+  /** The order each round tries fibers in. */
+  readonly order?: Order;
+}
+
 /**
- * Iterative bounded DPOR: bounded DPOR at 0 preemptions, then 1, 2, ...
- * until the budget runs out or a bound cuts nothing off. Bugs that need few
- * preemptions come first, as with iterative DFS, at bounded DPOR's smaller
- * cost per bound.
+ * Iterative bounded DPOR: bounded DPOR at 0 preemptions (or delays), then
+ * 1, 2, ... until the budget runs out or a bound cuts nothing off. Bugs
+ * that need few preemptions come first, as with iterative DFS, at bounded
+ * DPOR's smaller cost per bound.
  *
  * @example
  * ```ts
@@ -1464,17 +1573,26 @@ function firstChangedStep(nodes: readonly { readonly kind: string }[]): number {
  * const s = new IterativeDporStrategy();
  * assertEquals(s.options(), { dpor: "source", preemptions: 0, iterative: true });
  * assertEquals(s.bound, "0 preemptions");
+ * assertEquals(new IterativeDporStrategy({ kind: "delays", from: 1 }).bound, "1 delay");
  * ```
  */
 export class IterativeDporStrategy implements ExhaustiveStrategy {
   readonly name = "dpor";
   readonly pickAlways = true;
+  readonly #kind: "preemptions" | "delays";
+  readonly #order: Order;
   #k: number;
   #inner: DporStrategy;
 
-  constructor(from = 0) {
-    this.#k = from;
-    this.#inner = new DporStrategy({ preemptions: from });
+  constructor(options: IterativeDporOptions = {}) {
+    this.#kind = options.kind ?? "preemptions";
+    this.#order = options.order ?? "default";
+    this.#k = options.from ?? 0;
+    this.#inner = this.#make();
+  }
+
+  #make(): DporStrategy {
+    return new DporStrategy({ [this.#kind]: this.#k, order: this.#order });
   }
 
   get bound(): string {
@@ -1513,7 +1631,7 @@ export class IterativeDporStrategy implements ExhaustiveStrategy {
     if (this.#inner.advance()) return true;
     if (!this.#inner.boundHit) return false;
     this.#k++;
-    this.#inner = new DporStrategy({ preemptions: this.#k });
+    this.#inner = this.#make();
     return true;
   }
 }

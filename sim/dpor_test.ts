@@ -14,6 +14,7 @@ import {
   boundedBufferScenario,
   maximalProgramArb,
   observeExploration as observe,
+  type Program,
   programArb,
   programScenario,
   syncProgramArb,
@@ -479,6 +480,67 @@ Deno.test("bounded DPOR reaches exactly what DFS reaches with the same preemptio
   }
 });
 
+// deno-fmt-ignore
+/** Programs each fix of delay-bounded DPOR was needed for, found by fast-check: (program, K, seed). */
+const DELAY_EXAMPLES: [Program, number, number][] = [
+  // A backtrack point that costs 2 delays, where a fiber ranked before it gets there for 1.
+  [[[{ op: "cas", cell: 1, expect: 0, value: 1 }], [{ op: "permit", body: [{ op: "write", cell: 0, value: 0 }] }],
+    [{ op: "assert-not", cell: 1, value: 0 }]], 1, 0],
+  // Which fork spawns first decides the children's ids, and so their ranks.
+  [[[{ op: "fork", body: [{ op: "assert-not", cell: 0, value: 1 }] }, { op: "fork", body: [{ op: "read", cell: 1 }] }],
+    [{ op: "assert-not", cell: 0, value: 1 }, { op: "fork", body: [{ op: "write", cell: 1, value: 1 }] }]], 1, 0],
+  // A seeded first choice spends the delay the reversal needs.
+  [[[{ op: "read", cell: 0 }, { op: "write", cell: 0, value: 0 }], [{ op: "read", cell: 1 }],
+    [{ op: "write", cell: 0, value: 1 }], [{ op: "cas", cell: 0, expect: 0, value: 0 }]], 1, 1],
+];
+
+// deno-fmt-ignore
+/** The same for a preemption bound under a seeded order. */
+const PREEMPTION_EXAMPLES: [Program, number, number][] = [
+  [[[{ op: "locked", lock: 0, body: [{ op: "read", cell: 2 }] }],
+    [{ op: "write", cell: 2, value: 1 }, { op: "write", cell: 2, value: 0 }], [{ op: "read", cell: 0 }]], 1, 13],
+  [[[{ op: "nested", outer: 1, inner: 0, body: { op: "cas", cell: 0, expect: 1, value: 0 } }],
+    [{ op: "write", cell: 0, value: 1 }, { op: "locked", lock: 0, body: [{ op: "read", cell: 0 }] },
+      { op: "read", cell: 0 }]], 1, 0],
+];
+
+Deno.test("delay-bounded DPOR reaches exactly what DFS reaches with the same delay bound", () => {
+  // Without the fibers ranked before a backtrack point, or with spawns
+  // taken as commuting (their order numbers the new fibers, and round robin
+  // ranks by number), this misses states within the bound.
+  for (const [arb, runs] of [[programArb, 300], [syncProgramArb, 200]] as const) {
+    let fewer = 0;
+    fc.assert(
+      fc.property(arb, fc.nat({ max: 2 }), fc.nat({ max: 3 }), (program, k, seed) => {
+        const target = makeTarget(programScenario, "only", { params: { program } });
+        const dfs = observe(target, new DfsStrategy({ delays: k }));
+        // Under a seeded order: the same states, whatever the seed.
+        const order = seed > 0 ? "random" : "default";
+        const dpor = observe(target, new DporStrategy({ delays: k, order }), seed);
+        assertEquals(dpor.finals, dfs.finals);
+        assertEquals(dpor.failures, dfs.failures);
+        if (dpor.schedules < dfs.schedules) fewer++;
+      }),
+      { numRuns: runs, seed: 4, examples: arb === programArb ? [] : DELAY_EXAMPLES },
+    );
+    assert(fewer > runs / 4, `delay-bounded DPOR ran fewer schedules on only ${fewer} of ${runs}`);
+  }
+});
+
+Deno.test("preemption-bounded DPOR under a seeded order reaches what DFS with the bound reaches", () => {
+  // A seeded first choice may spend the bound; the free choice is tried too.
+  fc.assert(
+    fc.property(syncProgramArb, fc.nat({ max: 2 }), fc.nat(), (program, k, seed) => {
+      const target = makeTarget(programScenario, "only", { params: { program } });
+      const dfs = observe(target, new DfsStrategy({ preemptions: k }));
+      const dpor = observe(target, new DporStrategy({ preemptions: k, order: "random" }), seed);
+      assertEquals(dpor.finals, dfs.finals);
+      assertEquals(dpor.failures, dfs.failures);
+    }),
+    { numRuns: 200, seed: 5, examples: PREEMPTION_EXAMPLES },
+  );
+});
+
 Deno.test("bounded DPOR names its bound, says when it cut, and is source-DPOR", () => {
   const s = new DporStrategy({ preemptions: 0 });
   assertEquals([s.bound, s.variant, s.options()], ["0 preemptions", "source", {
@@ -493,6 +555,24 @@ Deno.test("bounded DPOR names its bound, says when it cut, and is source-DPOR", 
   const one = exploreExhaustive(target, new DporStrategy({ preemptions: 1 }), { runs: 1000 });
   assertEquals(one.failures[0]?.outcome.check, "no-lost-update");
   assertThrows(() => new DporStrategy({ preemptions: -1 }), RangeError, "integer >= 0");
+  assertThrows(() => new DporStrategy({ delays: -1 }), RangeError, "delays by -1");
+  assertThrows(() => new DporStrategy({ delays: 1, preemptions: 1 }), RangeError, "pick one");
+  const delays = new DporStrategy({ delays: 2, order: "random" });
+  assertEquals([delays.bound, delays.options()], ["2 delays", {
+    order: "random",
+    dpor: "source",
+    delays: 2,
+  }]);
+  // lost-update/racy with 3 fibers: a delay lets another fiber read between a read and a write.
+  const d0 = exploreExhaustive(target, new DporStrategy({ delays: 0 }), { runs: 1000 });
+  assertEquals([d0.exhausted, d0.schedules, d0.bound, d0.failures.length], [
+    true,
+    1,
+    "0 delays",
+    0,
+  ]);
+  const d1 = exploreExhaustive(target, new DporStrategy({ delays: 1 }), { runs: 1000 });
+  assertEquals([d1.bound, d1.failures[0]?.outcome.check], ["1 delay", "no-lost-update"]);
   assertThrows(
     () => new DporStrategy({ preemptions: 1, variant: "optimal" }),
     RangeError,
@@ -512,4 +592,8 @@ Deno.test("iterative bounded DPOR raises the bound until a bug or a bound that c
   // Rounds run earlier rounds' schedules again, yet stay below full DFS.
   const dfs = exploreExhaustive(locked, new DfsStrategy(), { runs: 100_000 });
   assert(all.schedules < dfs.schedules, `${all.schedules} vs DFS ${dfs.schedules}`);
+  const delays = new IterativeDporStrategy({ kind: "delays", order: "random" });
+  assertEquals(delays.options(), { order: "random", dpor: "source", delays: 0, iterative: true });
+  const byDelays = exploreExhaustive(locked, delays, { runs: 100_000, seed: 3 });
+  assertEquals([byDelays.exhausted, byDelays.bound, byDelays.failures.length], [true, "none", 0]);
 });

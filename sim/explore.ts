@@ -299,16 +299,14 @@ export function createStrategy(
   target: Target,
   options: StrategyOptions = {},
 ): Strategy {
-  if (name === "dpor" && options.delays !== undefined) {
-    throw new UsageError("--delays goes with --strategy dfs; dpor takes --preemptions K");
-  }
   if (
     name !== "dfs" && name !== "dpor" &&
     (options.preemptions !== undefined || options.iterative || options.delays !== undefined)
   ) {
-    throw new UsageError(
-      "--preemptions and --iterative go with --strategy dfs or dpor; --delays with dfs",
-    );
+    throw new UsageError("--preemptions, --delays and --iterative go with --strategy dfs or dpor");
+  }
+  if (options.delays !== undefined && options.preemptions !== undefined) {
+    throw new UsageError("--delays and --preemptions are two bounds: give one");
   }
   const order = options.order ?? "default";
   if (!(ORDERS as readonly string[]).includes(order)) {
@@ -338,9 +336,6 @@ export function createStrategy(
       }
       return new PortfolioStrategy({ steps: options.pctSteps ?? probeSteps(target) });
     case "dfs": {
-      if (options.delays !== undefined && options.preemptions !== undefined) {
-        throw new UsageError("--delays and --preemptions are two bounds: give one");
-      }
       const o = order as Order;
       if (!options.iterative && o === "random") {
         // A seeded order takes the subtrees in turn, so the first schedules sample the tree.
@@ -362,17 +357,21 @@ export function createStrategy(
       });
     }
     case "dpor":
-      if (options.preemptions !== undefined || options.iterative) {
+      if (options.preemptions !== undefined || options.delays !== undefined || options.iterative) {
         // Bounded partial-order reduction runs source-DPOR's backtrack sets.
         if (options.dpor === "optimal") {
-          throw new UsageError("--preemptions bounds source-DPOR: drop --dpor optimal");
+          throw new UsageError(
+            "bounded dpor (--preemptions, --delays, --iterative) runs source-DPOR: drop --dpor optimal",
+          );
         }
-        if (order === "random") {
-          throw new UsageError("bounded dpor (--preemptions, --iterative) takes no --order");
+        const kind = options.delays !== undefined ? "delays" : "preemptions";
+        const k = options.delays ?? options.preemptions;
+        if (options.iterative) {
+          return new IterativeDporStrategy({ kind, from: k ?? 0, order: order as Order });
         }
-        return options.iterative
-          ? new IterativeDporStrategy(options.preemptions ?? 0)
-          : new DporStrategy({ preemptions: options.preemptions });
+        return order === "random"
+          ? new InterleavedStrategy(target, { strategy: "dpor", [kind]: k, order: "random" })
+          : new DporStrategy({ [kind]: k });
       }
       return order === "random"
         ? new InterleavedStrategy(target, {

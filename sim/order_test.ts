@@ -135,7 +135,17 @@ Deno.test("bad bounds and orders are usage errors", () => {
   const target = makeTarget(mixed, "v");
   assertThrows(() => createStrategy("dfs", target, { order: "nope" }), UsageError, "--order");
   assertThrows(() => createStrategy("random", target, { order: "random" }), UsageError, "--order");
-  assertThrows(() => createStrategy("dpor", target, { delays: 1 }), UsageError, "--delays");
+  assertThrows(
+    () => createStrategy("dpor", target, { delays: 1, dpor: "optimal" }),
+    UsageError,
+    "drop --dpor optimal",
+  );
+  assertThrows(
+    () => createStrategy("dpor", target, { delays: 1, preemptions: 1 }),
+    UsageError,
+    "give one",
+  );
+  assertThrows(() => createStrategy("pct", target, { delays: 1 }), UsageError, "dfs or dpor");
   assertThrows(
     () => createStrategy("dfs", target, { delays: 1, preemptions: 1 }),
     UsageError,

@@ -46,9 +46,9 @@ export interface TreeSpec {
   readonly strategy: "dfs" | "dpor";
   /** DPOR: "source" for source-DPOR; optimal when absent. */
   readonly dpor?: DporVariant;
-  /** DFS: the preemption bound. */
+  /** The preemption bound. */
   readonly preemptions?: number;
-  /** DFS: the delay bound. */
+  /** The delay bound. */
   readonly delays?: number;
   /** The order children are taken in. */
   readonly order?: Order;
@@ -107,6 +107,7 @@ export function subtreeStrategy(
       siblings,
       variant: spec.dpor,
       preemptions: spec.preemptions,
+      delays: spec.delays,
     });
   }
   return new DfsStrategy({
@@ -147,8 +148,9 @@ export function listFrontier(
     const walk = new DfsStrategy({
       // The frontier lists only prefixes within the bound (bounded DPOR's too).
       preemptions: spec.preemptions,
-      ...(spec.strategy === "dfs" ? { delays: spec.delays } : {}),
-      order: spec.order,
+      delays: spec.delays,
+      // DPOR ranks fibers for delays round robin whatever the order; so must its frontier.
+      order: spec.strategy === "dpor" && spec.delays !== undefined ? "default" : spec.order,
       cut: d,
     });
     const prefixes: number[][] = [];

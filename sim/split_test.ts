@@ -130,17 +130,24 @@ Deno.test("split DPOR with sync objects: DFS's final states, and about as many c
   assert(skipped > 30, `only ${skipped} programs had a subtree that repeats an earlier one`);
 });
 
-Deno.test("split bounded DPOR reaches exactly what DFS with the same bound reaches", () => {
+Deno.test("split bounded DPOR reaches exactly what DFS with the same bound reaches, in any order", () => {
+  const kinds = fc.constantFrom("preemptions" as const, "delays" as const);
   fc.assert(
-    fc.property(programArb, fc.nat({ max: 2 }), (program, k) => {
-      const target = makeTarget(programScenario, "only", { params: { program } });
-      const dfs = walk(target, new DfsStrategy({ preemptions: k }), 0);
-      const spec: TreeSpec = { strategy: "dpor", dpor: "source", preemptions: k };
-      const parts = walkSplit(target, spec, 0, 4);
+    fc.property(programArb, kinds, fc.nat({ max: 2 }), fc.nat({ max: 3 }), (p, kind, k, seed) => {
+      const target = makeTarget(programScenario, "only", { params: { program: p } });
+      const dfs = walk(target, new DfsStrategy({ [kind]: k }), 0);
+      const order = seed > 0 ? { order: "random" as const } : {};
+      const spec: TreeSpec = { strategy: "dpor", dpor: "source", [kind]: k, ...order };
+      const parts = walkSplit(target, spec, seed, 4);
       assertEquals(sorted(parts.finals), sorted(dfs.finals));
       assertEquals(sorted(parts.failures), sorted(dfs.failures));
+      // And interleaved, as `--order random` runs it.
+      if (seed === 0) return;
+      const mixed = walk(target, new InterleavedStrategy(target, spec, 4), seed);
+      assertEquals(sorted(mixed.finals), sorted(dfs.finals));
+      assertEquals(sorted(mixed.failures), sorted(dfs.failures));
     }),
-    { numRuns: 150, seed: 12 },
+    { numRuns: 120, seed: 12 },
   );
 });
 

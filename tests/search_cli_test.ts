@@ -11,7 +11,11 @@ Deno.test("bad --delays, --order and misplaced search flags get one line and exi
     [["--strategy", "dfs", "--delays=-1"], /bad --delays "-1": need an integer >= 0/],
     [["--strategy", "dfs", "--order", "nope"], /bad --order "nope": default or random/],
     [["--strategy", "pct", "--order", "random"], /--order goes with --strategy dfs or dpor/],
-    [["--strategy", "dpor", "--delays", "2"], /--delays/],
+    [["--strategy", "dpor", "--delays=-1"], /bad --delays "-1": need an integer >= 0/],
+    [["--strategy", "dpor", "--order", "nope"], /bad --order "nope": default or random/],
+    [["--strategy", "dpor", "--delays", "2", "--dpor", "optimal"], /drop --dpor optimal/],
+    [["--strategy", "dpor", "--delays", "1", "--preemptions", "1"], /give one/],
+    [["--strategy", "random", "--delays", "1"], /go with --strategy dfs or dpor/],
     [["--strategy", "dfs", "--delays", "1", "--preemptions", "1"], /give one/],
   ];
   for (const [args, message] of cases) {
@@ -20,6 +24,21 @@ Deno.test("bad --delays, --order and misplaced search flags get one line and exi
     assertEquals(r.err.length, 1);
     assertMatch(r.err[0], message);
   }
+});
+
+Deno.test("dpor --delays names its bound; --order random reruns with the seed", async () => {
+  const args = ["--scenario", "lost-update", "--variant", "racy", "--param", "fibers=4"];
+  const zero = await run([...args, "--strategy", "dpor", "--delays", "0", "--out", tmp]);
+  assertMatch(zero.out[0], /dpor ran 1 schedules .*: exhausted \(bound: 0 delays\)/);
+  const r = await run([
+    ...args,
+    ...["--strategy", "dpor", "--delays", "1", "--order", "random", "--seed", "7", "--out", tmp],
+  ]);
+  assertEquals(r.code, 0);
+  assertMatch(
+    r.out.join("\n"),
+    /rerun: .*--strategy dpor --delays 1 --order random --dpor source --seed 7/,
+  );
 });
 
 Deno.test("dfs --order random finds the bug; the rerun command names the order and seed", async () => {
