@@ -150,6 +150,12 @@ interface Watch {
   readonly writes: number[];
   /** Per access: whether the guard was ready just before it. */
   readonly ready: boolean[];
+  /**
+   * Per access: whether the guard was not ready just before it and waited
+   * for the fiber taking it (see `Guard.blockers`): the step released what
+   * the guard waited for, so no step of the guard's fiber can go before it.
+   */
+  readonly held: boolean[];
 }
 
 /**
@@ -324,6 +330,8 @@ export class DporStrategy implements ExhaustiveStrategy {
   #watchers: (Watch[] | undefined)[] = [];
   /** Optimal: the watch of each guard that is the same for every fiber. */
   readonly #shared = new Map<Guard, Watch>();
+  /** Optimal: how many of the kernel's offered guards are watched. */
+  #offered = 0;
   /** Optimal: per fiber id, the watch of its pending operation. */
   #watchOf: (Watch | null)[] = [];
   /** Scratch for `#predsOf`: a step's direct predecessors, and how many. */
@@ -352,6 +360,8 @@ export class DporStrategy implements ExhaustiveStrategy {
   readonly #siblings: readonly (readonly number[])[];
   /** The run being ended was cut short with fibers that could go on. */
   #cut = false;
+  /** Per fiber id: the index of the step that spawned it; -1 for one there from the start. */
+  #spawnedAt: number[] = [];
   /** Delay-bounded: the index of the last step that spawned fibers, or -1. */
   #lastSpawn = -1;
 
@@ -414,6 +424,7 @@ export class DporStrategy implements ExhaustiveStrategy {
     // Cleared in place: truncating and growing them again every run costs
     // more than the run's analysis on small runs.
     this.#fiberLast.fill(-1);
+    this.#spawnedAt.fill(-1);
     this.#changers.fill(NOTHING as number[]);
     this.#enablers.fill(NOTHING as number[]);
     this.#lastWrite.fill(-1);
@@ -423,6 +434,7 @@ export class DporStrategy implements ExhaustiveStrategy {
     this.#watchers.fill(undefined);
     this.#watchOf.fill(null);
     if (this.#shared.size > 0) this.#shared.clear();
+    this.#offered = 0;
     this.#handDown = null;
     this.#cut = false;
     this.#current = null;
@@ -446,6 +458,7 @@ export class DporStrategy implements ExhaustiveStrategy {
     else if (this.#optimal) {
       for (let i = 0; i < kernel.liveCount; i++) this.#watch(kernel.liveAt(i));
     }
+    if (this.#optimal && kernel.guardedOps.length > this.#offered) this.#watchOffered(kernel);
     const forced = count > 1 ? this.#path.decide() : undefined;
     let node: StateNode;
     const n = this.#path.replayed();
@@ -847,25 +860,41 @@ export class DporStrategy implements ExhaustiveStrategy {
     }
     const shared = op.guard.anyFiber === true;
     const known = shared ? this.#shared.get(op.guard) : undefined;
-    if (known !== undefined) {
-      this.#watchOf[f.id] = known;
-      return;
-    }
+    this.#watchOf[f.id] = known ?? this.#newWatch(op, op.guard, f, shared);
+  }
+
+  #newWatch(op: Op, guard: Guard, fiber: Fiber, shared: boolean): Watch {
     const w: Watch = {
-      guard: op.guard,
-      fiber: f,
+      guard,
+      fiber,
       op,
       shared,
       since: this.#steps,
       writes: [],
       ready: [],
+      held: [],
     };
-    if (shared) this.#shared.set(op.guard, w);
-    this.#watchOf[f.id] = w;
+    if (shared) this.#shared.set(guard, w);
     for (let i = 0, n = accessCount(op); i < n; i++) {
       const o = accessObj(op, i);
       if (o >= 0) (this.#watchers[o] ??= []).push(w);
     }
+    return w;
+  }
+
+  /**
+   * Optimal: watches the guards the kernel offers (locks' acquisitions) from
+   * their object's creation, so a race of an unlock with a lock whose fiber
+   * came to it later still tells whether the unlock let it go on.
+   */
+  #watchOffered(kernel: Kernel): void {
+    const ops = kernel.guardedOps;
+    for (let i = this.#offered; i < ops.length; i++) {
+      const g = ops[i].guard;
+      if (g === null || g.footprintOnly !== true || g.anyFiber !== true) continue;
+      if (!this.#shared.has(g)) this.#newWatch(ops[i], g, kernel.liveAt(0), true);
+    }
+    this.#offered = ops.length;
   }
 
   /**
@@ -877,11 +906,11 @@ export class DporStrategy implements ExhaustiveStrategy {
     const op = f.pending as Op;
     for (let i = 0, n = accessCount(op); i < n; i++) {
       const o = accessObj(op, i);
-      if (o >= 0) this.#noteReady(o);
+      if (o >= 0) this.#noteReady(o, f);
     }
   }
 
-  #noteReady(obj: number): void {
+  #noteReady(obj: number, stepping: Fiber): void {
     const list = this.#watchers[obj];
     if (list === undefined) return;
     const n = this.#steps;
@@ -897,7 +926,9 @@ export class DporStrategy implements ExhaustiveStrategy {
         continue;
       }
       w.writes.push(n);
-      w.ready.push(w.guard.ready(w.fiber));
+      const ready = w.guard.ready(w.fiber);
+      w.ready.push(ready);
+      w.held.push(!ready && w.guard.blockers?.(w.fiber).includes(stepping) === true);
     }
     while (list.length > kept) list.pop();
   }
@@ -956,7 +987,10 @@ export class DporStrategy implements ExhaustiveStrategy {
       event = this.#events[n];
     }
     this.#record(event, n);
-    for (let c = this.#fibersBefore; c < kernel.fiberCount; c++) this.#fiberLast[c] = n;
+    for (let c = this.#fibersBefore; c < kernel.fiberCount; c++) {
+      this.#fiberLast[c] = n;
+      this.#spawnedAt[c] = n;
+    }
     const now = this.#now;
     for (let i = 0; i < kernel.liveCount; i++) {
       const p = kernel.liveAt(i);
@@ -1041,9 +1075,12 @@ export class DporStrategy implements ExhaustiveStrategy {
     const events = this.#events;
     const preds = f.preds;
     let races: number[] = NOTHING as number[];
+    // The step that spawned f's fiber comes before all of it in every run:
+    // like its own fiber's steps, it is no race to reverse.
+    const spawn = this.#spawnedAt[f.fiber] ?? -1;
     for (let a = 0; a < preds.length; a++) {
       const j = preds[a];
-      if (!this.#dependent(events[j], j, f)) continue;
+      if (j === spawn || !this.#dependent(events[j], j, f)) continue;
       if (races === NOTHING) races = [j];
       else races.push(j);
     }
@@ -1166,7 +1203,7 @@ export class DporStrategy implements ExhaustiveStrategy {
     // The guard was not ready before j: j helped enable f. With a second
     // object the guard may have been made ready between, so keep j too.
     const out = this.#disabler(j, f);
-    if ((f.op.obj2 >= 0 || f.op.more !== null) && !out.includes(j)) out.push(j);
+    if ((f.op.obj2 >= 0 || f.op.more !== null) && !out.includes(j) && !w.held[at]) out.push(j);
     return out;
   }
 

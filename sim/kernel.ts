@@ -208,6 +208,8 @@ export class Kernel {
   readonly #attached = new Map<object, unknown>();
   readonly #costs = new Map<string, number>();
   #describers: StateSource[] | null = null;
+  /** This run's operations offered by `offerGuard`. */
+  readonly #guarded: Op[] = [];
   /** Store buffers under a weak memory model; null under `sc`. */
   #memory: WeakMemory | null = null;
 
@@ -269,6 +271,7 @@ export class Kernel {
     if (this.#attached.size !== 0) this.#attached.clear();
     if (this.#costs.size !== 0) this.#costs.clear();
     this.#describers = null;
+    this.#guarded.length = 0;
     const memory = config.memory ?? "sc";
     this.#memory = memory === "sc"
       ? null
@@ -377,6 +380,22 @@ export class Kernel {
    */
   narrowStep(op: Op): void {
     this.#narrowed = op;
+  }
+
+  /**
+   * Offers a guarded operation whose guard reads only its footprint and is
+   * the same for every fiber (taking a lock): a strategy may watch when it
+   * is ready from now on, before any fiber waits on it. DPOR tells by this
+   * an unlock that let a later lock go on from one that lock could have
+   * gone before.
+   */
+  offerGuard(op: Op): void {
+    this.#guarded.push(op);
+  }
+
+  /** The operations offered by `offerGuard` in this run, in order. */
+  get guardedOps(): readonly Op[] {
+    return this.#guarded;
   }
 
   /** Registers a shared object and returns its id (its footprint). */

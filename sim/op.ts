@@ -27,7 +27,10 @@ export interface Guard {
   readonly footprintOnly?: boolean;
   /**
    * The fibers `fiber` waits for (a lock's holders, a joined fiber), for the
-   * wait-for graph of reports; absent when the guard cannot name them.
+   * wait-for graph of reports; absent when the guard cannot name them. A
+   * fiber named here keeps the guard from being ready until it takes a step
+   * itself (only a holder releases its lock): DPOR relies on this to know
+   * that a waiting step cannot be moved before the release it waited for.
    */
   blockers?(fiber: Fiber): readonly Fiber[];
   /**

@@ -32,6 +32,7 @@ export class Mutex implements Guard, StateSource {
     this.id = kernel.newObject(name);
     this.name = name;
     this.#lockOp = new Op("lock", this.id, true, this, kernel.costOf("lock"));
+    kernel.offerGuard(this.#lockOp);
     this.#unlockOp = new Op("unlock", this.id, true, null, kernel.costOf("unlock"));
     this.#tryOp = new Op("trylock", this.id, true, null, kernel.costOf("trylock"));
     kernel.describe(this);
@@ -164,6 +165,8 @@ export class RwLock implements StateSource {
     this.#readOp = new Op("rlock", this.id, false, forRead, kernel.costOf("rlock"));
     this.#readUnlockOp = new Op("runlock", this.id, false, null, kernel.costOf("runlock"));
     this.#writeOp = new Op("wlock", this.id, true, forWrite, kernel.costOf("wlock"));
+    kernel.offerGuard(this.#readOp);
+    kernel.offerGuard(this.#writeOp);
     this.#writeUnlockOp = new Op("wunlock", this.id, true, null, kernel.costOf("wunlock"));
     kernel.describe(this);
   }
@@ -363,6 +366,7 @@ export class Semaphore implements Guard, StateSource {
     this.name = name;
     this.#permits = permits;
     this.#acquireOp = new Op("acquire", this.id, true, this, kernel.costOf("acquire"));
+    kernel.offerGuard(this.#acquireOp);
     this.#releaseOp = new Op("release", this.id, true, null, kernel.costOf("release"));
     kernel.describe(this);
   }
