@@ -187,7 +187,7 @@ Deno.test("bounded DPOR: --strategy dpor --preemptions K names the bound, and it
 Deno.test("exhaustive-only flags without --strategy dfs are usage errors", async () => {
   const r = await run(["--scenario", "lost-update", "--preemptions", "2"]);
   assertEquals(r.code, 2);
-  assertMatch(r.err[0], /--preemptions and --iterative go with --strategy dfs or dpor/);
+  assertMatch(r.err[0], /--preemptions, --delays and --iterative go with --strategy dfs or dpor/);
 });
 
 Deno.test("--json=summary prints a line per variant and the summary, no run lines", async () => {
