@@ -271,7 +271,7 @@ export class Kernel {
     if (this.#attached.size !== 0) this.#attached.clear();
     if (this.#costs.size !== 0) this.#costs.clear();
     this.#describers = null;
-    this.#guarded.length = 0;
+    if (this.#guarded.length !== 0) this.#guarded.length = 0;
     const memory = config.memory ?? "sc";
     this.#memory = memory === "sc"
       ? null
