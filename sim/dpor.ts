@@ -128,8 +128,9 @@ interface Event {
   /**
    * Delay-bounded: the step spawned fibers. Spawns then do not commute: the
    * order of spawns numbers the new fibers, and round robin ranks by number.
+   * Always present (false elsewhere): events keep one shape.
    */
-  readonly spawned?: boolean;
+  readonly spawned: boolean;
 }
 
 /**
@@ -146,16 +147,36 @@ interface Watch {
   readonly shared: boolean;
   /** Accesses before this step index were not watched. */
   readonly since: number;
-  /** Indices of the accesses seen, ascending. */
-  readonly writes: number[];
-  /** Per access: whether the guard was ready just before it. */
-  readonly ready: boolean[];
   /**
-   * Per access: whether the guard was not ready just before it and waited
-   * for the fiber taking it (see `Guard.blockers`): the step released what
-   * the guard waited for, so no step of the guard's fiber can go before it.
+   * The accesses seen, ascending, one number each (see `seen`): the step
+   * index times 4, plus READY when the guard was ready just before it, plus
+   * HELD when it was not ready and waited for the fiber taking it (see
+   * `Guard.blockers`): the step released what the guard waited for, so no
+   * step of the guard's fiber can go before it. `NOTHING` until the first.
    */
-  readonly held: boolean[];
+  accesses: number[];
+}
+
+const READY = 1;
+const HELD = 2;
+
+/** The step index of an entry of `Watch.accesses`. */
+function stepOf(access: number): number {
+  return access >>> 2;
+}
+
+/** The entry of `w.accesses` for step `j`, or -1 when j was not watched. */
+function seen(w: Watch, j: number): number {
+  const list = w.accesses;
+  let lo = 0, hi = list.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const k = stepOf(list[mid]);
+    if (k === j) return list[mid];
+    if (k < j) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
 }
 
 /**
@@ -165,6 +186,12 @@ interface Watch {
 const NO_FIBERS = new Set<number>();
 const NO_EVENTS = new Map<number, Event>();
 const NOTHING: readonly number[] = [];
+/**
+ * The signal that ends a sleep-set-blocked run, made once: an error records
+ * the stack where it is made, which cost more than the rest of a short run
+ * (it carries nothing else; catchers ask only `instanceof PrunedRun`).
+ */
+const PRUNED = new PrunedRun();
 /** The children of a wakeup node that has none yet; never add to it. */
 const NO_CHILDREN: WakeupNode[] = [];
 
@@ -204,11 +231,17 @@ function pushTo(lists: number[][], i: number, n: number): void {
   else list.push(n);
 }
 
+/** Scratch for `sortDescending`: a typed array sorts numbers natively, without a comparator. */
+let SORTING = new Int32Array(64);
+
 /** Sorts the first `n` numbers of a list, largest first (an insertion sort when few). */
 function sortDescending(list: number[], n: number): void {
   if (n > 16) {
-    const sorted = list.slice(0, n).sort((a, b) => b - a);
-    for (let i = 0; i < n; i++) list[i] = sorted[i];
+    if (SORTING.length < n) SORTING = new Int32Array(2 * n);
+    const sorted = SORTING.subarray(0, n);
+    for (let i = 0; i < n; i++) sorted[i] = list[i];
+    sorted.sort();
+    for (let i = 0; i < n; i++) list[i] = sorted[n - 1 - i];
     return;
   }
   for (let i = 1; i < n; i++) {
@@ -330,6 +363,8 @@ export class DporStrategy implements ExhaustiveStrategy {
   #watchers: (Watch[] | undefined)[] = [];
   /** Optimal: the watch of each guard that is the same for every fiber. */
   readonly #shared = new Map<Guard, Watch>();
+  /** Sets of eligible fibers 0-31 met so far, by bit set (see `#eligibleSet`). */
+  readonly #sets = new Map<number, [readonly number[], readonly number[]]>();
   /** Optimal: how many of the kernel's offered guards are watched. */
   #offered = 0;
   /** Optimal: per fiber id, the watch of its pending operation. */
@@ -337,6 +372,8 @@ export class DporStrategy implements ExhaustiveStrategy {
   /** Scratch for `#predsOf`: a step's direct predecessors, and how many. */
   readonly #cands: number[] = [];
   #candCount = 0;
+  /** Per step index j: the list `[j]`, shared (see `#single`). */
+  readonly #singles: (readonly number[] | undefined)[] = [];
   /** What `#clockOf` leaves: the predecessors that happen before no other. */
   #frontier: readonly number[] = NOTHING;
   /** Scratch lists for `#newState`: the fibers that stay asleep, and their steps. */
@@ -507,15 +544,7 @@ export class DporStrategy implements ExhaustiveStrategy {
       ids = prev.state.eligible;
       on = prev.state.on;
     } else {
-      const list: number[] = [];
-      const bits: number[] = [0];
-      for (let i = 0; i < count; i++) {
-        const id = eligible[i].id;
-        list.push(id);
-        bits[id >>> 5] = (bits[id >>> 5] ?? 0) | (1 << (id & 31));
-      }
-      ids = list;
-      on = bits;
+      [ids, on] = this.#eligibleSet(eligible, count);
     }
     let sleep = NO_FIBERS;
     let sleepEv = NO_EVENTS;
@@ -581,7 +610,7 @@ export class DporStrategy implements ExhaustiveStrategy {
       // Whether runs were cut short below them is not known here, so they
       // count as tainted: a reversal they cover is still started (see
       // `#insertAt`).
-      if (sleep.has(forced as number)) throw new PrunedRun();
+      if (sleep.has(forced as number)) throw PRUNED;
       done = new Set(earlier);
       tainted = new Set([...tainted, ...earlier]);
     }
@@ -612,7 +641,7 @@ export class DporStrategy implements ExhaustiveStrategy {
       const awake = sleep.size === 0 ? ids : ids.filter((id) => !sleep.has(id));
       // Every fiber that could step is asleep: whatever happens next was
       // already explored from an equivalent state.
-      if (awake.length === 0) throw new PrunedRun();
+      if (awake.length === 0) throw PRUNED;
       chosen = forced !== undefined
         ? forced
         : this.#preemptions !== Infinity
@@ -648,6 +677,33 @@ export class DporStrategy implements ExhaustiveStrategy {
       spent,
       ownEv,
     };
+  }
+
+  /**
+   * The ids of the first `count` fibers of `eligible` and their bit set.
+   * Never changed once made, so a set of fibers 0-31 seen before in this
+   * exploration is shared: runs come back to the same few sets.
+   */
+  #eligibleSet(eligible: readonly Fiber[], count: number): [readonly number[], readonly number[]] {
+    let word = 0;
+    let small = true;
+    for (let i = 0; i < count; i++) {
+      const id = eligible[i].id;
+      if (id > 31) small = false;
+      else word |= 1 << id;
+    }
+    const known = small ? this.#sets.get(word) : undefined;
+    if (known !== undefined) return known;
+    const list: number[] = new Array(count);
+    const bits: number[] = [0];
+    for (let i = 0; i < count; i++) {
+      const id = eligible[i].id;
+      list[i] = id;
+      bits[id >>> 5] = (bits[id >>> 5] ?? 0) | (1 << (id & 31));
+    }
+    const made: [readonly number[], readonly number[]] = [list, bits];
+    if (small) this.#sets.set(word, made);
+    return made;
   }
 
   /**
@@ -737,6 +793,7 @@ export class DporStrategy implements ExhaustiveStrategy {
       state: state as StateNode,
       watch: null,
       ends: false,
+      spawned: false,
     };
   }
 
@@ -744,7 +801,7 @@ export class DporStrategy implements ExhaustiveStrategy {
   #dependent(e: Event, eIndex: number, f: Event): boolean {
     if (e.fiber === f.fiber) return false;
     if (dependent(e.op, f.op) || f.changers.includes(eIndex)) return true;
-    if (e.spawned === true && f.spawned === true) return true;
+    if (e.spawned && f.spawned) return true;
     // Ending a fiber writes its object, which joins read.
     return (e.completed >= 0 && touches(f.op, e.completed)) ||
       (f.completed >= 0 && touches(e.op, f.completed));
@@ -771,6 +828,11 @@ export class DporStrategy implements ExhaustiveStrategy {
         for (let i = 0; i < last.length; i++) if (last[i] >= 0) this.#cand(last[i]);
       }
     }
+  }
+
+  /** `[j]`, made once per index: most steps have one direct predecessor. */
+  #single(j: number): readonly number[] {
+    return this.#singles[j] ??= [j];
   }
 
   #cand(n: number): void {
@@ -805,20 +867,25 @@ export class DporStrategy implements ExhaustiveStrategy {
     } else {
       sortDescending(cands, n);
       // The latest predecessor happens before no other; start from its clock.
-      const frontier = [cands[0]];
-      clock = events[cands[0]].clock.slice();
+      // The frontier is gathered at the front of `cands` (never past the
+      // candidate being read), then copied at its exact size: a list grown
+      // by push reserves room for 16 more.
+      let size = 1;
+      let previous = cands[0];
+      clock = events[previous].clock.slice();
       for (let i = clock.length; i < fibers; i++) clock.push(0);
       for (let k = 1; k < n; k++) {
         const j = cands[k];
-        if (j === cands[k - 1]) continue;
+        if (j === previous) continue;
+        previous = j;
         const c = events[j].clock;
         const p = events[j].fiber;
         // Known to a later predecessor already (the clock so far is theirs).
         if (clock[p] >= c[p]) continue;
         for (let i = 0; i < c.length; i++) if (c[i] > clock[i]) clock[i] = c[i];
-        frontier.push(j);
+        cands[size++] = j;
       }
-      this.#frontier = frontier;
+      this.#frontier = size === 1 ? this.#single(cands[0]) : cands.slice(0, size);
     }
     clock[q]++;
     return clock;
@@ -827,7 +894,7 @@ export class DporStrategy implements ExhaustiveStrategy {
   /** Updates the per-fiber and per-object state with step `n`. */
   #record(e: Event, n: number): void {
     this.#fiberLast[e.fiber] = n;
-    if (e.spawned === true) this.#lastSpawn = n;
+    if (e.spawned) this.#lastSpawn = n;
     const op = e.op;
     for (let i = 0, count = accessCount(op); i < count; i++) {
       const o = accessObj(op, i);
@@ -870,9 +937,7 @@ export class DporStrategy implements ExhaustiveStrategy {
       op,
       shared,
       since: this.#steps,
-      writes: [],
-      ready: [],
-      held: [],
+      accesses: NOTHING as number[],
     };
     if (shared) this.#shared.set(guard, w);
     for (let i = 0, n = accessCount(op); i < n; i++) {
@@ -922,13 +987,18 @@ export class DporStrategy implements ExhaustiveStrategy {
       // steps on one object made this quadratic).
       if (!w.shared && this.#watchOf[w.fiber.id] !== w) continue;
       list[kept++] = w;
-      if (w.writes[w.writes.length - 1] === n || (!w.shared && w.fiber.pending !== w.op)) {
+      const got = w.accesses;
+      if (
+        (got.length > 0 && stepOf(got[got.length - 1]) === n) ||
+        (!w.shared && w.fiber.pending !== w.op)
+      ) {
         continue;
       }
-      w.writes.push(n);
       const ready = w.guard.ready(w.fiber);
-      w.ready.push(ready);
-      w.held.push(!ready && w.guard.blockers?.(w.fiber).includes(stepping) === true);
+      const held = !ready && w.guard.blockers?.(w.fiber).includes(stepping) === true;
+      const access = n * 4 + (ready ? READY : 0) + (held ? HELD : 0);
+      if (got === NOTHING) w.accesses = [access];
+      else got.push(access);
     }
     while (list.length > kept) list.pop();
   }
@@ -969,7 +1039,7 @@ export class DporStrategy implements ExhaustiveStrategy {
         state,
         watch,
         ends,
-        ...(spawned ? { spawned } : {}),
+        spawned,
       };
       // Entries past this run's last step are stale, never read (`#steps`
       // bounds every walk); truncating here cost a copy of the array per step.
@@ -1062,6 +1132,7 @@ export class DporStrategy implements ExhaustiveStrategy {
         state,
         watch,
         ends: false,
+        spawned: false,
       });
     }
     return out;
@@ -1198,12 +1269,14 @@ export class DporStrategy implements ExhaustiveStrategy {
       const k = this.#accessBefore(j, f);
       return k >= 0 ? [j, k] : [j];
     }
-    const at = w.writes.indexOf(j);
-    if (at < 0 || w.ready[at]) return [j];
+    const access = seen(w, j);
+    if (access < 0 || (access & READY) !== 0) return [j];
     // The guard was not ready before j: j helped enable f. With a second
     // object the guard may have been made ready between, so keep j too.
     const out = this.#disabler(j, f);
-    if ((f.op.obj2 >= 0 || f.op.more !== null) && !out.includes(j) && !w.held[at]) out.push(j);
+    if ((f.op.obj2 >= 0 || f.op.more !== null) && !out.includes(j) && (access & HELD) === 0) {
+      out.push(j);
+    }
     return out;
   }
 
@@ -1225,9 +1298,10 @@ export class DporStrategy implements ExhaustiveStrategy {
   #disabler(j: number, f: Event): number[] {
     const w = f.watch;
     if (w === null) return [];
-    for (let i = w.writes.length - 1; i >= 0; i--) {
-      const k = w.writes[i];
-      if (k >= j || !w.ready[i]) continue;
+    for (let i = w.accesses.length - 1; i >= 0; i--) {
+      const access = w.accesses[i];
+      const k = stepOf(access);
+      if (k >= j || (access & READY) === 0) continue;
       return this.#events[k].fiber === f.fiber ? [] : [k];
     }
     return [];
